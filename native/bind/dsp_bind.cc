@@ -1,0 +1,2 @@
+#include <napi.h>
+Napi::Object InitDsp(Napi::Env env, Napi::Object exports) { return exports; }
