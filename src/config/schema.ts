@@ -1,0 +1,115 @@
+// The trunkgate configuration: one description gives both the validator and the TypeScript type.
+// Field meanings are documented in config/default.yaml; cross-field rules live in validate-config.ts.
+import { bool, ConfigError, int, list, obj, oneOf, optional, refine, str, type Infer } from './schema-builder'
+import { parseCidr } from '../sip/policy/cidr'
+
+const host = str({ minLength: 1 })
+const port = int({ min: 0, max: 65535 })
+const positive = int({ min: 1 })
+/** Names used in logs and references (trunk names, agent ids): a token without spaces. */
+const name = str({ pattern: /^[A-Za-z0-9._-]{1,64}$/, patternName: 'a name of 1-64 letters, digits, ".", "_" or "-"' })
+/**
+ * A number or identifier compared byte-for-byte with the Request-URI user part: '+15550100',
+ * '1000', 'john'. Characters that cannot appear unescaped in a SIP user part are refused.
+ */
+const phoneNumber = str({ pattern: /^[A-Za-z0-9+\-_.!~*'()&=$,/]{1,64}$/, patternName: 'a phone number or identifier (e.g. "+15550100")' })
+
+const cidr = refine(str({ minLength: 1 }), (v, path) => {
+  if (!parseCidr(v)) throw new ConfigError(path, `${JSON.stringify(v)} is not an IPv4/IPv6 address or CIDR (e.g. "203.0.113.0/24", "2001:db8::/32")`)
+})
+
+export const digestAlgorithms = ['SHA-256', 'MD5'] as const
+export type DigestAlgorithmName = typeof digestAlgorithms[number]
+export const mediaEncryptionModes = ['disabled', 'allowed', 'required'] as const
+
+const tcpListen = obj({ host, port })
+const tlsListen = obj({
+  host,
+  port,
+  cert: optional(str({ minLength: 1 })),
+  key: optional(str({ minLength: 1 })),
+  ca: optional(str({ minLength: 1 }))
+})
+
+const limits = obj({
+  maxMessageBytes: optional(int({ min: 1024, max: 16 * 1024 * 1024 }), () => 65535),
+  maxHeaders: optional(int({ min: 8, max: 10000 }), () => 256),
+  headerReadTimeoutMs: optional(positive, () => 10000),
+  idleTimeoutMs: optional(positive, () => 300000),
+  maxConnectionsPerSource: optional(positive, () => 64)
+})
+
+const sessionTimer = refine(obj({
+  enabled: optional(bool(), () => true),
+  // RFC 4028 §4: Min-SE never below 90 s; Session-Expires at least Min-SE.
+  sessionExpires: optional(int({ min: 90 }), () => 1800),
+  minSE: optional(int({ min: 90 }), () => 90)
+}), (v, path) => {
+  if (v.minSE > v.sessionExpires) throw new ConfigError(`${path}.minSE`, `must be <= sessionExpires (${v.sessionExpires}), got ${v.minSE}`)
+})
+
+const sip = obj({
+  listen: refine(obj({ tcp: optional(tcpListen), tls: optional(tlsListen) }), (v, path) => {
+    if (!v.tcp && !v.tls) throw new ConfigError(path, 'needs at least one of tcp, tls')
+  }),
+  advertise: optional(obj({ host: optional(host), port: optional(port) })),
+  limits: optional(limits, () => limits.check({}, '')),
+  maxConcurrentCalls: optional(int({ min: 0 }), () => 100),
+  retryAfterSeconds: optional(int({ min: 1, max: 86400 }), () => 30),
+  sessionTimer: optional(sessionTimer, () => sessionTimer.check({}, '')),
+  onUnknownSource: optional(oneOf(['reject', 'drop'] as const), () => 'reject' as const)
+})
+
+const digestAuth = obj({
+  username: str({ minLength: 1 }),
+  password: str({ minLength: 1 }),
+  realm: optional(str({ minLength: 1 })),
+  algorithms: optional(list(oneOf(digestAlgorithms), { minItems: 1, unique: true }), () => [...digestAlgorithms])
+})
+
+const trunk = obj({
+  name,
+  inbound: obj({
+    acl: list(cidr, { minItems: 1 }),
+    onAclFail: optional(oneOf(['reject', 'drop'] as const), () => 'reject' as const),
+    auth: optional(digestAuth),
+    requireClientCert: optional(bool(), () => false)
+  }),
+  phone_numbers: optional(list(phoneNumber, { unique: true }), () => []),
+  media_encryption: optional(oneOf(mediaEncryptionModes), () => 'allowed' as const),
+  allow_sdes_over_tcp: optional(bool(), () => false),
+  outbound: optional(obj({
+    address: host,
+    port: optional(port),
+    transport: optional(oneOf(['tcp', 'tls'] as const), () => 'tcp' as const),
+    media_encryption: optional(oneOf(mediaEncryptionModes), () => 'allowed' as const),
+    auth: optional(obj({ username: str({ minLength: 1 }), password: str({ minLength: 1 }) }))
+  }))
+})
+
+const phoneNumberRoute = obj({ number: phoneNumber, agent: name, trunk: optional(name) })
+
+const agent = obj({
+  id: name,
+  name: str({ minLength: 1 }),
+  greeting: optional(str()),
+  language: optional(str({ minLength: 1 }))
+})
+
+export const configSchema = obj({
+  sip,
+  trunks: list(trunk, { minItems: 1 }),
+  phone_numbers: optional(list(phoneNumberRoute), () => []),
+  agents: optional(list(agent), () => []),
+  engine: optional(obj({ address: optional(host), embeddedDemo: optional(bool(), () => true) }), () => ({ embeddedDemo: true })),
+  log: optional(obj({ level: optional(oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const), () => 'info' as const) }),
+    () => ({ level: 'info' as const }))
+})
+
+export type TrunkgateConfig = Infer<typeof configSchema>
+export type SipConfig = TrunkgateConfig['sip']
+export type TrunkConfig = TrunkgateConfig['trunks'][number]
+export type DigestAuthConfig = NonNullable<TrunkConfig['inbound']['auth']>
+export type PhoneNumberRoute = TrunkgateConfig['phone_numbers'][number]
+export type AgentConfig = TrunkgateConfig['agents'][number]
+export type MediaEncryptionMode = TrunkConfig['media_encryption']
