@@ -1,0 +1,131 @@
+// Adaptive, time-based jitter buffer (STYLE.md: a state machine with counters, not packet counts).
+// Stores ENCODED payloads keyed by RTP timestamp and decodes on pop (codec-agnostic), then runs spandsp
+// PLC (plc_rx on real audio, plc_fillin for gaps) on the 16 kHz output.
+//
+// States: Buffering (waiting until the buffered audio reaches the target delay) -> Playing (one frame per
+// pop) -> Buffering again after a sustained underflow, an SSRC change or a timestamp jump.
+// Target delay = high quantile (default 0.95) of the relative transit delay of packets over a time window
+// (default 4 s), plus one frame, clamped to [minDelayMs, maxDelayMs] (defaults 20 / 200 ms). It is applied
+// at talkspurt starts (marker bit, RFC 3551 §4.1) and by dropping/inserting single frames when the level
+// drifts (sender clock faster/slower than ours), preferring quiet frames.
+// Single-threaded: push and pop are called on the media thread. No allocation after construction.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "codec/audio_codec.h"
+
+struct plc_state_s;
+
+namespace tg {
+
+struct JitterBufferConfig {
+  uint32_t rtpClock = 8000;       // RTP timestamp rate of the stream (G.722: 8000)
+  uint32_t frameMs = 20;          // duration of one pop()
+  uint32_t minDelayMs = 20;
+  uint32_t maxDelayMs = 200;
+  uint32_t windowMs = 4000;       // delay-statistics window
+  double quantile = 0.95;
+  size_t capacity = 64;           // packet slots (>= maxDelayMs / smallest ptime, with margin)
+  size_t maxPayload = 640;        // octets per stored payload (G.722 40 ms = 320)
+  uint32_t maxConcealMs = 100;    // PLC this long, then output silence and re-buffer
+};
+
+enum class JitterState : uint8_t { Buffering = 0, Playing = 1 };
+
+enum class PushResult : uint8_t {
+  Accepted = 0,
+  Duplicate,   // same seq+ts already buffered or already played
+  Late,        // arrived after its playout time: counted as a late loss
+  TooLarge,    // payload > maxPayload
+  Overflow,    // no free slot even after dropping the oldest (counted)
+};
+
+enum class FrameKind : uint8_t { Audio = 0, Concealed = 1, Empty = 2 };
+
+struct PopResult {
+  FrameKind kind = FrameKind::Empty;
+  size_t samples = 0;  // always frameMs·16 (silence written for Empty)
+};
+
+struct JitterStats {
+  uint32_t currentDelayMs = 0;   // buffered audio ahead of the playout point
+  uint32_t targetDelayMs = 0;
+  uint64_t pushed = 0;
+  uint64_t played = 0;           // frames of real audio
+  uint64_t lateLosses = 0;
+  uint64_t lost = 0;             // timestamps never received when their turn came
+  uint64_t concealedSamples = 0;
+  uint64_t underflows = 0;
+  uint64_t overflows = 0;
+  uint64_t duplicates = 0;
+  uint64_t reorders = 0;         // accepted packets with seq lower than the highest seen
+  uint64_t droppedFrames = 0;    // drift correction / overflow drops
+  uint64_t insertedFrames = 0;   // drift correction inserts
+  uint64_t resets = 0;           // SSRC changes, timestamp jumps
+  uint64_t decodeErrors = 0;
+};
+
+class JitterBuffer {
+ public:
+  // decoder is borrowed (owned by the leg) and must outlive the buffer.
+  JitterBuffer(const JitterBufferConfig& cfg, AudioDecoder* decoder);
+  ~JitterBuffer();
+  JitterBuffer(const JitterBuffer&) = delete;
+  JitterBuffer& operator=(const JitterBuffer&) = delete;
+
+  PushResult push(uint16_t seq, uint32_t ts, uint32_t ssrc, bool marker, uint64_t arrivalUs,
+                  const uint8_t* payload, size_t len);
+  // Short form for a single-SSRC stream without marker information.
+  PushResult push(uint16_t seq, uint32_t ts, uint64_t arrivalUs, const uint8_t* payload, size_t len) {
+    return push(seq, ts, lastSsrc_, false, arrivalUs, payload, len);
+  }
+  // Called every frameMs. Writes exactly frameSamples() 16 kHz samples into out (cap must be >= that,
+  // else returns kind Empty with samples 0).
+  PopResult pop(uint64_t nowUs, int16_t* out, size_t cap);
+
+  size_t frameSamples() const { return frameSamples_; }
+  JitterState state() const { return state_; }
+  const JitterStats& stats() const;
+  void reset();
+
+ private:
+  struct Slot;
+  int findSlot(uint32_t ts) const;
+  int freeSlot();
+  void updateDelayStats(uint32_t ts, uint64_t arrivalUs);
+  uint32_t computeTarget();
+  uint32_t bufferedUnits() const;
+  bool haveAudioAt(uint32_t ts) const;
+  size_t fillFrom(int16_t* out, size_t need, FrameKind* kind);
+  void resetStream();
+
+  JitterBufferConfig cfg_;
+  AudioDecoder* decoder_;
+  size_t frameSamples_;
+  uint32_t frameUnits_;
+  uint32_t samplesPerUnit_;
+  JitterState state_ = JitterState::Buffering;
+  Slot* slots_ = nullptr;
+  uint8_t* payloadStore_ = nullptr;
+  int16_t* decoded_ = nullptr;       // decoded audio staged for playout
+  size_t decodedCap_ = 0;
+  size_t decodedLen_ = 0, decodedPos_ = 0;
+  int64_t* delayUs_ = nullptr;       // ring of (arrivalUs, relative transit)
+  uint64_t* delayAt_ = nullptr;
+  size_t delayCap_ = 0, delayHead_ = 0, delayCount_ = 0;
+  int64_t* sortScratch_ = nullptr;
+  plc_state_s* plc_ = nullptr;
+  bool haveStream_ = false;
+  uint32_t lastSsrc_ = 0;
+  uint16_t highestSeq_ = 0;
+  uint32_t playTs_ = 0;              // RTP timestamp of the next audio to play
+  uint32_t highestTsEnd_ = 0;        // end timestamp of the newest buffered packet
+  uint32_t targetMs_ = 0;
+  uint32_t concealedRun_ = 0;        // consecutive concealed samples
+  int driftHighFrames_ = 0, driftLowFrames_ = 0;
+  bool pendingTalkspurt_ = false;
+  mutable JitterStats stats_;
+};
+
+}  // namespace tg
