@@ -1,5 +1,5 @@
 // 2:1 / 1:2 anti-aliasing resampler between 8 kHz and 16 kHz: a polyphase half-band FIR
-// (kTaps taps, Kaiser window beta 6.5, cutoff 0.25·fs_high) with history carried across calls, so chunk
+// (kTaps taps, Kaiser window beta 6.0, cutoff 0.25·fs_high) with history carried across calls, so chunk
 // boundaries of any size (odd too) are seamless. No allocation per call; the state is a fixed array.
 #pragma once
 #include <cstddef>
@@ -26,13 +26,14 @@ class Resampler {
 
  private:
   Direction dir_;
-  int16_t hist_[kTaps * 2];  // last input samples (at the high rate for Down, low rate for Up)
-  int histLen_ = 0;
+  static constexpr int kRing = 64;  // power of two >= kTaps; stored twice so a window is contiguous
+  float ring_[kRing * 2];
+  int pos_ = 0;              // next write index in [0, kRing)
   bool pendingOdd_ = false;  // Down: one input sample waiting for its partner
 };
 
-// Filter design (exposed for tests): the prototype half-band low-pass taps at the high rate, sum == 2.0
-// for upsampling gain compensation is applied inside process().
+// Filter design (exposed for tests): the kTaps half-band low-pass taps at the high rate, DC gain 1.0
+// (upsampling multiplies by 2 inside process()).
 const float* halfBandTaps();
 
 }  // namespace tg
