@@ -57,6 +57,7 @@ class RtpReceiveStats {
   uint32_t lastSr_ = 0;
   uint64_t lastSrArrivalUs_ = 0;
   uint32_t restarts_ = 0;
+  bool started_ = false;
 };
 
 }  // namespace tg
