@@ -10,6 +10,8 @@ export interface SipUri {
   port: number | null
   params: Map<string, string | null>   // uri-parameters, names lower-cased, values unescaped
   headers: Map<string, string>         // ?hname=hvalue (unescaped)
+  /** Schemes other than sip/sips/tel: everything after 'scheme:' verbatim (user/host stay empty). */
+  opaque?: string
 }
 
 /** name-addr / addr-spec with header parameters (From, To, Contact, Route, Refer-To …). */
