@@ -15,8 +15,6 @@
 
 #include "codec/audio_codec.h"
 
-struct plc_state_s;
-
 namespace tg {
 
 struct JitterBufferConfig {
@@ -90,15 +88,29 @@ class JitterBuffer {
   void reset();
 
  private:
-  struct Slot;
-  int findSlot(uint32_t ts) const;
+  struct Slot {
+    bool used;
+    bool marker;
+    uint16_t seq;
+    uint32_t ts;
+    uint32_t units;  // duration in RTP timestamp units
+    size_t len;
+    uint8_t* data;   // points into payloadStore_
+  };
+  int findCovering(uint32_t ts);        // slot holding the sample at ts; frees stale slots on the way
+  int earliestAfter(uint32_t ts) const; // buffered slot with the smallest ts >= ts, or -1
   int freeSlot();
+  bool seenSeq(uint16_t seq) const;
+  void markSeq(uint16_t seq);
   void updateDelayStats(uint32_t ts, uint64_t arrivalUs);
-  uint32_t computeTarget();
-  uint32_t bufferedUnits() const;
-  bool haveAudioAt(uint32_t ts) const;
-  size_t fillFrom(int16_t* out, size_t need, FrameKind* kind);
+  uint32_t levelUnits() const;          // audio ahead of the playout point (staged + buffered)
+  uint32_t levelMs() const;
+  size_t bufferedCount() const;
+  void fillFrame(int16_t* out, bool* real, bool* concealed, bool* silent);
+  void conceal(int16_t* out, size_t n, bool* concealed, bool* silent);
+  void dropFrame();
   void resetStream();
+  void anchor(uint32_t ts);
 
   JitterBufferConfig cfg_;
   AudioDecoder* decoder_;
@@ -108,23 +120,31 @@ class JitterBuffer {
   JitterState state_ = JitterState::Buffering;
   Slot* slots_ = nullptr;
   uint8_t* payloadStore_ = nullptr;
-  int16_t* decoded_ = nullptr;       // decoded audio staged for playout
+  int16_t* decoded_ = nullptr;       // decoded audio staged for playout, starting at playTs_
   size_t decodedCap_ = 0;
   size_t decodedLen_ = 0, decodedPos_ = 0;
-  int64_t* delayUs_ = nullptr;       // ring of (arrivalUs, relative transit)
-  uint64_t* delayAt_ = nullptr;
+  int64_t* delayRel_ = nullptr;      // ring: relative transit delay (us) of recent packets
+  uint64_t* delayAt_ = nullptr;      // ring: their arrival times
   size_t delayCap_ = 0, delayHead_ = 0, delayCount_ = 0;
   int64_t* sortScratch_ = nullptr;
-  plc_state_s* plc_ = nullptr;
+  uint16_t seenSeq_[256];            // duplicate detection over the last 256 sequence numbers
+  bool seenValid_[256];
+  void* plc_ = nullptr;              // spandsp plc_state_t (an anonymous struct: cannot be forward-declared)
   bool haveStream_ = false;
   uint32_t lastSsrc_ = 0;
   uint16_t highestSeq_ = 0;
-  uint32_t playTs_ = 0;              // RTP timestamp of the next audio to play
-  uint32_t highestTsEnd_ = 0;        // end timestamp of the newest buffered packet
+  bool havePlayedSeq_ = false;
+  uint16_t lastPlayedSeq_ = 0;
+  uint32_t firstTs_ = 0;
+  uint64_t firstArrivalUs_ = 0;
+  uint32_t playTs_ = 0;              // RTP timestamp of the next sample to output
+  uint32_t highestTsEnd_ = 0;        // end timestamp of the newest packet received
   uint32_t targetMs_ = 0;
-  uint32_t concealedRun_ = 0;        // consecutive concealed samples
+  size_t concealedRun_ = 0;          // consecutive concealed samples (bounded by maxConcealMs)
+  bool inUnderflow_ = false;
   int driftHighFrames_ = 0, driftLowFrames_ = 0;
-  bool pendingTalkspurt_ = false;
+  bool lastFrameQuiet_ = true;
+  int16_t* scratchFrame_ = nullptr;  // candidate frame for quiet-drop decisions
   mutable JitterStats stats_;
 };
 
