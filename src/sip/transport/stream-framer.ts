@@ -6,6 +6,7 @@
 // RFC 4475 §3.1.2.3 ncl, §3.3.9 mcl01) leaves the framing unrecoverable: the connection must be closed
 // after a best-effort error response. The framer only finds message boundaries; it never parses SIP.
 
+import { findHeaderEnd } from '../parser/framing'
 import { SipError } from '../sip-error'
 
 export interface FramerLimits {
@@ -14,7 +15,8 @@ export interface FramerLimits {
 }
 
 export type FramerEvent =
-  /** One complete message: start line, headers, empty line and exactly Content-Length body octets. */
+  /** One complete message: start line, headers, empty line and exactly Content-Length body octets;
+   *  headerLength is the offset of the first body octet. */
   | { kind: 'message', buffer: Buffer, headerLength: number }
   /** RFC 5626 §4.4.1 keep-alive: a double CRLF between messages; the connection answers with one CRLF. */
   | { kind: 'ping' }
@@ -29,7 +31,7 @@ export type FramerEvent =
  */
 export type FramerState = 'idle' | 'headers' | 'body' | 'failed'
 
-const CRLFCRLF = Buffer.from('\r\n\r\n')
+const PING = Buffer.from('\r\n\r\n')
 const CR = 0x0d
 const LF = 0x0a
 
@@ -86,7 +88,7 @@ export class StreamFramer {
         return { kind: 'ping' }
       }
       // Could still become a ping when the next octets arrive: wait.
-      if (isPrefixOf(buf, CRLFCRLF)) return null
+      if (isPrefixOf(buf, PING)) return null
       // RFC 3261 §7.5: CRLFs before a start line are ignored (a lone CRLF is also the RFC 5626 pong
       // a client may send us). A bare LF is skipped the same way, as robust receivers do.
       this.consume(buf[0] === CR && buf[1] === LF ? 2 : 1)
@@ -99,8 +101,10 @@ export class StreamFramer {
 
   private stepHeaders (): FramerEvent | null {
     const buf = this.pending
-    const end = buf.indexOf(CRLFCRLF, this.searchFrom)
-    if (end === -1) {
+    // The parser's own boundary rule (CRLFCRLF, or a bare-LF blank line as most stacks tolerate), so the
+    // framer and the parser never disagree on where the header section ends.
+    const bodyStart = findHeaderEnd(buf, this.searchFrom)
+    if (bodyStart === -1) {
       if (buf.length > this.limits.maxMessageBytes) {
         return this.fail(new SipError(513, 'Message Too Large', 'SIP_ERR_MESSAGE_TOO_LARGE', {
           detail: `header section exceeds ${this.limits.maxMessageBytes} octets`, closeConnection: true
@@ -109,8 +113,8 @@ export class StreamFramer {
       this.searchFrom = Math.max(0, buf.length - 3)
       return null
     }
-    const headerBlock = buf.subarray(0, end)
-    const headerLength = end + 4
+    const headerBlock = buf.subarray(0, bodyStart)
+    const headerLength = bodyStart
     const cl = readContentLength(headerBlock, this.limits.maxMessageBytes)
     if (cl instanceof SipError) return this.fail(cl, headerBlock)
     if (headerLength + cl > this.limits.maxMessageBytes) {
