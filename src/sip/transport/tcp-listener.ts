@@ -1,0 +1,68 @@
+// TCP listener (RFC 3261 §18: SIP servers MUST listen on TCP as well as UDP; trunkgate is stream-only).
+
+import { EventEmitter } from 'node:events'
+import net from 'node:net'
+import type { Logger } from '../../log'
+import { normalizeAddress } from './connection'
+import type { SourceAdmission } from './connection-table'
+
+export interface StreamListenerEvents {
+  socket: [socket: net.Socket]
+}
+
+/**
+ * Applies the per-source connection cap at accept() time, before any octet (or TLS handshake) is
+ * processed, and releases the slot when the socket closes. Returns false when the socket was refused.
+ */
+export function admitSocket (socket: net.Socket, admission: SourceAdmission, log: Logger, transport: string): boolean {
+  const ip = normalizeAddress(socket.remoteAddress ?? '')
+  // A socket can fail (ECONNRESET) before anyone else has attached an 'error' listener.
+  socket.on('error', () => { /* logged by the connection or the TLS server */ })
+  if (!admission.admit(ip)) {
+    log.warn({ transport, remote: `${ip}:${socket.remotePort ?? 0}`, open: admission.countFor(ip) },
+      'connection refused: too many connections from this source')
+    socket.destroy()
+    return false
+  }
+  socket.once('close', () => admission.release(ip))
+  return true
+}
+
+export class TcpListener extends EventEmitter<StreamListenerEvents> {
+  private readonly server: net.Server
+
+  constructor (private readonly admission: SourceAdmission, private readonly log: Logger) {
+    super()
+    this.server = net.createServer({ noDelay: true })
+    this.server.on('connection', socket => {
+      if (admitSocket(socket, this.admission, this.log, 'tcp')) this.emit('socket', socket)
+    })
+    this.server.on('error', err => this.log.error({ err }, 'TCP listener error'))
+  }
+
+  listen (host: string, port: number): Promise<net.AddressInfo> {
+    return listenServer(this.server, host, port)
+  }
+
+  close (): Promise<void> {
+    return closeServer(this.server)
+  }
+}
+
+export function listenServer (server: net.Server, host: string, port: number): Promise<net.AddressInfo> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => reject(err)
+    server.once('error', onError)
+    server.listen({ host, port }, () => {
+      server.off('error', onError)
+      resolve(server.address() as net.AddressInfo)
+    })
+  })
+}
+
+export function closeServer (server: net.Server): Promise<void> {
+  return new Promise(resolve => {
+    if (!server.listening) { resolve(); return }
+    server.close(() => resolve())
+  })
+}

@@ -1,0 +1,300 @@
+// The SIP transport layer for stream transports (RFC 3261 §18): listeners, connection reuse, parsing
+// of framed messages, answers to unparseable requests, and send() for the transaction layer.
+//
+// Events:
+//   'message'          (msg, source)               a parsed request or response
+//   'parseError'       (err, source, rawStartLine)  informational: the transport has ALREADY answered a
+//                                                   broken request (do not answer again); broken responses
+//                                                   are dropped (RFC 3261 §18.1.2)
+//   'connectionOpened' (source)
+//   'connectionClosed' (connectionId, reason)
+//   'tlsClientError'   (err, {remoteAddress, remotePort})  failed inbound handshake (old TLS, bad client cert)
+
+import { EventEmitter } from 'node:events'
+import type net from 'node:net'
+import os from 'node:os'
+import type { Logger } from '../../log'
+import { getVias } from '../message/headers'
+import type { SipMessage } from '../message/types'
+import { parseMessage } from '../parser/parser'
+import { serializeMessage } from '../parser/serializer'
+import { SipError } from '../sip-error'
+import { SipConnection } from './connection'
+import { ConnectionTable, SourceAdmission } from './connection-table'
+import { buildErrorResponse, readRawMessageHead } from './error-response'
+import { connectStream, describeTarget, type ConnectTarget, type TlsClientSettings } from './outbound-connector'
+import { TcpListener } from './tcp-listener'
+import { loadTlsMaterial, tlsMinVersion, TlsListener, type TlsMaterial } from './tls-listener'
+import { TransportError } from './transport-error'
+import {
+  DEFAULT_LIMITS, DEFAULT_PORT, type LocalAddress, type StreamTransport, type TransportLimits,
+  type TransportOptions, type TransportSource, type TransportTimers
+} from './transport-types'
+import { stampTopVia } from './via-received'
+
+export interface TransportLayerEvents {
+  message: [msg: SipMessage, source: TransportSource]
+  parseError: [err: SipError, source: TransportSource, rawStartLine?: string]
+  connectionOpened: [source: TransportSource]
+  connectionClosed: [connectionId: string, reason: string]
+  tlsClientError: [err: Error, remote: { remoteAddress: string, remotePort: number }]
+}
+
+/** Accepts the transaction layer's shape too (connectionId may be a number there). */
+export type SendTargetInput =
+  | string
+  | { connectionId: string | number }
+  | { transport: StreamTransport, host: string, port: number }
+
+const defaultTimers: TransportTimers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: handle => clearTimeout(handle as NodeJS.Timeout)
+}
+
+let connectionSeq = 0
+
+export class TransportLayer extends EventEmitter<TransportLayerEvents> {
+  readonly limits: TransportLimits
+  private readonly timers: TransportTimers
+  private readonly log: Logger
+  private readonly table = new ConnectionTable()
+  private readonly admission: SourceAdmission
+  private readonly connecting = new Map<string, Promise<SipConnection>>()
+  private tcpListener: TcpListener | null = null
+  private tlsListener: TlsListener | null = null
+  private tlsMaterial: TlsMaterial | null = null
+  private readonly bound = new Map<StreamTransport, net.AddressInfo>()
+  private closed = false
+
+  constructor (private readonly opts: TransportOptions, logger: Logger) {
+    super()
+    this.limits = { ...DEFAULT_LIMITS, ...opts.limits }
+    this.timers = opts.timers ?? defaultTimers
+    this.log = logger.child({ layer: 'transport' })
+    this.admission = new SourceAdmission(this.limits.maxConnectionsPerSource)
+    if (opts.tls) tlsMinVersion(opts.tls) // refuse TLS < 1.2 at construction, not at first handshake
+  }
+
+  /** Starts the listeners. TCP runs when `tcp` is configured or when neither tcp nor tls is. */
+  async listen (): Promise<void> {
+    try {
+      if (this.opts.tcp || !this.opts.tls) {
+        const host = this.opts.tcp?.host ?? '0.0.0.0'
+        this.tcpListener = new TcpListener(this.admission, this.log)
+        this.tcpListener.on('socket', s => this.adopt(s, 'tcp', 'inbound'))
+        const addr = await this.tcpListener.listen(host, this.opts.tcp?.port ?? DEFAULT_PORT.tcp)
+        this.bound.set('tcp', addr)
+        this.log.info({ host: addr.address, port: addr.port }, 'SIP TCP listening')
+      }
+      if (this.opts.tls) {
+        this.tlsMaterial = await loadTlsMaterial(this.opts.tls, this.log)
+        this.tlsListener = new TlsListener(this.tlsMaterial, this.opts.tls, this.limits.headerReadTimeoutMs,
+          this.admission, this.log)
+        this.tlsListener.on('socket', s => this.adopt(s, 'tls', 'inbound'))
+        this.tlsListener.on('tlsClientError', (err, remote) => this.safeEmit('tlsClientError', err, remote))
+        const addr = await this.tlsListener.listen(this.opts.tls.host ?? '0.0.0.0', this.opts.tls.port ?? DEFAULT_PORT.tls)
+        this.bound.set('tls', addr)
+        this.log.info({ host: addr.address, port: addr.port, selfSigned: this.tlsMaterial.selfSigned }, 'SIP TLS listening')
+      }
+    } catch (err) {
+      await this.close()
+      throw err
+    }
+  }
+
+  /** Stops listening and drops every connection. */
+  async close (): Promise<void> {
+    this.closed = true
+    for (const conn of this.table.all()) conn.destroy('transport closed')
+    await Promise.all([this.tcpListener?.close(), this.tlsListener?.close()])
+  }
+
+  /**
+   * The host/port to write into Via sent-by and Contact for a transport: the advertised address if
+   * configured (NAT), else the bound address (a wildcard bind is replaced by the first external IPv4).
+   */
+  localAddressFor (transport: StreamTransport): LocalAddress {
+    const addr = this.bound.get(transport)
+    if (!addr) throw new Error(`transport ${transport} is not listening`)
+    const adv = this.opts.advertise
+    const advertisedPort = transport === 'tls' ? adv?.tlsPort : adv?.port
+    let host = adv?.host ?? addr.address
+    if (!adv?.host && (host === '0.0.0.0' || host === '::')) host = firstExternalAddress()
+    return { host, port: advertisedPort ?? addr.port, transport }
+  }
+
+  /** The source description of a live connection (e.g. for a registrar binding). */
+  connectionSource (connectionId: string): TransportSource | undefined {
+    return this.table.get(connectionId)?.source()
+  }
+
+  /** Lets requests to host:port use an existing connection (RFC 5923 alias, RFC 5626 flow). */
+  addAlias (connectionId: string, host: string, port: number): boolean {
+    return this.table.addAlias(connectionId, host, port)
+  }
+
+  /**
+   * Sends a message. {connectionId}: over that connection; a response whose connection is gone falls
+   * back to RFC 3261 §18.2.2 (received address, sent-by port). {transport, host, port}: over a live
+   * connection to that peer (whichever side opened it), else a new one. Rejects with TransportError.
+   */
+  async send (msg: SipMessage, target: SendTargetInput): Promise<void> {
+    if (this.closed) throw new TransportError('SIP_ERR_TRANSPORT_CLOSED', 'any', 'transport layer is closed')
+    const data = serializeMessage(msg)
+    const t = typeof target === 'string' ? { connectionId: target } : target
+    if ('connectionId' in t) {
+      const conn = this.table.get(String(t.connectionId))
+      if (conn) return await conn.write(data)
+      if (msg.kind !== 'response') {
+        throw new TransportError('SIP_ERR_CONNECTION_CLOSED', `connection ${t.connectionId}`, 'connection is gone')
+      }
+      const fallback = responseFallback(msg)
+      this.log.info({ connectionId: t.connectionId, target: describeTarget(fallback) },
+        'response connection gone: reconnecting to Via sent-by (RFC 3261 §18.2.2)')
+      return await (await this.connectionTo(fallback)).write(data)
+    }
+    return await (await this.connectionTo(t)).write(data)
+  }
+
+  private async connectionTo (target: ConnectTarget): Promise<SipConnection> {
+    const existing = this.table.findByPeer(target.transport, target.host, target.port)
+    if (existing) return existing
+    // Concurrent sends to one peer share one connect attempt instead of opening several connections.
+    const key = describeTarget(target)
+    const pending = this.connecting.get(key)
+    if (pending) return await pending
+    const attempt = (async () => {
+      const socket = await connectStream(target, this.limits.connectTimeoutMs, this.timers, this.tlsClientSettings(target))
+      if (this.closed) {
+        socket.destroy()
+        throw new TransportError('SIP_ERR_TRANSPORT_CLOSED', key, 'transport layer is closed')
+      }
+      return this.adopt(socket, target.transport, 'outbound', target)
+    })()
+    this.connecting.set(key, attempt)
+    try {
+      return await attempt
+    } finally {
+      this.connecting.delete(key)
+    }
+  }
+
+  private tlsClientSettings (target: ConnectTarget): TlsClientSettings | null {
+    if (target.transport !== 'tls') return null
+    const tlsOpts = this.opts.tls ?? {}
+    return {
+      key: this.tlsMaterial?.key,
+      cert: this.tlsMaterial?.cert,
+      ca: this.tlsMaterial?.ca,
+      verifyServer: tlsOpts.verifyServer ?? true,
+      minVersion: tlsMinVersion(tlsOpts)
+    }
+  }
+
+  /** Wraps a connected socket, registers it, and wires its frames to the parser. */
+  private adopt (socket: net.Socket, transport: StreamTransport, direction: 'inbound' | 'outbound',
+    dialled?: ConnectTarget): SipConnection {
+    const id = `${transport}-${++connectionSeq}`
+    const conn = new SipConnection(socket, { id, transport, direction, limits: this.limits, timers: this.timers, logger: this.log })
+    // An outbound connection is also found under the name it was dialled by (a DNS name, a bracketed v6).
+    this.table.add(conn, dialled ? [{ host: dialled.host, port: dialled.port }] : [])
+    conn.on('frame', (buf, headerLength) => this.onFrame(conn, buf, headerLength))
+    conn.on('framingError', (err, headerBlock) => this.answerBrokenMessage(conn, err, headerBlock))
+    conn.on('closed', reason => {
+      this.table.remove(conn)
+      this.safeEmit('connectionClosed', conn.id, reason)
+    })
+    if (this.closed) conn.destroy('transport closed')
+    else this.safeEmit('connectionOpened', conn.source())
+    return conn
+  }
+
+  private onFrame (conn: SipConnection, buf: Buffer, headerLength: number): void {
+    let msg: SipMessage
+    try {
+      msg = parseMessage(buf, { maxMessageBytes: this.limits.maxMessageBytes, maxHeaders: this.limits.maxHeaders })
+    } catch (e) {
+      const err = e instanceof SipError
+        ? e
+        : new SipError(400, 'Bad Request', 'SIP_ERR_PARSE', { detail: e instanceof Error ? e.message : String(e) })
+      if (!(e instanceof SipError)) this.log.error({ err: e }, 'parser threw a non-SipError')
+      this.answerBrokenMessage(conn, err, buf.subarray(0, headerLength))
+      return
+    }
+    if (msg.kind === 'request') {
+      const via = stampTopVia(msg, conn.remoteAddress, conn.remotePort)
+      // RFC 5923 §5: "alias" asks us to reuse this connection for requests to the sent-by. Only accepted
+      // for the peer's own IP, so nobody can claim another host's address.
+      if (via && via.params.has('alias') && via.host.replace(/^\[(.*)\]$/, '$1') === conn.remoteAddress) {
+        this.table.addAlias(conn.id, via.host, via.port ?? DEFAULT_PORT[conn.transport])
+      }
+    }
+    this.safeEmit('message', msg, conn.source())
+  }
+
+  /**
+   * A message that could not be framed or parsed. Requests get err.status as a best-effort response built
+   * from the raw header block (RFC 3261 §8.2.6.2 fields copied); responses and ACKs are never answered
+   * (§17.1.1.3 / §18.1.2). If framing is lost (err.closeConnection) the connection closes after the write.
+   */
+  private answerBrokenMessage (conn: SipConnection, err: SipError, headerBlock: Buffer): void {
+    const head = readRawMessageHead(headerBlock)
+    this.safeEmit('parseError', err, conn.source(), head.startLine || undefined)
+    const isAck = /^ACK /i.test(head.startLine)
+    if (!head.isRequest || isAck) {
+      this.log.warn({ connectionId: conn.id, startLine: head.startLine.slice(0, 120), code: err.code, detail: err.message },
+        head.isRequest ? 'broken ACK dropped' : 'broken response dropped')
+      if (err.closeConnection) conn.close(err.code)
+      return
+    }
+    let response: Buffer | null = null
+    try {
+      response = serializeMessage(buildErrorResponse(head, err))
+    } catch (e) {
+      this.log.error({ err: e }, 'could not serialize the error response')
+    }
+    this.log.info({ connectionId: conn.id, status: err.status, code: err.code, detail: err.message,
+      startLine: head.startLine.slice(0, 120) }, 'answering unparseable request')
+    if (err.closeConnection) {
+      conn.writeAndClose(response, err.code)
+    } else if (response) {
+      conn.write(response).catch(e => this.log.debug({ err: e }, 'error response not delivered'))
+    }
+  }
+
+  /** A throwing listener must not take the socket handler (and with it the process) down. */
+  private safeEmit<K extends keyof TransportLayerEvents> (event: K, ...args: TransportLayerEvents[K]): void {
+    try {
+      (this.emit as (e: K, ...a: TransportLayerEvents[K]) => boolean)(event, ...args)
+    } catch (err) {
+      this.log.error({ err, event }, 'transport event listener threw')
+    }
+  }
+}
+
+/** RFC 3261 §18.2.2: received address (else sent-by host), sent-by port (else the transport default). */
+function responseFallback (msg: SipMessage): ConnectTarget {
+  let via
+  try {
+    via = getVias(msg)[0]
+  } catch (err) {
+    throw new TransportError('SIP_ERR_CONNECTION_CLOSED', 'Via', 'connection is gone and the Via does not parse', err)
+  }
+  if (!via) throw new TransportError('SIP_ERR_CONNECTION_CLOSED', 'Via', 'connection is gone and the response has no Via')
+  const t = via.transport.toUpperCase()
+  if (t !== 'TCP' && t !== 'TLS') {
+    throw new TransportError('SIP_ERR_UNSUPPORTED_TRANSPORT', via.transport, 'Via transport is not TCP or TLS')
+  }
+  const transport: StreamTransport = t === 'TLS' ? 'tls' : 'tcp'
+  const host = via.params.get('received') || via.host
+  return { transport, host, port: via.port ?? DEFAULT_PORT[transport] }
+}
+
+function firstExternalAddress (): string {
+  for (const list of Object.values(os.networkInterfaces())) {
+    for (const a of list ?? []) {
+      if (a.family === 'IPv4' && !a.internal) return a.address
+    }
+  }
+  return '127.0.0.1'
+}
