@@ -38,7 +38,8 @@ class Mixer {
   enum class SlotState : uint8_t { Free, Joining, Active, Leaving };
   struct Participant {
     SlotState state = SlotState::Free;
-    bool hasInput = false;
+    bool hasInput = false;   // setInput() called this cycle
+    bool lastValid = false;  // inputs_ still holds the previous cycle's audio (used for the leave fade)
     bool muted = false;
     int whisperTo = -1;
     uint32_t fadePos = 0;  // samples into the fade ramp
