@@ -1,0 +1,32 @@
+import type { SipMessage } from '../message/types'
+
+export type StreamTransport = 'tcp' | 'tls'
+
+/**
+ * Where a message goes: an existing connection (responses go back on the connection the request came in on,
+ * RFC 3261 §18.2.2), or an address to connect to (§18.1.1). The transport layer accepts exactly these shapes.
+ */
+export type SendTarget =
+  | { connectionId: string }
+  | { transport: StreamTransport, host: string, port: number }
+
+/** The part of the transport layer the transaction, dialog and UA layers need. TransportLayer satisfies it. */
+export interface SipSender {
+  send (msg: SipMessage, target: SendTarget): Promise<unknown>
+  localAddressFor (transport: StreamTransport): { host: string, port: number }
+}
+
+/** Source of a received message (a subset of the transport layer's TransportSource). */
+export interface MessageSource {
+  transport: StreamTransport
+  remoteAddress: string
+  remotePort: number
+  localAddress?: string
+  localPort?: number
+  connectionId: string
+}
+
+export function localHostPort (sender: SipSender, transport: StreamTransport): { host: string, port: number } {
+  const a = sender.localAddressFor(transport)
+  return { host: a.host, port: a.port }
+}
