@@ -135,3 +135,65 @@ t.test('RFC 4475 dblreq.dat over a stream: two framed messages', async t => {
   t.match(out[0], /^REGISTER /)
   t.match(out[1], /^INVITE /)
 })
+
+/** Small deterministic PRNG (mulberry32) so a failing split can be reproduced from its seed. */
+function prng (seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let x = a
+    x = Math.imul(x ^ (x >>> 15), x | 1)
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61)
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+function summarize (events: FramerEvent[]): string[] {
+  return events.map(e => e.kind === 'message' ? `message:${e.buffer.toString('latin1')}` : e.kind === 'ping' ? 'ping' : `error:${e.error.code}`)
+}
+
+t.test('fuzz: any chunking of a stream gives the same frames as one push', async t => {
+  // Every well-framed torture message, with keep-alives and lone CRLFs between them.
+  const corpus: Buffer[] = []
+  for (const f of fs.readdirSync(TORTURE).filter(f => f.endsWith('.dat')).sort()) {
+    if (['clerr.dat', 'ncl.dat', 'mcl01.dat', 'inv2543.dat', 'baddn.dat', 'dblreq.dat'].includes(f)) continue
+    corpus.push(fs.readFileSync(path.join(TORTURE, f)), Buffer.from(corpus.length % 3 === 0 ? '\r\n\r\n' : '\r\n'))
+  }
+  // End with a framing error so the failed state is covered too.
+  corpus.push(fs.readFileSync(path.join(TORTURE, 'ncl.dat')))
+  const stream = Buffer.concat(corpus)
+  const reference = summarize(new StreamFramer({ maxMessageBytes: 65536 }).push(stream))
+  t.equal(reference.filter(s => s.startsWith('message:')).length, 44, 'all 44 well-framed messages')
+  t.equal(reference[reference.length - 1], 'error:SIP_ERR_BAD_CONTENT_LENGTH')
+  for (let seed = 1; seed <= 200; seed++) {
+    const rnd = prng(seed)
+    const f = new StreamFramer({ maxMessageBytes: 65536 })
+    const events: FramerEvent[] = []
+    for (let pos = 0; pos < stream.length;) {
+      const n = 1 + Math.floor(rnd() * (rnd() < 0.5 ? 8 : 700))
+      events.push(...f.push(stream.subarray(pos, pos + n)))
+      pos += n
+    }
+    const got = summarize(events)
+    if (JSON.stringify(got) !== JSON.stringify(reference)) {
+      t.fail(`seed ${seed} framed differently`)
+      return
+    }
+  }
+  t.pass('200 random chunkings agree')
+})
+
+t.test('fuzz: random octets never throw and never buffer past the limit', async t => {
+  for (let seed = 1; seed <= 300; seed++) {
+    const rnd = prng(seed)
+    const f = new StreamFramer({ maxMessageBytes: 4096 })
+    const alphabet = Buffer.from('\r\n\r\n:l Content-Length: 12-0 INVITE sip:a SIP/2.0 \t\x00\xff')
+    for (let i = 0; i < 200 && f.state !== 'failed'; i++) {
+      const chunk = Buffer.alloc(1 + Math.floor(rnd() * 64))
+      for (let j = 0; j < chunk.length; j++) chunk[j] = rnd() < 0.8 ? alphabet[Math.floor(rnd() * alphabet.length)] : Math.floor(rnd() * 256)
+      f.push(chunk)
+      if (f.bufferedBytes > 4096 + 64) { t.fail(`seed ${seed}: ${f.bufferedBytes} octets buffered`); return }
+    }
+  }
+  t.pass('300 random streams handled')
+})

@@ -173,3 +173,58 @@ t.test('framing loss on one connection does not disturb another connection', asy
   t.same(got.map(([m]) => header(m, 'Call-ID')), ['g1', 'g2'])
   t.notOk(good.closed)
 })
+
+t.test('a message that frames but fails parsing is answered with the parser\'s status; the connection carries on', async t => {
+  const tl = await startTransport()
+  t.teardown(() => tl.close())
+  const errors = collect<[SipError, TransportSource, string | undefined]>(tl, 'parseError')
+  const got = collect<[SipMessage]>(tl, 'message')
+  const c = await RawClient.connect(tl.localAddressFor('tcp').port)
+  t.teardown(() => c.destroy())
+  // RFC 3261 §8.1.1.1 / §21.5.6: an unsupported SIP version gets 505 — and framing is not affected.
+  c.write(options({ callId: 'v7' }).replace('OPTIONS sip:service@127.0.0.1 SIP/2.0', 'OPTIONS sip:service@127.0.0.1 SIP/7.0') +
+    options({ callId: 'v2', cseq: 2 }))
+  await c.until(() => got.length === 1 && statusCodes(c.text).length === 1, 3000, 'a 505 and a message')
+  t.same(statusCodes(c.text), [505])
+  t.match(c.text, /^Call-ID: v7\r$/m)
+  t.equal(errors.length, 1)
+  t.equal(errors[0][0].status, 505)
+  t.equal(errors[0][2], 'OPTIONS sip:service@127.0.0.1 SIP/7.0')
+  t.equal(header(got[0][0], 'Call-ID'), 'v2')
+  t.notOk(c.closed)
+})
+
+t.test('a broken ACK is never answered (RFC 3261 §17.1.1.3: no response to ACK)', async t => {
+  const tl = await startTransport()
+  t.teardown(() => tl.close())
+  const errors = collect<[SipError]>(tl, 'parseError')
+  const c = await RawClient.connect(tl.localAddressFor('tcp').port)
+  t.teardown(() => c.destroy())
+  c.write(options({ callId: 'ack', method: 'ACK' }).replace('CSeq: 1 ACK', 'CSeq: 1 INVITE'))
+  await c.until(() => errors.length === 1, 3000, 'parseError')
+  await new Promise(resolve => setTimeout(resolve, 50))
+  t.equal(errors[0][0].code, 'SIP_ERR_CSEQ_METHOD_MISMATCH')
+  t.equal(c.text, '')
+})
+
+t.test('backpressure: a peer that stops reading makes send() reject instead of buffering without bound', async t => {
+  const tl = await startTransport({ limits: { maxPendingWriteBytes: 256 * 1024 } })
+  t.teardown(() => tl.close())
+  const c = await RawClient.connect(tl.localAddressFor('tcp').port)
+  t.teardown(() => c.destroy())
+  c.socket.pause() // stop reading: the kernel buffers fill, then Node's
+  const event = nextEvent<[SipMessage, TransportSource]>(tl, 'message')
+  c.write(options({ callId: 'slow-reader' }))
+  const [req, source] = await event
+  const big = { ...req, body: Buffer.alloc(60000, 0x61), headers: req.headers.filter(h => h.name !== 'Content-Length') }
+  let rejected: (Error & { code?: string }) | null = null
+  let sent = 0
+  // Bounded: 1000 × 60 kB is far more than loopback socket buffers hold.
+  for (let i = 0; i < 1000 && !rejected; i++) {
+    tl.send(big, { connectionId: source.connectionId }).catch(err => { rejected = rejected ?? err })
+    sent++
+    await new Promise(resolve => setImmediate(resolve))
+  }
+  t.ok(rejected, `rejected after ${sent} sends`)
+  t.equal(rejected!.code, 'SIP_ERR_SEND_QUEUE_FULL')
+})
