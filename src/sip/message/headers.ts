@@ -71,12 +71,12 @@ export function removeHeader (msg: SipMessage, name: string): void {
 }
 
 /** All elements of a list header; an empty element between commas is malformed (RFC 3261 §7.3.1). */
-function listElements (msg: SipMessage, canonical: string): string[] {
+function listElements (msg: SipMessage, canonical: string, code: string): string[] {
   const values: string[] = []
   for (const h of msg.headers) {
     if (!sameName(h.name, canonical)) continue
     for (const item of splitList(h.value)) {
-      if (item.length === 0) throw badHeader('SIP_ERR_BAD_HEADER', `empty element in ${canonical}`)
+      if (item.length === 0) throw badHeader(code, `empty element in ${canonical}`)
       values.push(item)
     }
   }
@@ -113,7 +113,7 @@ function required (msg: SipMessage, canonical: string, splitComma: boolean): str
 }
 
 export function getVias (msg: SipMessage): Via[] {
-  return listElements(msg, 'Via').map(parseVia)
+  return listElements(msg, 'Via', 'SIP_ERR_BAD_VIA').map(parseVia)
 }
 
 export function getFrom (msg: SipMessage): NameAddr {
@@ -135,7 +135,7 @@ export function getCallId (msg: SipMessage): string {
 }
 
 export function getContacts (msg: SipMessage): NameAddr[] {
-  return listElements(msg, 'Contact').map(parseNameAddr)
+  return listElements(msg, 'Contact', 'SIP_ERR_BAD_NAME_ADDR').map(parseNameAddr)
 }
 
 /** null when absent (RFC 2543 peers omit it, RFC 4475 §3.4.1). */
