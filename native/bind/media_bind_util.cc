@@ -1,0 +1,149 @@
+#include "bind/media_bind_util.h"
+
+#include <cstring>
+
+using namespace tg::io;
+
+int getInt(const Napi::Object& o, const char* key, int def) {
+  Napi::Value v = o.Get(key);
+  return v.IsNumber() ? v.As<Napi::Number>().Int32Value() : def;
+}
+
+bool getBool(const Napi::Object& o, const char* key, bool def) {
+  Napi::Value v = o.Get(key);
+  return v.IsBoolean() ? v.As<Napi::Boolean>().Value() : def;
+}
+
+std::string getString(const Napi::Object& o, const char* key, const std::string& def) {
+  Napi::Value v = o.Get(key);
+  return v.IsString() ? v.As<Napi::String>().Utf8Value() : def;
+}
+
+Napi::Object legStatsToJs(Napi::Env env, const LegStats& s, size_t queuedSamples) {
+  Napi::Object o = Napi::Object::New(env);
+  auto num = [&](const char* k, double v) { o.Set(k, Napi::Number::New(env, v)); };
+  num("packetsReceived", static_cast<double>(s.packetsReceived));
+  num("bytesReceived", static_cast<double>(s.bytesReceived));
+  num("packetsSent", static_cast<double>(s.packetsSent));
+  num("bytesSent", static_cast<double>(s.bytesSent));
+  num("packetsLost", static_cast<double>(s.packetsLost));
+  num("jitterMs", s.jitterMs);
+  num("rttMs", s.rttMs);
+  num("srtpFailures", static_cast<double>(s.srtpFailures));
+  num("unexpectedSource", static_cast<double>(s.unexpectedSource));
+  num("malformed", static_cast<double>(s.malformed));
+  num("unknownPayloadType", static_cast<double>(s.unknownPayloadType));
+  num("rtcpSent", static_cast<double>(s.rtcpSent));
+  num("rtcpReceived", static_cast<double>(s.rtcpReceived));
+  num("dtmfReceived", static_cast<double>(s.dtmfReceived));
+  num("framesToJs", static_cast<double>(s.framesToJs));
+  num("framesDropped", static_cast<double>(s.framesDropped));
+  num("timeouts", static_cast<double>(s.timeouts));
+  num("remoteSsrc", s.remoteSsrc);
+  num("localSsrc", s.localSsrc);
+  num("remoteFractionLost", s.remoteFractionLost);
+  num("remoteJitterMs", s.remoteJitterMs);
+  num("remotePacketsLost", static_cast<double>(s.remotePacketsLost));
+  num("playoutQueuedMs", static_cast<double>(queuedSamples) / 16.0);
+  o.Set("latched", Napi::Boolean::New(env, s.latched));
+  Napi::Object j = Napi::Object::New(env);
+  auto jn = [&](const char* k, double v) { j.Set(k, Napi::Number::New(env, v)); };
+  jn("currentDelayMs", s.jitter.currentDelayMs);
+  jn("targetDelayMs", s.jitter.targetDelayMs);
+  jn("pushed", static_cast<double>(s.jitter.pushed));
+  jn("played", static_cast<double>(s.jitter.played));
+  jn("lateLosses", static_cast<double>(s.jitter.lateLosses));
+  jn("lost", static_cast<double>(s.jitter.lost));
+  jn("concealedSamples", static_cast<double>(s.jitter.concealedSamples));
+  jn("underflows", static_cast<double>(s.jitter.underflows));
+  jn("overflows", static_cast<double>(s.jitter.overflows));
+  jn("duplicates", static_cast<double>(s.jitter.duplicates));
+  jn("reorders", static_cast<double>(s.jitter.reorders));
+  jn("droppedFrames", static_cast<double>(s.jitter.droppedFrames));
+  jn("insertedFrames", static_cast<double>(s.jitter.insertedFrames));
+  jn("resets", static_cast<double>(s.jitter.resets));
+  jn("decodeErrors", static_cast<double>(s.jitter.decodeErrors));
+  o.Set("jitterBuffer", j);
+  return o;
+}
+
+Napi::Object engineStatsToJs(Napi::Env env, const MediaEngine& engine, size_t legs) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("threads", engine.threadCount());
+  o.Set("legs", static_cast<double>(legs));
+  o.Set("droppedEvents", static_cast<double>(engine.droppedEvents()));
+  Napi::Array workers = Napi::Array::New(env);
+  for (int i = 0; i < engine.threadCount(); ++i) {
+    const WorkerTiming& t = engine.worker(i).timing();
+    Napi::Object w = Napi::Object::New(env);
+    w.Set("legs", static_cast<double>(engine.worker(i).legCount()));
+    w.Set("ticks", static_cast<double>(t.ticks.load()));
+    w.Set("skippedTicks", static_cast<double>(t.skippedTicks.load()));
+    w.Set("busyMs", static_cast<double>(t.busyNs.load()) / 1e6);
+    w.Set("maxLateMs", static_cast<double>(t.maxLateNs.load()) / 1e6);
+    Napi::Array late = Napi::Array::New(env, WorkerTiming::kBuckets);
+    Napi::Array busy = Napi::Array::New(env, WorkerTiming::kBuckets);
+    for (uint32_t b = 0; b < WorkerTiming::kBuckets; ++b) {
+      late.Set(b, static_cast<double>(t.lateHist[b].load()));
+      busy.Set(b, static_cast<double>(t.busyHist[b].load()));
+    }
+    w.Set("lateHist100us", late);
+    w.Set("busyHist100us", busy);
+    workers.Set(static_cast<uint32_t>(i), w);
+  }
+  o.Set("workers", workers);
+  return o;
+}
+
+Napi::Value eventToJs(Napi::Env env, const MediaEvent& ev) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("id", ev.legId);
+  static const char* kNames[] = {"dtmf", "mark", "timeout", "dtmfDone", "playoutDone"};
+  o.Set("type", kNames[static_cast<int>(ev.type)]);
+  switch (ev.type) {
+    case MediaEventType::Dtmf:
+      o.Set("digit", std::string(1, ev.digit));
+      o.Set("durationMs", ev.durationMs);
+      o.Set("source", ev.flag == kDtmfInband ? "inband" : "rfc4733");
+      break;
+    case MediaEventType::Mark:
+      o.Set("markId", static_cast<double>(ev.value));
+      o.Set("flushed", ev.flag != 0);
+      break;
+    case MediaEventType::Timeout:
+      o.Set("afterMedia", ev.flag != 0);
+      o.Set("silentMs", ev.durationMs);
+      break;
+    case MediaEventType::DtmfDone:
+      o.Set("requestId", static_cast<double>(ev.value));
+      break;
+    case MediaEventType::PlayoutDone:
+      o.Set("flushed", ev.flag != 0);
+      break;
+  }
+  return o;
+}
+
+uint32_t drainFrames(Napi::Env env, uint32_t id, FrameRing& ring, Napi::Array& out, uint32_t count,
+                     std::vector<FrameSlot>* scratch) {
+  const size_t avail = ring.size();
+  if (avail == 0) return count;
+  if (scratch->size() < avail) scratch->resize(avail);
+  const size_t n = ring.pop(scratch->data(), avail);
+  size_t runStart = 0;
+  for (size_t i = 1; i <= n; ++i) {
+    if (i < n && (*scratch)[i].seq == (*scratch)[i - 1].seq + 1) continue;
+    const size_t frames = i - runStart;
+    Napi::Int16Array pcm = Napi::Int16Array::New(env, frames * kFrameSamples);
+    for (size_t f = 0; f < frames; ++f) {
+      std::memcpy(pcm.Data() + f * kFrameSamples, (*scratch)[runStart + f].samples, sizeof(FrameSlot::samples));
+    }
+    Napi::Array entry = Napi::Array::New(env, 3);
+    entry.Set(0u, id);
+    entry.Set(1u, (*scratch)[runStart].seq);
+    entry.Set(2u, pcm);
+    out.Set(count++, entry);
+    runStart = i;
+  }
+  return count;
+}
