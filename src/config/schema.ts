@@ -52,7 +52,7 @@ const sip = obj({
   listen: refine(obj({ tcp: optional(tcpListen), tls: optional(tlsListen) }), (v, path) => {
     if (!v.tcp && !v.tls) throw new ConfigError(path, 'needs at least one of tcp, tls')
   }),
-  advertise: optional(obj({ host: optional(host), port: optional(port) })),
+  advertise: optional(obj({ host, port: optional(port), tlsPort: optional(port) })),
   limits: optional(limits, () => limits.check({}, '')),
   maxConcurrentCalls: optional(int({ min: 0 }), () => 100),
   retryAfterSeconds: optional(int({ min: 1, max: 86400 }), () => 30),

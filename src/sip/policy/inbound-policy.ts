@@ -7,23 +7,32 @@ import { parseUri } from '../message/uri'
 import { SipError } from '../sip-error'
 import { DigestAuthenticator } from '../auth/digest-server'
 import { parseAuthHeader } from '../auth/auth-params'
+import { ALLOWED_METHODS as ALLOW_VALUE } from '../dialog/dialog-state'
 import { findSdp, parseMediaType } from './sdp-body'
 import { TrunkSelector } from './trunk-selector'
 
-/** Methods this UAS implements (RFC 3261 §20.5 Allow), out of dialog or in an established one. */
-export const ALLOWED_METHODS = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'UPDATE', 'INFO'] as const
+/**
+ * Methods this UA implements (RFC 3261 §20.5 Allow), out of dialog or inside an established one.
+ * The same list the UA layer writes into its own Allow headers.
+ */
+export const ALLOWED_METHODS = ALLOW_VALUE.split(',').map(m => m.trim())
 /** Option tags we support (RFC 3261 §20.37): session timers (RFC 4028). */
 export const SUPPORTED_EXTENSIONS = ['timer'] as const
 /** Bodies we understand (RFC 3261 §20.1 Accept). */
 export const ACCEPTED_CONTENT_TYPES = ['application/sdp', 'multipart/mixed'] as const
 
+/** Out of dialog we accept calls and answer capability queries; everything else is 405/481/501. */
+const OUT_OF_DIALOG_METHODS = new Set(['INVITE', 'OPTIONS'])
 /**
- * Methods defined by SIP extensions that we recognise but do not offer: RFC 3261 §21.4.6 says
- * 405 Method Not Allowed (with Allow) for these; anything unrecognised is 501 (§21.5.2).
+ * Left to the transaction and dialog layers even out of dialog: CANCEL/ACK matching, and 481 for
+ * requests that only exist inside a dialog (RFC 3261 §12.2.2, §15.1.2).
  */
-const KNOWN_METHODS = new Set(['REGISTER', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'MESSAGE', 'REFER', 'PRACK'])
-/** Handled by the transaction and dialog layers even out of dialog (481 / CANCEL matching / ACK absorption). */
-const LOWER_LAYER_METHODS = new Set(['ACK', 'CANCEL', 'BYE', 'UPDATE', 'INFO'])
+const LOWER_LAYER_METHODS = new Set(['ACK', 'CANCEL', 'BYE', 'UPDATE', 'INFO', 'PRACK', 'NOTIFY'])
+/**
+ * Methods defined by SIP and its extensions that we recognise but do not offer out of dialog:
+ * 405 Method Not Allowed with Allow (RFC 3261 §8.2.1, §21.4.6). Anything unrecognised is 501 (§21.5.2).
+ */
+const NOT_ALLOWED_METHODS = new Set(['REGISTER', 'SUBSCRIBE', 'PUBLISH', 'MESSAGE', 'REFER'])
 
 /** The parts of a transport source the policy looks at (TransportSource fits). */
 export interface PolicySource {
@@ -103,19 +112,20 @@ export class InboundPolicy {
 
   /**
    * RFC 3261 §8.2.1-§8.2.3 for an out-of-dialog request, in the RFC's order: method (405/501),
-   * Request-URI scheme (416), Require (420), then content (415).
+   * Request-URI scheme (416), Require (420), then content (415). Requests the transaction and dialog
+   * layers own (ACK, CANCEL, BYE …) pass untouched.
    */
   checkRequest (req: SipRequest): void {
     const method = req.method
-    if (!(ALLOWED_METHODS as readonly string[]).includes(method)) {
-      const allow = [{ name: 'Allow', value: ALLOWED_METHODS.join(', ') }]
-      if (KNOWN_METHODS.has(method)) {
-        const detail = method === 'REGISTER' ? 'this is not a registrar' : `${method} is not offered`
+    if (LOWER_LAYER_METHODS.has(method)) return
+    if (!OUT_OF_DIALOG_METHODS.has(method)) {
+      const allow = [{ name: 'Allow', value: ALLOW_VALUE }]
+      if (NOT_ALLOWED_METHODS.has(method)) {
+        const detail = method === 'REGISTER' ? 'this is not a registrar' : `${method} is not offered out of dialog`
         throw new SipError(405, 'Method Not Allowed', 'SIP_ERR_METHOD_NOT_ALLOWED', { detail, headers: allow })
       }
       throw new SipError(501, 'Not Implemented', 'SIP_ERR_METHOD_NOT_IMPLEMENTED', { detail: `unknown method ${method}`, headers: allow })
     }
-    if (method === 'ACK' || method === 'CANCEL') return // §8.2.2.3: never 420 for these; no body checks
     const scheme = parseUri(req.uri).scheme
     if (scheme !== 'sip' && scheme !== 'sips' && scheme !== 'tel') {
       throw new SipError(416, 'Unsupported URI Scheme', 'SIP_ERR_UNSUPPORTED_URI_SCHEME', { detail: `Request-URI scheme "${scheme}"` })
@@ -128,7 +138,6 @@ export class InboundPolicy {
         headers: [{ name: 'Unsupported', value: unsupported.join(', ') }]
       })
     }
-    if (LOWER_LAYER_METHODS.has(method)) return
     this.checkContent(req)
   }
 
@@ -165,7 +174,7 @@ export class InboundPolicy {
   /** Capabilities in a 200 to OPTIONS (RFC 3261 §11.2): what trunks' keep-alive probes look for. */
   optionsHeaders (): HeaderField[] {
     return [
-      { name: 'Allow', value: ALLOWED_METHODS.join(', ') },
+      { name: 'Allow', value: ALLOW_VALUE },
       { name: 'Accept', value: ACCEPTED_CONTENT_TYPES.join(', ') },
       { name: 'Accept-Encoding', value: 'identity' },
       { name: 'Supported', value: SUPPORTED_EXTENSIONS.join(', ') }

@@ -111,6 +111,8 @@ t.test('RFC 3261 §8.2 request checks: 405/501 with Allow, 416, 420 with Unsuppo
   t.equal(rejection(() => p.checkRequest(req('INVITE', 'sip:+15550100@gw', [['Content-Type', 'multipart/mixed;boundary=b']], '--b\r\n\r\nhi\r\n--b--'))).status, 415)
   p.checkRequest(req('INVITE', 'sip:+15550100@gw'))
   p.checkRequest(req('CANCEL', 'sip:+15550100@gw', [['Require', 'foo']]))
+  p.checkRequest(req('BYE', 'sip:+15550100@gw', [['Content-Type', 'x/y']], 'body'))
+  t.equal(rejection(() => p.checkRequest(req('MESSAGE', 'sip:+15550100@gw'))).status, 405)
 })
 
 t.test('capacity: 503 with Retry-After at sip.maxConcurrentCalls', async t => {

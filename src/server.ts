@@ -1,0 +1,255 @@
+// Wiring: transport → transaction/UA → inbound policy → routing → call handler.
+// Policy runs in the UA's preRequest hook: after the server transaction exists (retransmissions are
+// absorbed, 100 Trying is out) and before any listener sees the request.
+import type { TrunkgateConfig } from './config'
+import { rootLogger, type Logger } from './log'
+import { parseSdp } from './sdp'
+import type { MediaPolicy } from './sdp/negotiate'
+import type { Dialog } from './sip/dialog/dialog'
+import { getHeader, getTo } from './sip/message/headers'
+import type { SipRequest } from './sip/message/types'
+import { DigestAuthenticator } from './sip/auth/digest-server'
+import { InboundPolicy, type PolicySource } from './sip/policy/inbound-policy'
+import { findSdp } from './sip/policy/sdp-body'
+import { SipError } from './sip/sip-error'
+import type { ServerResponse } from './sip/transaction/server-response'
+import type { IncomingRequest } from './sip/ua/incoming-request'
+import { SipAgent } from './sip/ua/sip-agent'
+import { TransportLayer } from './sip/transport/transport-layer'
+import type { StreamTransport, TransportOptions, TransportSource } from './sip/transport/transport-types'
+import type { CallHandler, RoutedInvite, SdpOffer } from './call/call-handler'
+import { CallRouter, type CallRoute } from './call/call-router'
+import { StaticAnswerCallHandler } from './call/static-answer-handler'
+import type { TrunkConfig } from './config'
+
+export interface StartServerOptions {
+  /** The call layer; default answers every call with a static PCMU SDP (no media engine yet). */
+  callHandler?: CallHandler
+  logger?: Logger
+  /** Injected so tests can control digest nonce expiry and failure blocking. */
+  authenticator?: DigestAuthenticator
+}
+
+export interface RunningServer {
+  config: TrunkgateConfig
+  agent: SipAgent
+  transport: TransportLayer
+  policy: InboundPolicy
+  /** Bound listening ports (the real ones when the config asked for port 0). */
+  ports: { tcp?: number; tls?: number }
+  /** host:port/transport lines for the startup log. */
+  listening: Array<{ transport: StreamTransport; host: string; port: number }>
+  /** Calls holding a capacity slot: routed INVITEs not yet finished, and confirmed dialogs. */
+  activeCalls: () => number
+  close: () => Promise<void>
+}
+
+interface AdmittedInvite { trunk: TrunkConfig; route: CallRoute; authUser: string | null; release: () => void }
+
+export async function startServer (config: TrunkgateConfig, opts: StartServerOptions = {}): Promise<RunningServer> {
+  const logger = opts.logger ?? rootLogger.child({}, { level: config.log.level })
+  const transport = new TransportLayer(transportOptions(config), logger)
+  await transport.listen()
+
+  const policy = new InboundPolicy(config, {
+    logger,
+    authenticator: opts.authenticator ?? new DigestAuthenticator({
+      onBlocked: source => logger.warn({ source, code: 'SIP_ERR_AUTH_BLOCKED' }, 'too many digest failures: source blocked')
+    })
+  })
+  const router = new CallRouter(config)
+  const callHandler = opts.callHandler ?? new StaticAnswerCallHandler()
+  const admitted = new WeakMap<SipRequest, AdmittedInvite>()
+  let active = 0
+
+  const st = config.sip.sessionTimer
+  const agent = new SipAgent({
+    transport,
+    logger,
+    sessionTimer: st.enabled ? { sessionExpires: st.sessionExpires, minSE: st.minSE } : false,
+    preRequest: (req, res) => {
+      try {
+        applyPolicy(req, res)
+      } catch (err) {
+        if (!(err instanceof SipError)) throw err
+        answerError(res, err, req)
+      }
+    }
+  })
+
+  function applyPolicy (req: IncomingRequest, res: ServerResponse): void {
+    const source = req.source as TransportSource
+    const policySource: PolicySource = {
+      transport: source.transport,
+      remoteAddress: source.remoteAddress,
+      tlsPeerCertificate: source.tlsPeerCertificate,
+      tlsAuthorized: source.tlsAuthorized
+    }
+    const admission = policy.admit(req, policySource)
+    if (admission.action === 'drop') {
+      res.drop()
+      return
+    }
+    // In-dialog requests belong to their dialog (or get 481 from the UA): nothing to route.
+    if (getTo(req).params.get('tag')) return
+    policy.checkRequest(req)
+    if (req.method !== 'INVITE') return
+    const route = router.route(req, admission.trunk)
+    policy.checkCapacity(active)
+    // The slot is taken now, before any await, so a burst of INVITEs cannot overshoot the limit.
+    active++
+    let released = false
+    const release = (): void => {
+      if (released) return
+      released = true
+      active--
+    }
+    admitted.set(req, { trunk: admission.trunk, route, authUser: admission.authUser, release })
+  }
+
+  function answerError (res: ServerResponse, err: SipError, req: SipRequest): void {
+    logger.info({ callId: getHeader(req, 'Call-ID'), method: req.method, status: err.status, code: err.code, detail: err.message },
+      'request rejected')
+    res.send(err.status, err.reason, { headers: err.headers })
+  }
+
+  agent.on('options', (_req: IncomingRequest, res: ServerResponse) => {
+    res.send(200, 'OK', { headers: policy.optionsHeaders() })
+  })
+
+  agent.on('invite', (req: IncomingRequest, res: ServerResponse) => {
+    const ctx = admitted.get(req)
+    if (!ctx) {
+      // Cannot happen with the preRequest hook installed; answer rather than hang the caller.
+      res.send(500, 'Server Internal Error')
+      return
+    }
+    admitted.delete(req)
+    dispatchInvite(req, res, ctx).catch(err => {
+      logger.error({ err, callId: getHeader(req, 'Call-ID') }, 'call handler failed')
+      if (!res.finished) res.send(500, 'Server Internal Error')
+      ctx.release()
+    })
+  })
+
+  async function dispatchInvite (req: IncomingRequest, res: ServerResponse, ctx: AdmittedInvite): Promise<void> {
+    const source = req.source as TransportSource
+    const callLog = logger.child({ callId: getHeader(req, 'Call-ID'), trunk: ctx.trunk.name, number: ctx.route.phoneNumber })
+    let answering = false
+    // Slot accounting: a final non-2xx, a CANCEL (487 comes from the transaction layer) or a
+    // transaction that ends unanswered frees it; an answered call frees it when its dialog ends.
+    res.once('end', (final: { status: number } | null) => { if (!final || final.status >= 300) ctx.release() })
+    res.once('cancel', () => ctx.release())
+    res.tx.once('terminated', () => { if (!answering) ctx.release() })
+
+    const mediaPolicy: MediaPolicy = {
+      mediaEncryption: ctx.trunk.media_encryption,
+      allowSdesOverTcp: ctx.trunk.allow_sdes_over_tcp,
+      signallingTransport: source.transport
+    }
+    const call: RoutedInvite = {
+      req,
+      res,
+      trunk: ctx.trunk,
+      phoneNumber: ctx.route.phoneNumber,
+      agentId: ctx.route.agentId,
+      agent: ctx.route.agent,
+      authUser: ctx.authUser,
+      sdpOffer: readOffer(req),
+      mediaPolicy,
+      mediaAddress: config.sip.advertise?.host ?? unmapIpv4(source.localAddress),
+      logger: callLog,
+      get canceled () { return req.canceled },
+      ringing: (o = {}) => {
+        if (res.finished) return
+        res.send(o.status ?? 180, undefined, o.sdp ? { body: o.sdp } : {})
+      },
+      answer: async (localSdp: string): Promise<Dialog> => {
+        answering = true
+        try {
+          const dialog = await agent.createUAS(req, res, { localSdp })
+          dialog.once('terminated', () => ctx.release())
+          callLog.info({ dialog: dialog.id }, 'call answered')
+          return dialog
+        } catch (err) {
+          ctx.release()
+          throw err
+        }
+      },
+      reject: (err) => {
+        res.send(err.status, err.reason, { headers: err.headers })
+      }
+    }
+    callLog.info({ agent: ctx.route.agentId, from: getHeader(req, 'From'), source: source.remoteAddress }, 'call routed')
+    await callHandler.handleInvite(call)
+  }
+
+  const ports: RunningServer['ports'] = {}
+  const listening: RunningServer['listening'] = []
+  for (const t of ['tcp', 'tls'] as const) {
+    const listen = config.sip.listen[t]
+    if (!listen) continue
+    // localAddressFor gives the advertised port when one is configured; the bound one otherwise.
+    const advertisedPort = t === 'tcp' ? config.sip.advertise?.port : config.sip.advertise?.tlsPort
+    const port = advertisedPort === undefined ? transport.localAddressFor(t).port : listen.port
+    ports[t] = port
+    listening.push({ transport: t, host: listen.host, port })
+  }
+
+  let closed = false
+  return {
+    config,
+    agent,
+    transport,
+    policy,
+    ports,
+    listening,
+    activeCalls: () => active,
+    close: async () => {
+      if (closed) return
+      closed = true
+      agent.close()
+      await transport.close()
+    }
+  }
+}
+
+function transportOptions (config: TrunkgateConfig): TransportOptions {
+  const { listen, limits, advertise } = config.sip
+  const wantsClientCert = config.trunks.some(t => t.inbound.requireClientCert)
+  return {
+    tcp: listen.tcp ? { host: listen.tcp.host, port: listen.tcp.port } : undefined,
+    tls: listen.tls
+      ? {
+          host: listen.tls.host,
+          port: listen.tls.port,
+          certFile: listen.tls.cert,
+          keyFile: listen.tls.key,
+          caFile: listen.tls.ca,
+          // Ask for a certificate but let the per-trunk policy decide (a TLS trunk without
+          // requireClientCert must still connect), hence rejectUnauthorized false.
+          requestCert: wantsClientCert,
+          rejectUnauthorized: false
+        }
+      : undefined,
+    advertise: advertise ? { host: advertise.host, port: advertise.port, tlsPort: advertise.tlsPort } : undefined,
+    limits: { ...limits }
+  }
+}
+
+/** The offer, wherever it is in the body; a parse failure is kept for the handler to answer (488/400). */
+function readOffer (req: SipRequest): SdpOffer | null {
+  if (req.body.length === 0) return null
+  const raw = findSdp(getHeader(req, 'Content-Type') ?? '', req.body)
+  if (!raw) return null
+  try {
+    return { raw, parsed: parseSdp(raw), error: null }
+  } catch (err) {
+    if (err instanceof SipError) return { raw, parsed: null, error: err }
+    return { raw, parsed: null, error: new SipError(488, 'Not Acceptable Here', 'SIP_ERR_SDP_INVALID', { detail: (err as Error).message }) }
+  }
+}
+
+function unmapIpv4 (address: string): string {
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address
+}

@@ -1,0 +1,29 @@
+// Shared setup for integration tests: a loopback-only server on ephemeral ports.
+import { parseConfigText, type TrunkgateConfig } from '../../src/config'
+import { startServer, type RunningServer, type StartServerOptions } from '../../src/server'
+
+/** Loopback only, port 0 everywhere; `trunksYaml` replaces the trunk list when given. */
+export function testConfig (opts: { trunksYaml?: string; extraSip?: string; tls?: boolean; numbersYaml?: string } = {}): TrunkgateConfig {
+  const trunks = opts.trunksYaml ?? `
+  - name: loopback
+    inbound: {acl: [127.0.0.0/8, '::1']}`
+  const numbers = opts.numbersYaml ?? `
+  - {number: '+15550100', agent: demo}
+  - {number: '+15550199', agent: demo}`
+  return parseConfigText(`
+sip:
+  listen:
+    tcp: {host: 127.0.0.1, port: 0}
+${opts.tls ? '    tls: {host: 127.0.0.1, port: 0}' : ''}
+${opts.extraSip ?? ''}
+trunks:${trunks}
+phone_numbers:${numbers}
+agents:
+  - {id: demo, name: Demo}
+log: {level: silent}
+`)
+}
+
+export async function withServer (config: TrunkgateConfig, opts: StartServerOptions = {}): Promise<RunningServer> {
+  return await startServer(config, opts)
+}

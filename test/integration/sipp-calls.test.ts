@@ -1,0 +1,89 @@
+// Real peer: SIPp over TCP against the in-process server (loopback, ephemeral ports).
+import t from 'tap'
+import { StaticAnswerCallHandler } from '../../src/call/static-answer-handler'
+import type { CallHandler } from '../../src/call/call-handler'
+import { startServer } from '../../src/server'
+import { testConfig } from './helpers'
+import { describeRun, runSipp } from './sipp-runner'
+
+/** +15550199 rings and never answers (for CANCEL); every other number gets the static answer. */
+function handler (answered: string[]): CallHandler {
+  const answer = new StaticAnswerCallHandler({ onAnswered: call => answered.push(call.phoneNumber) })
+  return {
+    handleInvite: call => {
+      if (call.phoneNumber === '+15550199') { call.ringing(); return }
+      return answer.handleInvite(call)
+    }
+  }
+}
+
+async function waitFor (cond: () => boolean, ms = 3000): Promise<boolean> {
+  const end = Date.now() + ms
+  while (!cond() && Date.now() < end) await new Promise(resolve => setTimeout(resolve, 20))
+  return cond()
+}
+
+t.test('SIPp over TCP', async t => {
+  const answered: string[] = []
+  const server = await startServer(testConfig(), { callHandler: handler(answered) })
+  t.teardown(() => server.close())
+  const target = { host: '127.0.0.1', port: server.ports.tcp! }
+  t.ok(target.port > 0, 'ephemeral TCP port bound')
+
+  await t.test('basic call: INVITE -> 100/180 -> 200 (sendrecv PCMU) -> ACK -> BYE -> 200', async t => {
+    const r = await runSipp({ scenario: 'uac-basic.xml', target, service: '+15550100', calls: 5, rate: 20, pauseMs: 50 })
+    t.equal(r.exitCode, 0, describeRun(r))
+    t.equal(r.successfulCalls, 5)
+    t.equal(r.failedCalls, 0)
+    t.same(answered, Array(5).fill('+15550100'), 'each call reached the call handler with the routed number')
+    t.ok(await waitFor(() => server.activeCalls() === 0), 'every capacity slot released after BYE')
+  })
+
+  await t.test('unknown number -> 404 (and "15550100" without + is a different number)', async t => {
+    for (const service of ['+19991234567', '15550100']) {
+      const r = await runSipp({ scenario: 'uac-reject.xml', target, service, calls: 2, substitutions: { STATUS: '404' } })
+      t.equal(r.exitCode, 0, `${service}: ${describeRun(r)}`)
+      t.equal(r.successfulCalls, 2)
+    }
+    t.ok(await waitFor(() => server.activeCalls() === 0))
+  })
+
+  await t.test('CANCEL while ringing -> 200 to the CANCEL and 487 to the INVITE', async t => {
+    const r = await runSipp({ scenario: 'uac-cancel.xml', target, service: '+15550199', calls: 3, rate: 10 })
+    t.equal(r.exitCode, 0, describeRun(r))
+    t.equal(r.successfulCalls, 3)
+    t.ok(await waitFor(() => server.activeCalls() === 0), 'canceled calls release their slot')
+  })
+
+  await t.test('OPTIONS keep-alive -> 200 with Allow, Accept, Supported', async t => {
+    const r = await runSipp({ scenario: 'uac-options.xml', target, calls: 3 })
+    t.equal(r.exitCode, 0, describeRun(r))
+    t.equal(r.successfulCalls, 3)
+  })
+})
+
+t.test('a 404 scenario fails when the server answers the call (the assertion can fail)', async t => {
+  // Own server: the answered call stays up waiting for the ACK SIPp never sends.
+  const server = await startServer(testConfig())
+  t.teardown(() => server.close())
+  const r = await runSipp({ scenario: 'uac-reject.xml', target: { host: '127.0.0.1', port: server.ports.tcp! }, service: '+15550100', calls: 1, timeoutSec: 5, substitutions: { STATUS: '404' } })
+  t.not(r.exitCode, 0, 'SIPp reports the unexpected 200 as a failed call')
+  t.equal(r.failedCalls, 1)
+})
+
+t.test('over capacity: 503 with Retry-After', async t => {
+  const server = await startServer(testConfig({ extraSip: '  maxConcurrentCalls: 0\n  retryAfterSeconds: 7' }))
+  t.teardown(() => server.close())
+  const r = await runSipp({ scenario: 'uac-reject.xml', target: { host: '127.0.0.1', port: server.ports.tcp! }, service: '+15550100', calls: 2, substitutions: { STATUS: '503' } })
+  t.equal(r.exitCode, 0, describeRun(r))
+  t.equal(r.successfulCalls, 2)
+})
+
+t.test('source outside every ACL: 403 (reject) on a trunk that only admits another network', async t => {
+  const server = await startServer(testConfig({ trunksYaml: `
+  - name: elsewhere
+    inbound: {acl: [203.0.113.0/24]}` }))
+  t.teardown(() => server.close())
+  const r = await runSipp({ scenario: 'uac-reject.xml', target: { host: '127.0.0.1', port: server.ports.tcp! }, service: '+15550100', calls: 1, substitutions: { STATUS: '403' } })
+  t.equal(r.exitCode, 0, describeRun(r))
+})
