@@ -1,0 +1,327 @@
+import { EventEmitter } from 'node:events'
+import type { HeaderField, SipMessage, SipRequest, SipResponse } from '../message/types'
+import { getCSeq, getFrom, getHeader, getHeaders, getMaxForwards } from '../message/headers'
+import { newBranch } from '../message/factory'
+import { rootLogger, type Logger } from '../../log'
+import { TransactionLayer, type ServerTransaction } from '../transaction/transaction-layer'
+import { InviteServerTransaction } from '../transaction/invite-server-transaction'
+import type { Clock } from '../transaction/clock'
+import type { TimerTable } from '../transaction/timers'
+import { localHostPort, type MessageSource, type SipSender, type StreamTransport } from '../transaction/sip-sender'
+import { ServerResponse, toHeaderFields, type HeaderInput } from '../transaction/server-response'
+import { toTag } from '../transaction/transaction-key'
+import { Dialog, type DialogContext } from '../dialog/dialog'
+import { DialogRegistry } from '../dialog/dialog-registry'
+import { ALLOWED_METHODS, DialogState } from '../dialog/dialog-state'
+import { targetForUri, uriOfNameAddr } from '../dialog/request-targets'
+import { DEFAULT_SESSION_TIMER, formatSessionExpires, uasSessionTimer, type SessionTimerConfig } from '../dialog/session-timer-headers'
+import { toIncomingRequest, type IncomingRequest } from './incoming-request'
+import { UacInvite, type CreateUacOptions, type UacTarget } from './uac-invite'
+import { UacError } from './uac-error'
+
+/** A transport that also delivers messages (the TransportLayer); a bare SipSender is fed through receive(). */
+interface MessageSourceEmitter {
+  on (event: 'message', fn: (msg: SipMessage, source: MessageSource) => void): unknown
+  off?: (event: 'message', fn: (msg: SipMessage, source: MessageSource) => void) => unknown
+}
+
+/**
+ * Policy hook run for every new request (not ACK, not CANCEL, not retransmissions) right AFTER its server
+ * transaction exists and BEFORE any listener or dialog sees it — so an async ACL/auth/limit check can take its
+ * time while retransmissions are absorbed, and its rejection is what a retransmission gets back. For INVITE the
+ * 100 Trying has already gone out. Answer with res.send(…) or res.drop() to stop the request; return normally
+ * without answering to let it through.
+ */
+export type PreRequestHook = (req: IncomingRequest, res: ServerResponse) => void | Promise<void>
+
+export interface SipAgentOptions {
+  transport: SipSender & Partial<MessageSourceEmitter>
+  clock?: Clock
+  timers?: TimerTable
+  logger?: Logger
+  /** RFC 4028 defaults (Session-Expires 1800, Min-SE 90); false disables session timers. */
+  sessionTimer?: SessionTimerConfig | false
+  userAgent?: string
+  /** User part of our Contact. */
+  contactUser?: string
+  preRequest?: PreRequestHook
+  random?: () => number
+}
+
+export interface CreateUasOptions {
+  localSdp: string
+  headers?: HeaderInput
+}
+
+const SUPPORTED_EXTENSIONS = new Set(['timer'])
+
+/**
+ * The UA core in drachtio-srf's spirit: out-of-dialog requests become events ('invite', 'options', 'register',
+ * 'message', 'subscribe', 'notify', 'refer', 'info', 'publish', 'update', 'bye' …) with (req, res);
+ * createUAS / createUAC build Dialogs; in-dialog requests are routed to their Dialog; unknown dialogs get 481.
+ * Defaults with no listener: OPTIONS 200, INVITE 480, other known methods 405, unknown methods 501.
+ */
+export class SipAgent extends EventEmitter {
+  readonly transactions: TransactionLayer
+  readonly dialogs = new DialogRegistry()
+  preRequest: PreRequestHook | null
+  private readonly sender: SipSender & Partial<MessageSourceEmitter>
+  private readonly log: Logger
+  private readonly stConfig: SessionTimerConfig | null
+  private readonly userAgent: string
+  private readonly contactUser: string
+  private readonly dialogContext: DialogContext
+  private readonly onMessage = (msg: SipMessage, source: MessageSource): void => this.receive(msg, source)
+
+  constructor (opts: SipAgentOptions) {
+    super()
+    this.sender = opts.transport
+    this.log = (opts.logger ?? rootLogger).child({ layer: 'ua' })
+    this.transactions = new TransactionLayer({ sender: opts.transport, clock: opts.clock, timers: opts.timers, logger: opts.logger })
+    this.stConfig = opts.sessionTimer === false ? null : (opts.sessionTimer ?? DEFAULT_SESSION_TIMER)
+    this.userAgent = opts.userAgent ?? 'trunkgate'
+    this.contactUser = opts.contactUser ?? 'trunkgate'
+    this.preRequest = opts.preRequest ?? null
+    this.dialogContext = {
+      layer: this.transactions,
+      logger: opts.logger,
+      sessionTimer: this.stConfig ?? { sessionExpires: 0, minSE: DEFAULT_SESSION_TIMER.minSE },
+      random: opts.random
+    }
+    this.transactions.on('request', (req: SipRequest, tx: ServerTransaction, source: MessageSource) => {
+      this.onRequest(req, tx, source).catch((err) => this.log.error({ err }, 'request handling failed'))
+    })
+    this.transactions.on('ack', (req: SipRequest) => this.onAck(req))
+    this.transactions.on('stray-response', (res: SipResponse) => this.onStrayResponse(res))
+    if (typeof this.sender.on === 'function') this.sender.on('message', this.onMessage)
+  }
+
+  /** Feed a received message (done automatically when the transport is an EventEmitter of 'message'). */
+  receive (msg: SipMessage, source: MessageSource): void {
+    this.transactions.receive(msg, source)
+  }
+
+  contactFor (transport: StreamTransport): string {
+    const { host, port } = localHostPort(this.sender, transport)
+    const h = host.includes(':') ? `[${host}]` : host
+    return `<sip:${this.contactUser}@${h}:${port};transport=${transport}>`
+  }
+
+  private localHostFor (transport: StreamTransport): string {
+    const { host, port } = localHostPort(this.sender, transport)
+    return `${host.includes(':') ? `[${host}]` : host}:${port}`
+  }
+
+  private async onRequest (raw: SipRequest, tx: ServerTransaction, source: MessageSource): Promise<void> {
+    const inDialog = toTag(raw) !== null
+    const dialog = inDialog ? (this.dialogs.forIncomingRequest(raw) ?? null) : null
+    const req = toIncomingRequest(raw, source, dialog)
+    const res = new ServerResponse(tx)
+    if (tx instanceof InviteServerTransaction) {
+      tx.on('cancel', () => { req.canceled = true; res.emit('cancel') })
+    }
+    if (this.preRequest) {
+      try {
+        await this.preRequest(req, res)
+      } catch (err) {
+        this.log.error({ err }, 'preRequest hook failed')
+        res.send(500, 'Server Internal Error')
+      }
+      if (res.finished) return
+    }
+    if (!this.checkGeneric(req, res)) return
+    if (inDialog) {
+      // §12.2.2: a request with a To tag for a dialog we do not know → 481.
+      if (!dialog || dialog.state === DialogState.Terminated) {
+        res.send(481, 'Call/Transaction Does Not Exist')
+        return
+      }
+      dialog.handleRequest(req, res)
+      return
+    }
+    const event = req.method.toLowerCase()
+    if (this.listenerCount(event) > 0) {
+      this.emit(event, req, res)
+      return
+    }
+    this.defaultAnswer(req, res)
+  }
+
+  /** §8.2.1–§8.2.2: generic UAS checks that do not depend on the method's semantics. */
+  private checkGeneric (req: IncomingRequest, res: ServerResponse): boolean {
+    // §8.2.2.3: an extension we do not support in Require → 420 with Unsupported.
+    const unsupported = getHeaders(req, 'Require').map((t) => t.trim().toLowerCase()).filter((t) => t && !SUPPORTED_EXTENSIONS.has(t))
+    if (unsupported.length > 0) {
+      res.send(420, 'Bad Extension', { headers: { Unsupported: unsupported.join(', ') } })
+      return false
+    }
+    // §16.3 step 3 applies to proxies; a UA receiving Max-Forwards 0 on anything but OPTIONS answers 483 as well.
+    const mf = getMaxForwards(req)
+    if (mf === 0 && req.method !== 'OPTIONS') {
+      res.send(483, 'Too Many Hops')
+      return false
+    }
+    return true
+  }
+
+  private defaultAnswer (req: IncomingRequest, res: ServerResponse): void {
+    switch (req.method) {
+      case 'OPTIONS':
+        res.send(200, 'OK', { headers: { Allow: ALLOWED_METHODS, Accept: 'application/sdp', Supported: 'timer' } })
+        return
+      case 'INVITE':
+        res.send(480, 'Temporarily Unavailable')
+        return
+      case 'BYE': case 'INFO': case 'UPDATE': case 'PRACK': case 'NOTIFY':
+        // Requests that only make sense inside a dialog (§15.1.2 for BYE).
+        res.send(481, 'Call/Transaction Does Not Exist')
+        return
+      case 'REGISTER': case 'MESSAGE': case 'SUBSCRIBE': case 'REFER': case 'PUBLISH':
+        res.send(405, 'Method Not Allowed', { headers: { Allow: ALLOWED_METHODS } })
+        return
+      default:
+        // §8.2.1: a method we do not recognise → 501.
+        res.send(501, 'Not Implemented', { headers: { Allow: ALLOWED_METHODS } })
+    }
+  }
+
+  private onAck (req: SipRequest): void {
+    const dialog = this.dialogs.forIncomingRequest(req)
+    if (dialog) dialog.handleAck(req)
+    else this.log.debug({ callId: getHeader(req, 'Call-ID') }, 'ACK for no dialog dropped')
+  }
+
+  private onStrayResponse (res: SipResponse): void {
+    if (res.status < 200 || res.status >= 300) return
+    const dialog = this.dialogs.forResponse(res)
+    if (dialog) dialog.handleStrayTwoXx(res)
+  }
+
+  /**
+   * Accept an INVITE: 200 with our SDP (+ Contact, RFC 4028 headers), then wait for the ACK. Resolves with the
+   * confirmed Dialog when the ACK arrives; rejects (after BYE) when none arrives within 64*T1 (§13.3.1.4), with
+   * 422 when the Session-Expires is below our Min-SE, or when the INVITE was canceled first.
+   */
+  createUAS (req: SipRequest, res: ServerResponse, opts: CreateUasOptions): Promise<Dialog> {
+    return new Promise<Dialog>((resolve, reject) => {
+      if (res.finished) {
+        reject(new UacError(487, 'Request Terminated', 'SIP_ERR_UAS_FINISHED', null, 'the INVITE was already answered or canceled'))
+        return
+      }
+      const source = (req as Partial<IncomingRequest>).source ?? (res.tx as InviteServerTransaction).source
+      const headers: HeaderField[] = [
+        { name: 'Contact', value: this.contactFor(source.transport) },
+        { name: 'Allow', value: ALLOWED_METHODS },
+        { name: 'Supported', value: 'timer' }
+      ]
+      let sessionTimer: { interval: number, weRefresh: boolean } | null = null
+      if (this.stConfig) {
+        const d = uasSessionTimer(req, this.stConfig)
+        if (d.kind === 'reject') {
+          // RFC 4028 §9: below our Min-SE → 422 carrying it.
+          res.send(422, 'Session Interval Too Small', { headers: { 'Min-SE': String(d.minSE) } })
+          reject(new UacError(422, 'Session Interval Too Small', 'SIP_ERR_SESSION_INTERVAL', null))
+          return
+        }
+        if (d.kind === 'use') {
+          headers.push({ name: 'Session-Expires', value: formatSessionExpires({ interval: d.interval, refresher: d.refresher }) })
+          if (d.requireTimer) headers.push({ name: 'Require', value: 'timer' })
+          sessionTimer = { interval: d.interval, weRefresh: d.refresher === 'uas' }
+        }
+      }
+      headers.push(...toHeaderFields(opts.headers))
+      const out = res.send(200, 'OK', { headers, body: opts.localSdp })
+      if (!out) {
+        reject(new UacError(487, 'Request Terminated', 'SIP_ERR_UAS_FINISHED', null, 'the INVITE could not be answered'))
+        return
+      }
+      const contact = getHeaders(req, 'Contact')[0]
+      const cseq = getCSeq(req).seq
+      const dialog = new Dialog(this.dialogContext, {
+        role: 'uas',
+        callId: getHeader(req, 'Call-ID') ?? '',
+        localTag: res.toTag,
+        remoteTag: getFrom(req).params.get('tag') ?? '',
+        localHeader: getHeader(out, 'To') ?? '',
+        remoteHeader: getHeader(req, 'From') ?? '',
+        // §12.1.1: the local sequence number is empty until we send a request; §8.1.1.5 lets us pick it.
+        localSeq: Math.floor(Math.random() * 0x10000),
+        remoteSeq: cseq,
+        remoteTarget: contact ? uriOfNameAddr(contact) : req.uri,
+        // §12.1.1: "The route set MUST be set to the list of URIs in the Record-Route header field from the
+        // request, taken in order".
+        routeSet: getHeaders(req, 'Record-Route'),
+        localContact: this.contactFor(source.transport),
+        transport: source.transport,
+        connectionId: source.connectionId,
+        localSdp: opts.localSdp,
+        remoteSdp: req.body.length > 0 ? req.body.toString() : undefined,
+        state: DialogState.Confirmed,
+        peerAllow: getHeaders(req, 'Allow').join(', '),
+        sessionTimer
+      })
+      this.dialogs.add(dialog)
+      const onAck = (): void => { cleanup(); resolve(dialog) }
+      const onTimeout = (): void => {
+        cleanup()
+        reject(new UacError(408, 'Request Timeout', 'SIP_ERR_NO_ACK', null, 'no ACK for the 2xx within 64*T1; BYE sent'))
+      }
+      const cleanup = (): void => { dialog.off('ack', onAck); dialog.off('ack-timeout', onTimeout) }
+      dialog.on('ack', onAck)
+      dialog.on('ack-timeout', onTimeout)
+      dialog.startTwoXxRetransmission(res, out, cseq)
+    })
+  }
+
+  /** Place a call. The returned promise also has cancel() (CANCEL, §9.1); opts.signal does the same. */
+  createUAC (uri: string, opts: CreateUacOptions = {}): Promise<Dialog> & { cancel: () => void, callId: string } {
+    const uac = new UacInvite({
+      layer: this.transactions,
+      dialogs: this.dialogs,
+      dialogContext: this.dialogContext,
+      contactFor: (t) => this.contactFor(t),
+      localHostFor: (t) => this.localHostFor(t),
+      userAgent: this.userAgent,
+      sessionTimer: this.stConfig
+    }, uri, opts)
+    uac.start()
+    const p = uac.promise.then((d) => d)
+    return Object.assign(p, { cancel: () => uac.cancel(), callId: uac.callIdValue })
+  }
+
+  /** An out-of-dialog non-INVITE request (OPTIONS ping, MESSAGE …); resolves with the final response. */
+  request (uri: string, opts: { method: string, headers?: HeaderInput, body?: string | Buffer, contentType?: string, target?: UacTarget }): Promise<SipResponse> {
+    const method = opts.method.toUpperCase()
+    if (method === 'INVITE' || method === 'ACK' || method === 'CANCEL') {
+      return Promise.reject(new Error(`${method} is sent through createUAC / a Dialog`))
+    }
+    const target = opts.target ?? targetForUri(uri, 'tcp')
+    const transport = 'transport' in target ? target.transport : 'tcp'
+    const body = typeof opts.body === 'string' ? Buffer.from(opts.body) : (opts.body ?? Buffer.alloc(0))
+    const headers: HeaderField[] = [
+      { name: 'Via', value: this.transactions.viaFor(transport, newBranch()) },
+      { name: 'Max-Forwards', value: '70' },
+      { name: 'From', value: `<sip:${this.contactUser}@${this.localHostFor(transport)}>;tag=${Math.random().toString(36).slice(2, 10)}` },
+      { name: 'To', value: `<${uri}>` },
+      { name: 'Call-ID', value: `${Date.now().toString(36)}${Math.random().toString(36).slice(2)}` },
+      { name: 'CSeq', value: `1 ${method}` },
+      { name: 'User-Agent', value: this.userAgent },
+      ...toHeaderFields(opts.headers)
+    ]
+    if (body.length > 0) headers.push({ name: 'Content-Type', value: opts.contentType ?? 'text/plain' })
+    const req: SipRequest = { kind: 'request', method, uri, version: 'SIP/2.0', headers, body }
+    return new Promise((resolve) => {
+      const tx = this.transactions.sendRequest(req, [target])
+      tx.on('response', (res: SipResponse) => { if (res.status >= 200) resolve(res) })
+    })
+  }
+
+  /** Stop listening and drop timers (dialogs are not BYEd: the caller decides how calls end on shutdown). */
+  close (): void {
+    if (typeof this.sender.off === 'function') this.sender.off('message', this.onMessage)
+    for (const d of this.dialogs.all()) {
+      if (d.state !== DialogState.Terminated) d.stateTransition(DialogState.Terminated)
+    }
+    this.transactions.close()
+  }
+}

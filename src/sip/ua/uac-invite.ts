@@ -1,0 +1,272 @@
+import type { HeaderField, SipRequest, SipResponse } from '../message/types'
+import { getCSeq, getHeader, getHeaders } from '../message/headers'
+import { newCallId, newTag } from '../message/factory'
+import { buildDigestAuthorization } from '../auth/digest-client'
+import { parseAuthHeader } from '../auth/auth-params'
+import type { TransactionLayer, ClientTransaction } from '../transaction/transaction-layer'
+import type { SendTarget, StreamTransport } from '../transaction/sip-sender'
+import { toHeaderFields, type HeaderInput } from '../transaction/server-response'
+import { Dialog, type DialogContext } from '../dialog/dialog'
+import type { DialogRegistry } from '../dialog/dialog-registry'
+import { DialogState, ALLOWED_METHODS } from '../dialog/dialog-state'
+import { targetForUri, uriOfNameAddr } from '../dialog/request-targets'
+import { readMinSE, uacSessionTimer, type SessionTimerConfig } from '../dialog/session-timer-headers'
+import { UacError } from './uac-error'
+
+export interface UacTarget { transport: StreamTransport, host: string, port: number }
+
+export interface CreateUacOptions {
+  localSdp?: string
+  headers?: HeaderInput
+  /** Digest credentials: each 401/407 challenge is answered once (RFC 3261 §22.2). */
+  auth?: { username: string, password: string }
+  /** Where to send the INVITE (outbound proxy / trunk address); default: resolved from the Request-URI. */
+  target?: UacTarget
+  proxy?: UacTarget
+  /** User part of our From URI (the caller's number). */
+  callingNumber?: string
+  /** Full From value without tag; overrides callingNumber. */
+  from?: string
+  /** Full To value; default <uri>. */
+  to?: string
+  onProvisional?: (res: SipResponse) => void
+  signal?: AbortSignal
+}
+
+export interface UacEnvironment {
+  layer: TransactionLayer
+  dialogs: DialogRegistry
+  dialogContext: DialogContext
+  contactFor: (transport: StreamTransport) => string
+  localHostFor: (transport: StreamTransport) => string
+  userAgent: string
+  sessionTimer: SessionTimerConfig | null
+}
+
+const MAX_AUTH_ATTEMPTS = 3
+
+/**
+ * One outgoing INVITE (RFC 3261 §13.2) until it yields a confirmed dialog or fails: 1xx to onProvisional, 2xx →
+ * ACK + Dialog, 401/407 answered once per challenge, 422 retried once with the Min-SE asked for (RFC 4028 §7.3),
+ * cancel() → CANCEL after the first provisional (§9.1), forked extra 2xx are ACKed and BYEd (§13.2.2.4).
+ */
+export class UacInvite {
+  readonly uri: string
+  readonly promise: Promise<Dialog>
+  private readonly env: UacEnvironment
+  private readonly opts: CreateUacOptions
+  private readonly target: SendTarget
+  private readonly transport: StreamTransport
+  private readonly callId = newCallId()
+  private readonly fromTag = newTag()
+  private cseq = 1
+  private sessionExpires: number | null
+  private invite: SipRequest | null = null
+  private provisional = false
+  private cancelRequested = false
+  private cancelSent = false
+  private settled = false
+  private retried422 = false
+  private authAttempts = 0
+  private readonly answeredNonces = new Set<string>()
+  private dialog: Dialog | null = null
+  private resolve!: (d: Dialog) => void
+  private reject!: (e: Error) => void
+
+  constructor (env: UacEnvironment, uri: string, opts: CreateUacOptions) {
+    this.env = env
+    this.uri = uri
+    this.opts = opts
+    const t = opts.target ?? opts.proxy
+    this.target = t ?? targetForUri(uri, 'tcp')
+    this.transport = t?.transport ?? ('transport' in this.target ? this.target.transport : 'tcp')
+    this.sessionExpires = env.sessionTimer ? env.sessionTimer.sessionExpires : null
+    this.promise = new Promise<Dialog>((resolve, reject) => { this.resolve = resolve; this.reject = reject })
+    // A caller that only awaits the dialog must not see an unhandled rejection from cancel().
+    this.promise.catch(() => undefined)
+    if (opts.signal) {
+      if (opts.signal.aborted) this.cancelRequested = true
+      else opts.signal.addEventListener('abort', () => this.cancel(), { once: true })
+    }
+  }
+
+  start (): void { this.sendInvite([]) }
+
+  get callIdValue (): string { return this.callId }
+
+  private fromValue (): string {
+    if (this.opts.from) return this.opts.from
+    const user = this.opts.callingNumber ?? 'trunkgate'
+    return `<sip:${user}@${this.env.localHostFor(this.transport)}>`
+  }
+
+  private sendInvite (extra: HeaderField[]): void {
+    const body = Buffer.from(this.opts.localSdp ?? '')
+    const headers: HeaderField[] = [
+      { name: 'Via', value: this.env.layer.viaFor(this.transport) },
+      { name: 'Max-Forwards', value: '70' },
+      { name: 'From', value: `${this.fromValue()};tag=${this.fromTag}` },
+      { name: 'To', value: this.opts.to ?? `<${this.uri}>` },
+      { name: 'Call-ID', value: this.callId },
+      { name: 'CSeq', value: `${this.cseq} INVITE` },
+      { name: 'Contact', value: this.env.contactFor(this.transport) },
+      { name: 'Allow', value: ALLOWED_METHODS },
+      { name: 'Supported', value: 'timer' },
+      { name: 'User-Agent', value: this.env.userAgent }
+    ]
+    if (this.sessionExpires !== null && this.env.sessionTimer) {
+      // RFC 4028 §7.1: no refresher parameter, the UAS chooses; Min-SE tells proxies our floor.
+      headers.push({ name: 'Session-Expires', value: String(this.sessionExpires) })
+      headers.push({ name: 'Min-SE', value: String(this.env.sessionTimer.minSE) })
+    }
+    headers.push(...extra, ...toHeaderFields(this.opts.headers))
+    if (body.length > 0) headers.push({ name: 'Content-Type', value: 'application/sdp' })
+    const req: SipRequest = { kind: 'request', method: 'INVITE', uri: this.uri, version: 'SIP/2.0', headers, body }
+    this.invite = req
+    this.provisional = false
+    this.cancelSent = false
+    const tx: ClientTransaction = this.env.layer.sendRequest(req, [this.target])
+    tx.on('response', (res: SipResponse) => this.onResponse(res, req))
+  }
+
+  /** §9.1: CANCEL once a provisional response arrived (before it, the CANCEL could overtake the INVITE). */
+  cancel (): void {
+    if (this.settled) return
+    this.cancelRequested = true
+    if (this.provisional) this.sendCancel()
+  }
+
+  private sendCancel (): void {
+    const inv = this.invite
+    if (!inv || this.cancelSent) return
+    this.cancelSent = true
+    // §9.1: same Request-URI, Call-ID, To, From, CSeq number and top Via (branch) as the INVITE; same Route.
+    const headers: HeaderField[] = [
+      { name: 'Via', value: getHeaders(inv, 'Via')[0] },
+      { name: 'Max-Forwards', value: '70' },
+      ...getHeaders(inv, 'Route').map((value) => ({ name: 'Route', value })),
+      { name: 'From', value: getHeader(inv, 'From') ?? '' },
+      { name: 'To', value: getHeader(inv, 'To') ?? '' },
+      { name: 'Call-ID', value: this.callId },
+      { name: 'CSeq', value: `${getCSeq(inv).seq} CANCEL` }
+    ]
+    const cancel: SipRequest = { kind: 'request', method: 'CANCEL', uri: inv.uri, version: 'SIP/2.0', headers, body: Buffer.alloc(0) }
+    this.env.layer.sendRequest(cancel, [this.target])
+  }
+
+  private fail (res: SipResponse | null, status: number, reason: string, code: string, detail?: string): void {
+    if (this.settled) return
+    this.settled = true
+    this.reject(new UacError(status, reason, code, res, detail))
+  }
+
+  private onResponse (res: SipResponse, req: SipRequest): void {
+    if (req !== this.invite) return // a response to a superseded INVITE (after an auth retry)
+    if (res.status < 200) {
+      this.provisional = true
+      if (!this.settled) this.opts.onProvisional?.(res)
+      if (this.cancelRequested) this.sendCancel()
+      return
+    }
+    if (res.status < 300) { this.onTwoXx(res); return }
+    if ((res.status === 401 || res.status === 407) && this.retryWithAuth(res)) return
+    if (res.status === 422 && !this.retried422 && this.sessionExpires !== null) {
+      // RFC 4028 §7.3: retry once with Session-Expires raised to the Min-SE of the 422.
+      const min = readMinSE(res)
+      if (min !== null && min > this.sessionExpires) {
+        this.retried422 = true
+        this.sessionExpires = min
+        this.cseq++
+        this.sendInvite([])
+        return
+      }
+    }
+    if (this.cancelRequested && res.status === 487) {
+      this.fail(res, 487, 'Request Terminated', 'SIP_ERR_UAC_CANCELED')
+      return
+    }
+    this.fail(res, res.status, res.reason, 'SIP_ERR_UAC_REJECTED')
+  }
+
+  /** §22.2 / RFC 8760: answer a challenge once; a repeated nonce without stale=true means the credentials failed. */
+  private retryWithAuth (res: SipResponse): boolean {
+    const creds = this.opts.auth
+    if (!creds || this.cancelRequested || this.authAttempts >= MAX_AUTH_ATTEMPTS) return false
+    const proxy = res.status === 407
+    const challenges = getHeaders(res, proxy ? 'Proxy-Authenticate' : 'WWW-Authenticate')
+    const challenge = challenges.find((c) => /^\s*digest\s/i.test(c))
+    if (!challenge) return false
+    const parsed = parseAuthHeader(challenge)
+    const nonce = parsed?.params.get('nonce') ?? ''
+    const stale = (parsed?.params.get('stale') ?? '').toLowerCase() === 'true'
+    if (this.answeredNonces.has(nonce) && !stale) return false
+    let value: string
+    try {
+      value = buildDigestAuthorization({
+        challenge, method: 'INVITE', uri: this.uri, username: creds.username, password: creds.password,
+        body: Buffer.from(this.opts.localSdp ?? '')
+      })
+    } catch {
+      return false
+    }
+    this.answeredNonces.add(nonce)
+    this.authAttempts++
+    // §22.2 / §8.1.3.5: the retry is a new transaction with a higher CSeq on the same Call-ID and From tag.
+    this.cseq++
+    this.sendInvite([{ name: proxy ? 'Proxy-Authorization' : 'Authorization', value }])
+    return true
+  }
+
+  private onTwoXx (res: SipResponse): void {
+    const remoteTag = /;\s*tag=([^;\s]+)/i.exec((getHeader(res, 'To') ?? '').split('>').pop() ?? '')?.[1] ?? ''
+    if (this.dialog && this.dialog.remoteTag === remoteTag) {
+      this.dialog.ackTwoXx(res, getCSeq(res).seq) // retransmitted 2xx: ACK again (§13.2.2.4)
+      return
+    }
+    const dialog = this.makeDialog(res, remoteTag)
+    dialog.ackTwoXx(res, getCSeq(res).seq)
+    if (this.dialog || this.settled) {
+      // §13.2.2.4: a second dialog from a forking proxy (or a 2xx that crossed our CANCEL, §9.1) — we keep one
+      // call, so it is ACKed and ended.
+      dialog.destroy().catch(() => undefined)
+      if (!this.settled && this.cancelRequested) this.fail(res, 487, 'Request Terminated', 'SIP_ERR_UAC_CANCELED')
+      return
+    }
+    this.dialog = dialog
+    this.env.dialogs.add(dialog)
+    if (this.cancelRequested) {
+      dialog.destroy().catch(() => undefined)
+      this.fail(res, 487, 'Request Terminated', 'SIP_ERR_UAC_CANCELED', '2xx crossed the CANCEL; the call was ended with BYE')
+      return
+    }
+    this.settled = true
+    this.resolve(dialog)
+  }
+
+  private makeDialog (res: SipResponse, remoteTag: string): Dialog {
+    const req = this.invite as SipRequest
+    const contact = getHeaders(res, 'Contact')[0]
+    const st = this.env.sessionTimer ? uacSessionTimer(res) : null
+    return new Dialog(this.env.dialogContext, {
+      role: 'uac',
+      callId: this.callId,
+      localTag: this.fromTag,
+      remoteTag,
+      localHeader: getHeader(req, 'From') ?? '',
+      remoteHeader: getHeader(res, 'To') ?? '',
+      localSeq: getCSeq(req).seq,
+      remoteSeq: null,
+      remoteTarget: contact ? uriOfNameAddr(contact) : this.uri,
+      // §12.1.2: "the route set MUST be set to the list of URIs in the Record-Route header field from the
+      // response, taken in reverse order".
+      routeSet: getHeaders(res, 'Record-Route').reverse(),
+      localContact: this.env.contactFor(this.transport),
+      transport: this.transport,
+      localSdp: this.opts.localSdp,
+      remoteSdp: res.body.length > 0 ? res.body.toString() : undefined,
+      state: DialogState.Confirmed,
+      peerAllow: getHeaders(res, 'Allow').join(', '),
+      sessionTimer: st ? { interval: st.interval, weRefresh: st.refresher === 'uac' } : null
+    })
+  }
+}
