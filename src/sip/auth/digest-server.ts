@@ -1,5 +1,6 @@
 import crypto from 'node:crypto'
 import type { HeaderField, SipRequest } from '../message/types'
+import { parseUri } from '../message/uri'
 import { SipError } from '../sip-error'
 import { parseAuthHeader, quote } from './auth-params'
 import { canonicalAlgorithm, computeDigestResponse, type DigestAlgorithm, type DigestQop } from './digest-hash'
@@ -93,7 +94,7 @@ export class DigestAuthenticator {
       throw this.challenge(creds, opts, 'SIP_ERR_AUTH_ALGORITHM', `algorithm ${p.get('algorithm') ?? 'MD5'} not offered`)
     }
     // RFC 2617 §3.2.2.5: the digest-uri must name the Request-URI, else the credentials were made for another request.
-    if (uri !== req.uri) {
+    if (!digestUriMatches(uri, req.uri)) {
       throw this.failure(source, new SipError(400, 'Bad Request', 'SIP_ERR_AUTH_URI_MISMATCH',
         { detail: `digest uri "${uri}" is not the Request-URI` }))
     }
@@ -153,6 +154,22 @@ export class DigestAuthenticator {
       if (entry.expiresAt > now) break
       this.nonceCounts.delete(nonce)
     }
+  }
+}
+
+/**
+ * The digest-uri equals the Request-URI, or names the same scheme, host and port without a different
+ * user: SIPp (and some gateways) always send "sip:<peer ip>:<port>" as digest-uri. The response still
+ * covers that uri, the nonce and nc, so accepting it does not open a replay.
+ */
+function digestUriMatches (digestUri: string, requestUri: string): boolean {
+  if (digestUri === requestUri) return true
+  try {
+    const d = parseUri(digestUri)
+    const r = parseUri(requestUri)
+    return d.scheme === r.scheme && d.host === r.host && d.port === r.port && (d.user === null || d.user === r.user)
+  } catch {
+    return false
   }
 }
 

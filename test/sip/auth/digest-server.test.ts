@@ -130,6 +130,10 @@ t.test('malformed credentials -> 400 with a stable code', async t => {
   const uriMismatch = rejection(() => auth.authenticate(invite(good, 'sip:+15550199@127.0.0.1:5060'), creds, '192.0.2.4'))
   t.equal(uriMismatch.status, 400)
   t.equal(uriMismatch.code, 'SIP_ERR_AUTH_URI_MISMATCH')
+  t.equal(rejection(() => auth.authenticate(invite(good, 'sip:+15550100@127.0.0.1:5070'), creds, '192.0.2.7')).code, 'SIP_ERR_AUTH_URI_MISMATCH', 'other port')
+  // SIPp's digest-uri form: "sip:<host>:<port>" for a Request-URI with a user part.
+  const sippStyle = buildDigestAuthorization({ challenge: rejection(() => auth.authenticate(invite(), creds, '192.0.2.8')).headers[0].value, method: 'INVITE', uri: 'sip:127.0.0.1:5060', username: 'carrier', password: 's3cret' })
+  t.ok(auth.authenticate(invite(sippStyle), creds, '192.0.2.8'), 'same host and port without user accepted')
   const noQop = good.replace(/, qop=auth, nc=[0-9a-f]+/, '')
   t.equal(rejection(() => auth.authenticate(invite(noQop), creds, '192.0.2.5')).code, 'SIP_ERR_AUTH_MALFORMED')
   // Credentials for someone else's realm only: we still challenge for ours.
