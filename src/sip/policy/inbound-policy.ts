@@ -139,6 +139,21 @@ export class InboundPolicy {
       })
     }
     this.checkContent(req)
+    if (method === 'INVITE') this.checkAccept(req)
+  }
+
+  /**
+   * RFC 3261 §21.4.7 / RFC 4475 §3.3.15: our 2xx to an INVITE must carry SDP; an Accept that rules out
+   * application/sdp (an empty one included) leaves no acceptable answer -> 406 Not Acceptable.
+   */
+  private checkAccept (req: SipRequest): void {
+    if (!req.headers.some(h => h.name === 'Accept')) return
+    const ranges = getHeaders(req, 'Accept').map(v => parseMediaType(v)?.type ?? v.trim().toLowerCase())
+    if (ranges.some(r => r === 'application/sdp' || r === 'application/*' || r === '*/*')) return
+    throw new SipError(406, 'Not Acceptable', 'SIP_ERR_NOT_ACCEPTABLE', {
+      detail: `Accept: ${ranges.join(', ') || '(empty)'} excludes application/sdp`,
+      headers: [{ name: 'Warning', value: '399 trunkgate "an answer to INVITE is application/sdp"' }]
+    })
   }
 
   /** §8.2.3: a body we cannot use -> 415 with Accept (and Accept-Encoding for a coding we lack). */
