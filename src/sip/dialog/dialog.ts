@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events'
 import type { HeaderField, SipRequest, SipResponse } from '../message/types'
-import { getCSeq, getHeader, getHeaders } from '../message/headers'
+import { getCSeq, getHeaders } from '../message/headers'
 import { rootLogger, type Logger } from '../../log'
 import type { TransactionLayer } from '../transaction/transaction-layer'
 import type { SendTarget, StreamTransport } from '../transaction/sip-sender'
@@ -143,6 +143,20 @@ export class Dialog extends EventEmitter {
       this.retransmitter?.stop()
       this.emit('terminated')
     }
+  }
+
+  /**
+   * §13.2.2.4: a 2xx whose tags match an early dialog confirms it. Its Contact becomes the remote target; the route
+   * set stays the one computed when the early dialog was created (§12.1.2).
+   */
+  confirm (res: SipResponse, sessionTimer: { interval: number, weRefresh: boolean } | null): void {
+    this.stateTransition(DialogState.Confirmed)
+    const contact = getHeaders(res, 'Contact')[0]
+    if (contact) this.remoteTarget = uriOfNameAddr(contact)
+    if (res.body.length > 0) this.remoteSdp = res.body.toString()
+    const allow = getHeaders(res, 'Allow')
+    if (allow.length > 0) this.peerAllow = allow.join(', ')
+    if (sessionTimer) this.sessionTimer.arm(sessionTimer.interval, sessionTimer.weRefresh)
   }
 
   // ---------------------------------------------------------------- requests we send (§12.2.1)

@@ -119,6 +119,13 @@ export class SipAgent extends EventEmitter {
     const res = new ServerResponse(tx)
     if (tx instanceof InviteServerTransaction) {
       tx.on('cancel', () => { req.canceled = true; res.emit('cancel') })
+      // §12.1.1: a response that creates a dialog (101-299 to INVITE) MUST carry a Contact.
+      const contact = this.contactFor(source.transport)
+      res.decorate = (out) => {
+        if (out.status > 100 && out.status < 300 && !out.headers.some((h) => h.name === 'Contact')) {
+          out.headers.push({ name: 'Contact', value: contact })
+        }
+      }
     }
     if (this.preRequest) {
       try {
@@ -266,9 +273,19 @@ export class SipAgent extends EventEmitter {
         cleanup()
         reject(new UacError(408, 'Request Timeout', 'SIP_ERR_NO_ACK', null, 'no ACK for the 2xx within 64*T1; BYE sent'))
       }
-      const cleanup = (): void => { dialog.off('ack', onAck); dialog.off('ack-timeout', onTimeout) }
+      // The peer may BYE (or the session end) before its ACK arrives: settle instead of waiting forever.
+      const onEnded = (): void => {
+        cleanup()
+        reject(new UacError(487, 'Request Terminated', 'SIP_ERR_UAS_ENDED_BEFORE_ACK', null, 'dialog ended before the ACK arrived'))
+      }
+      const cleanup = (): void => {
+        dialog.off('ack', onAck)
+        dialog.off('ack-timeout', onTimeout)
+        dialog.off('terminated', onEnded)
+      }
       dialog.on('ack', onAck)
       dialog.on('ack-timeout', onTimeout)
+      dialog.on('terminated', onEnded)
       dialog.startTwoXxRetransmission(res, out, cseq)
     })
   }

@@ -12,6 +12,7 @@ import { DialogState, ALLOWED_METHODS } from '../dialog/dialog-state'
 import { targetForUri, uriOfNameAddr } from '../dialog/request-targets'
 import { readMinSE, uacSessionTimer, type SessionTimerConfig } from '../dialog/session-timer-headers'
 import { UacError } from './uac-error'
+import { toTag } from '../transaction/transaction-key'
 
 export interface UacTarget { transport: StreamTransport, host: string, port: number }
 
@@ -70,6 +71,8 @@ export class UacInvite {
   private authAttempts = 0
   private readonly answeredNonces = new Set<string>()
   private dialog: Dialog | null = null
+  /** §12.1.2: early dialogs, one per To tag seen in a provisional response (forking may create several). */
+  private readonly early = new Map<string, Dialog>()
   private resolve!: (d: Dialog) => void
   private reject!: (e: Error) => void
 
@@ -157,6 +160,7 @@ export class UacInvite {
   private fail (res: SipResponse | null, status: number, reason: string, code: string, detail?: string): void {
     if (this.settled) return
     this.settled = true
+    this.endEarlyDialogs()
     this.reject(new UacError(status, reason, code, res, detail))
   }
 
@@ -164,6 +168,12 @@ export class UacInvite {
     if (req !== this.invite) return // a response to a superseded INVITE (after an auth retry)
     if (res.status < 200) {
       this.provisional = true
+      const tag = toTag(res)
+      if (res.status > 100 && tag && !this.settled && !this.early.has(tag)) {
+        const d = this.makeDialog(res, tag, DialogState.Early)
+        this.early.set(tag, d)
+        this.env.dialogs.add(d)
+      }
       if (!this.settled) this.opts.onProvisional?.(res)
       if (this.cancelRequested) this.sendCancel()
       return
@@ -217,13 +227,29 @@ export class UacInvite {
     return true
   }
 
+  private endEarlyDialogs (): void {
+    for (const d of this.early.values()) {
+      // §13.2.2.3/§13.2.2.4: early dialogs that were not confirmed end with the INVITE.
+      if (d.state === DialogState.Early) d.stateTransition(DialogState.Terminated)
+    }
+    this.early.clear()
+  }
+
   private onTwoXx (res: SipResponse): void {
-    const remoteTag = /;\s*tag=([^;\s]+)/i.exec((getHeader(res, 'To') ?? '').split('>').pop() ?? '')?.[1] ?? ''
+    const remoteTag = toTag(res) ?? ''
     if (this.dialog && this.dialog.remoteTag === remoteTag) {
       this.dialog.ackTwoXx(res, getCSeq(res).seq) // retransmitted 2xx: ACK again (§13.2.2.4)
       return
     }
-    const dialog = this.makeDialog(res, remoteTag)
+    const early = this.early.get(remoteTag)
+    let dialog: Dialog
+    if (early && early.state === DialogState.Early && !this.dialog && !this.settled) {
+      early.confirm(res, this.sessionTimerOf(res))
+      this.early.delete(remoteTag)
+      dialog = early
+    } else {
+      dialog = this.makeDialog(res, remoteTag, DialogState.Confirmed)
+    }
     dialog.ackTwoXx(res, getCSeq(res).seq)
     if (this.dialog || this.settled) {
       // §13.2.2.4: a second dialog from a forking proxy (or a 2xx that crossed our CANCEL, §9.1) — we keep one
@@ -234,6 +260,7 @@ export class UacInvite {
     }
     this.dialog = dialog
     this.env.dialogs.add(dialog)
+    this.endEarlyDialogs()
     if (this.cancelRequested) {
       dialog.destroy().catch(() => undefined)
       this.fail(res, 487, 'Request Terminated', 'SIP_ERR_UAC_CANCELED', '2xx crossed the CANCEL; the call was ended with BYE')
@@ -243,10 +270,14 @@ export class UacInvite {
     this.resolve(dialog)
   }
 
-  private makeDialog (res: SipResponse, remoteTag: string): Dialog {
+  private sessionTimerOf (res: SipResponse): { interval: number, weRefresh: boolean } | null {
+    const st = this.env.sessionTimer && res.status >= 200 ? uacSessionTimer(res) : null
+    return st ? { interval: st.interval, weRefresh: st.refresher === 'uac' } : null
+  }
+
+  private makeDialog (res: SipResponse, remoteTag: string, state: DialogState): Dialog {
     const req = this.invite as SipRequest
     const contact = getHeaders(res, 'Contact')[0]
-    const st = this.env.sessionTimer ? uacSessionTimer(res) : null
     return new Dialog(this.env.dialogContext, {
       role: 'uac',
       callId: this.callId,
@@ -264,9 +295,9 @@ export class UacInvite {
       transport: this.transport,
       localSdp: this.opts.localSdp,
       remoteSdp: res.body.length > 0 ? res.body.toString() : undefined,
-      state: DialogState.Confirmed,
+      state,
       peerAllow: getHeaders(res, 'Allow').join(', '),
-      sessionTimer: st ? { interval: st.interval, weRefresh: st.refresher === 'uac' } : null
+      sessionTimer: this.sessionTimerOf(res)
     })
   }
 }
