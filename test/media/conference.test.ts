@@ -12,7 +12,7 @@ t.teardown(() => engine.close())
 // A continuous 8 kHz tone source for RtpPeer.stream (phase carried across packets).
 const toneSource = (hz: number, amp = 6000) => (i: number) => tone(hz, 20, 8000, amp, i * 2 * Math.PI * hz * 160 / 8000)
 
-async function peerLeg (t: Tap.Test, hz: number): Promise<{ leg: Leg, peer: RtpPeer }> {
+async function peerLeg (t: { teardown: (fn: () => unknown) => void }, hz: number): Promise<{ leg: Leg, peer: RtpPeer }> {
   const leg = engine.createLeg({ frames: false })
   const peer = await RtpPeer.create()
   t.teardown(async () => { leg.close(); await peer.close() })
