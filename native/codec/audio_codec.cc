@@ -3,6 +3,7 @@
 #include "codec/audio_codec.h"
 
 #include <spandsp.h>
+#include <spandsp/private/g722.h>
 
 #include "codec/g711.h"
 #include "dsp/resampler.h"
@@ -73,24 +74,59 @@ class G711Encoder final : public AudioEncoder {
   int16_t pcm8_[kSlice];
 };
 
-// spandsp G.722 at 64 kbit/s with 16 kHz linear audio (options 0: not G722_SAMPLE_RATE_8000, not packed).
+// G.722 receive side: spandsp's SB-ADPCM band decoders, then our own receive QMF. spandsp 0.0.6 truncates
+// the QMF output to int16 without saturating, so full-scale streams wrap around (measured: 122 sign flips
+// in libg722's fullscale.g722). Running the decoder in its ITU test mode (QMF bypassed: it returns
+// rlow·2, rhigh·2) and applying the same 24-tap QMF (G.722 §4.4.2, Table 11) with saturation gives
+// output that is bit-exact with the ITU STL and with libg722's saturating decoder.
 class G722Decoder final : public AudioDecoder {
  public:
-  G722Decoder() : st_(g722_decode_init(nullptr, 64000, 0)) {}
+  G722Decoder() : st_(g722_decode_init(nullptr, 64000, 0)) { reset(); }
   ~G722Decoder() override { if (st_ != nullptr) g722_decode_free(st_); }
   int decode(const uint8_t* payload, size_t len, int16_t* out16k, size_t cap) override {
     if (st_ == nullptr || len * 2 > cap) return -1;
-    return g722_decode(st_, out16k, payload, static_cast<int>(len));
+    const int n = g722_decode(st_, out16k, payload, static_cast<int>(len));  // pairs (rlow·2, rhigh·2)
+    for (int i = 0; i + 1 < n; i += 2) {
+      const int32_t rlow = out16k[i] >> 1;
+      const int32_t rhigh = out16k[i + 1] >> 1;
+      // Delay lines of sums and differences, newest at index 11 (the ITU reference ordering).
+      for (int k = 0; k < 11; k++) {
+        xs_[k] = xs_[k + 1];
+        xd_[k] = xd_[k + 1];
+      }
+      xs_[11] = rlow + rhigh;
+      xd_[11] = rlow - rhigh;
+      int32_t xout1 = 0, xout2 = 0;
+      for (int k = 0; k < 12; k++) {
+        xout2 += xs_[k] * kQmf[k];
+        xout1 += xd_[k] * kQmf[11 - k];
+      }
+      out16k[i] = sat16(xout1 >> 11);
+      out16k[i + 1] = sat16(xout2 >> 11);
+    }
+    return n;
   }
   size_t samplesForPayload(size_t len) const override { return len * 2; }
-  void reset() override { if (st_ != nullptr) g722_decode_init(st_, 64000, 0); }
+  void reset() override {
+    if (st_ != nullptr) {
+      g722_decode_init(st_, 64000, 0);
+      st_->itu_test_mode = 1;
+    }
+    for (int k = 0; k < 12; k++) xs_[k] = xd_[k] = 0;
+  }
   const CodecInfo& info() const override { return codecInfo(CodecId::G722); }
   const char* describe() const override { return "G722(decode, 64k)"; }
 
  private:
+  static int16_t sat16(int32_t v) { return static_cast<int16_t>(v > 32767 ? 32767 : (v < -32768 ? -32768 : v)); }
+  // Even-indexed QMF coefficients h0, h2, ..., h22; the odd ones are the same set reversed.
+  static constexpr int32_t kQmf[12] = {3, -11, 12, 32, -210, 951, 3876, -805, 362, -156, 53, -11};
   g722_decode_state_t* st_;
+  int32_t xs_[12];
+  int32_t xd_[12];
 };
 
+// spandsp G.722 encoder at 64 kbit/s with 16 kHz linear audio (options 0: not 8 kHz, not packed).
 class G722Encoder final : public AudioEncoder {
  public:
   G722Encoder() : st_(g722_encode_init(nullptr, 64000, 0)) {}
