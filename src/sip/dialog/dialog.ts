@@ -421,7 +421,8 @@ export class Dialog extends EventEmitter {
    * re-arm the session timer once it is sent. Returns false when the request was rejected with 422 here.
    */
   private prepareRefreshAnswer (req: SipRequest, res: ServerResponse): boolean {
-    const decision = uasSessionTimer(req, this.stConfig)
+    // Session timers switched off for this agent (sessionExpires 0): neither reject nor arm anything.
+    const decision = this.stConfig.sessionExpires > 0 ? uasSessionTimer(req, this.stConfig) : { kind: 'none' as const }
     if (decision.kind === 'reject') {
       res.send(422, 'Session Interval Too Small', { headers: { 'Min-SE': String(decision.minSE) } })
       return false

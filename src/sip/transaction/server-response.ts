@@ -60,7 +60,10 @@ export class ServerResponse extends EventEmitter {
     this.toTag = toTag(tx.request) ?? newTag()
   }
 
-  get finished (): boolean { return this.finalSent !== null || this.dropped || this.tx.terminated }
+  /** True once any final response left on this transaction (also the 487 the layer sends after a CANCEL). */
+  get finished (): boolean {
+    return this.finalSent !== null || this.dropped || this.tx.terminated || this.tx.finalResponse !== null
+  }
   get finalResponse (): SipResponse | null { return this.finalSent }
   get status (): number | null { return this.finalSent?.status ?? null }
 

@@ -136,6 +136,8 @@ export class SipAgent extends EventEmitter {
       }
       if (res.finished) return
     }
+    // A CANCEL may have been answered (487) while the hook was thinking.
+    if (res.finished) return
     if (!this.checkGeneric(req, res)) return
     if (inDialog) {
       // §12.2.2: a request with a To tag for a dialog we do not know → 481.

@@ -32,6 +32,11 @@ export interface CreateUacOptions {
   to?: string
   onProvisional?: (res: SipResponse) => void
   signal?: AbortSignal
+  /**
+   * No final answer within this many ms → CANCEL (the UAC's own bound; Timer B stops at the first 1xx and
+   * Timer C is a proxy timer, §16.6). Default: none — the caller cancels.
+   */
+  ringTimeoutMs?: number
 }
 
 export interface UacEnvironment {
@@ -93,7 +98,14 @@ export class UacInvite {
     }
   }
 
-  start (): void { this.sendInvite([]) }
+  start (): void {
+    this.sendInvite([])
+    if (this.opts.ringTimeoutMs !== undefined && this.opts.ringTimeoutMs > 0) {
+      const clock = this.env.layer.clock
+      const timer = clock.setTimeout(() => this.cancel(), this.opts.ringTimeoutMs)
+      this.promise.then(() => clock.clearTimeout(timer), () => clock.clearTimeout(timer))
+    }
+  }
 
   get callIdValue (): string { return this.callId }
 

@@ -94,3 +94,41 @@ t.test('a CANCEL that crosses the 2xx: the UAC ACKs and BYEs the call and report
   t.equal(p.aliceWire.requests('CANCEL').length, 1)
   t.equal(p.bobWire.responses(487).length, 0, 'no 487 after a 200')
 })
+
+t.test('ringTimeoutMs: a call ringing too long is CANCELed (fake clock) and reported as 487', async (t) => {
+  const p = agentPair()
+  let uasCancel = false
+  p.bob.on('invite', (_req: SipRequest, res: ServerResponse) => {
+    res.send(180)
+    res.on('cancel', () => { uasCancel = true })
+  })
+  const call = p.alice.createUAC(BOB_URI, { localSdp: SDP_A, target: TARGET, ringTimeoutMs: 30_000 })
+  const outcome = call.then(() => 0, (e: UacError) => e.status)
+  await settle()
+  p.clock.tick(29_999)
+  await settle()
+  t.equal(p.aliceWire.requests('CANCEL').length, 0)
+  p.clock.tick(1)
+  await settle()
+  t.equal(await outcome, 487)
+  t.ok(uasCancel)
+})
+
+t.test('an INVITE canceled while the preRequest hook runs never reaches the listener', async (t) => {
+  const p = agentPair()
+  let release: (() => void) | null = null
+  p.bob.preRequest = async () => { await new Promise<void>((resolve) => { release = resolve }) }
+  // Without the ACK for the 487 the INVITE transaction stays in Completed: only the sent 487 marks it finished.
+  p.aliceWire.drop = (m) => m.kind === 'request' && m.method === 'ACK'
+  let listener = 0
+  p.bob.on('invite', () => { listener++ })
+  const call = p.alice.createUAC(BOB_URI, { localSdp: SDP_A, target: TARGET })
+  const outcome = call.then(() => 0, (e: UacError) => e.status)
+  await settle()
+  call.cancel() // the 100 Trying arrived, so the CANCEL goes out at once
+  await settle()
+  t.equal(await outcome, 487)
+  release!()
+  await settle()
+  t.equal(listener, 0)
+})
