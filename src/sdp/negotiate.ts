@@ -365,6 +365,11 @@ export interface OfferOptions {
   direction?: SdpDirection
   /** Keep these keys (re-offer in a dialog that already runs SRTP) instead of drawing new ones. */
   keys?: ReadonlyMap<SrtpSuiteName, Buffer>
+  /**
+   * Offer SRTP (RTP/SAVP) or not; default: only when the trunk requires it. A re-offer in an
+   * established dialog passes what the dialog runs, so `allowed` never drops SRTP on a re-INVITE.
+   */
+  secure?: boolean
 }
 
 /** What we offered, needed to read the answer. */
@@ -391,7 +396,7 @@ export interface OfferResult {
  * the peer offers it" (inbound), and outbound SRTP needs `required`, which offers RTP/SAVP.
  */
 export function createOffer (policy: MediaPolicy, local: LocalMedia, opts: OfferOptions): OfferResult {
-  const secure = policy.mediaEncryption === 'required'
+  const secure = policy.mediaEncryption === 'required' || (opts.secure === true && policy.mediaEncryption !== 'disabled')
   if (secure && policy.signallingTransport === 'tcp' && !policy.allowSdesOverTcp) {
     throw notAcceptable('SIP_ERR_SDES_OVER_TCP', 'this trunk requires SRTP but signals over plain TCP, where SDES keys would travel in clear (use TLS or set allow_sdes_over_tcp)')
   }

@@ -155,16 +155,19 @@ export function parseSdp (body: Buffer | string): SessionDescription {
   while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop()
   if (lines.length === 0) throw new SipError(400, 'Bad Request', 'SIP_ERR_SDP_SYNTAX', { detail: 'SDP body is empty' })
 
-  let sd: SessionDescription | null = null
   let origin: SdpOrigin | null = null
   let sessionName: string | null = null
-  const partial = {
-    otherLines: [] as SessionDescription['otherLines'],
-    bandwidths: [] as string[],
-    timing: [] as SessionDescription['timing'],
-    attributes: [] as SdpAttribute[],
-    media: [] as SdpMedia[]
-  } as SessionDescription
+  // Filled line by line; o= and s= are checked for presence at the end.
+  const partial: SessionDescription = {
+    version: 0,
+    origin: { username: '', sessionId: '', sessionVersion: 0n, netType: '', addrType: '', address: '' },
+    sessionName: '',
+    otherLines: [],
+    bandwidths: [],
+    timing: [],
+    attributes: [],
+    media: []
+  }
   let media: SdpMedia | null = null
 
   for (let i = 0; i < lines.length; i++) {
@@ -221,7 +224,7 @@ export function parseSdp (body: Buffer | string): SessionDescription {
   if (sessionName === null) throw new SipError(400, 'Bad Request', 'SIP_ERR_SDP_SYNTAX', { detail: 'SDP has no s= line' })
   // Some gateways omit t=; RFC 8866 §5.9 says "t=0 0" means an unbounded session, which is what they mean.
   if (partial.timing.length === 0) partial.timing.push({ start: '0', stop: '0' })
-  sd = { ...partial, version: 0, origin, sessionName }
+  const sd: SessionDescription = { ...partial, version: 0, origin, sessionName }
   // RFC 8866 §5.7: each active media section needs an address, from its own c= or the session's.
   for (const m of sd.media) {
     if (m.port !== 0 && !m.connection && !sd.connection) {

@@ -77,7 +77,10 @@ export class SdpSession {
   offer (direction: SdpDirection = 'sendrecv'): OfferResult {
     const keys = new Map<SrtpSuiteName, Buffer>()
     if (this.negotiated?.srtp) keys.set(this.negotiated.srtp.suite, this.negotiated.srtp.localKeySalt)
-    const result = createOffer(this.policy, this.local, { origin: this.origin, direction, keys })
+    // A re-offer keeps the transport the dialog runs (RFC 3264 §8: a new offer may change it, but
+    // silently dropping SRTP on hold would be a downgrade).
+    const secure = this.negotiated ? this.negotiated.srtp !== null : undefined
+    const result = createOffer(this.policy, this.local, { origin: this.origin, direction, keys, secure })
     this.stampVersion(result.offer)
     this.pending = result.pending
     return { ...result, sdp: serializeSdp(result.offer) }

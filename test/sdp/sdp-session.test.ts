@@ -92,3 +92,18 @@ t.test('local hold and outbound offers share the version counter', async t => {
   const held = s.answer(offer(1, { proto: 'RTP/AVP' }), { localHold: true })
   t.equal(held.media.direction, 'sendonly', 'peer re-offers while we hold it: we stay on hold')
 })
+
+t.test('re-offer (hold, offerless re-INVITE) in an SRTP dialog under `allowed` stays SRTP and keeps our key', async t => {
+  const s = session()
+  const a1 = s.answer(offer(1))
+  t.ok(a1.media.srtp, 'SRTP negotiated')
+  const hold = s.offer('sendonly')
+  const sd = parseSdp(hold.sdp)
+  t.equal(sd.media[0].proto, 'RTP/SAVP', 're-offer keeps RTP/SAVP')
+  const same = sd.media[0].crypto.find(c => c.suite === 'AES_CM_128_HMAC_SHA1_80')
+  t.same(same?.keyParams[0].keySalt, a1.media.srtp?.localKeySalt, 'same key for the same suite')
+  t.equal(sd.origin.sessionVersion, 1001n)
+  const plain = session()
+  plain.answer(offer(1, { proto: 'RTP/AVP' }))
+  t.equal(parseSdp(plain.offer('sendonly').sdp).media[0].proto, 'RTP/AVP', 'an RTP dialog re-offers RTP')
+})
