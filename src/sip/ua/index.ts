@@ -1,0 +1,11 @@
+// Public face of the SIP UA layer for the server/call code: import from 'src/sip/ua' only.
+export { SipAgent, type SipAgentOptions, type PreRequestHook, type CreateUasOptions } from './sip-agent'
+export type { IncomingRequest } from './incoming-request'
+export { UacError } from './uac-error'
+export type { CreateUacOptions, UacTarget } from './uac-invite'
+export { Dialog, type DestroyInfo, type RequestOptions } from '../dialog/dialog'
+export { DialogState } from '../dialog/dialog-state'
+export { ServerResponse, type SendOptions, type HeaderInput } from '../transaction/server-response'
+export type { SipSender, SendTarget, MessageSource, StreamTransport } from '../transaction/sip-sender'
+export type { SessionTimerConfig } from '../dialog/session-timer-headers'
+export { sdpDirection, withDirection, answerDirection, type MediaDirection } from '../dialog/sdp-direction'
