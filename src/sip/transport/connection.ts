@@ -118,8 +118,7 @@ export class SipConnection extends EventEmitter<SipConnectionEvents> {
 
   /** Graceful close: FIN after pending writes; destroy if the peer does not close within LINGER_MS. */
   close (reason: string): void {
-    if (this._state !== 'open') return
-    this._state = 'closing'
+    if (!this.transition('closing')) return
     this.closeReason = reason
     this.clearReadTimer()
     this.log.info({ reason }, 'closing connection')
@@ -132,6 +131,13 @@ export class SipConnection extends EventEmitter<SipConnectionEvents> {
     if (this._state === 'closed') return
     if (!this.closeReason) this.closeReason = reason
     this.socket.destroy()
+  }
+
+  /** The only place the state changes: open → closing → closed, or open → closed (reset, destroy). */
+  private transition (next: ConnectionState): boolean {
+    const legal = (this._state === 'open' && next !== 'open') || (this._state === 'closing' && next === 'closed')
+    if (legal) this._state = next
+    return legal
   }
 
   private onData (chunk: Buffer): void {
@@ -187,8 +193,7 @@ export class SipConnection extends EventEmitter<SipConnectionEvents> {
   }
 
   private onClose (): void {
-    if (this._state === 'closed') return
-    this._state = 'closed'
+    if (!this.transition('closed')) return
     this.clearReadTimer()
     if (this.lingerTimer !== null) this.init.timers.clearTimeout(this.lingerTimer)
     const reason = this.closeReason || 'closed by peer'

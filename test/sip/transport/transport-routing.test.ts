@@ -189,3 +189,25 @@ t.test('localAddressFor: bound address, or the advertised one for Via/Contact be
   t.teardown(() => nat.close())
   t.same(nat.localAddressFor('tcp'), { host: '203.0.113.7', port: 5060, transport: 'tcp' })
 })
+
+t.test('a peer that accepts TCP but never completes the TLS handshake: send rejects with ETIMEDOUT at connectTimeoutMs', async t => {
+  const tl = await startTransport({ limits: { connectTimeoutMs: 300 } })
+  t.teardown(() => tl.close())
+  const accepted: net.Socket[] = []
+  const silent = net.createServer(s => { accepted.push(s); s.on('error', () => {}); s.resume() }) // reads, never answers
+  await new Promise<void>(resolve => silent.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise(resolve => { accepted.forEach(s => s.destroy()); silent.close(resolve) }))
+  const started = Date.now()
+  const err = await tl.send(request('tls-stall'), { transport: 'tls', host: '127.0.0.1', port: (silent.address() as net.AddressInfo).port })
+    .then(() => null, (e: Error & { code?: string, isTimeout?: boolean }) => e)
+  t.equal(err?.code, 'ETIMEDOUT')
+  t.equal(err?.isTimeout, true, 'maps to 408 for the transaction layer')
+  t.ok(Date.now() - started >= 280, 'waited for the connect timeout')
+})
+
+t.test('listen() on a port already in use rejects with EADDRINUSE and leaves nothing listening', async t => {
+  const first = await startTransport()
+  t.teardown(() => first.close())
+  const port = first.localAddressFor('tcp').port
+  await t.rejects(startTransport({ tcp: { host: '127.0.0.1', port } }), { code: 'EADDRINUSE' })
+})
