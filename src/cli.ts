@@ -1,0 +1,142 @@
+#!/usr/bin/env node
+// trunkgate --config FILE: load and validate the configuration, start the SIP server, run until
+// SIGINT/SIGTERM. Exit codes follow sysexits(3) so service managers can tell the failures apart.
+import { parseArgs } from 'node:util'
+import { ConfigError, loadConfig, type TrunkgateConfig } from './config'
+import { rootLogger, type Logger } from './log'
+import { startServer, type RunningServer } from './server'
+
+export const EXIT = {
+  OK: 0,
+  /** Bad command line. */
+  USAGE: 64,
+  /** Internal error. */
+  SOFTWARE: 70,
+  /** Cannot listen (port in use, no permission, bad TLS files). */
+  UNAVAILABLE: 69,
+  /** Invalid configuration. */
+  CONFIG: 78
+} as const
+
+export const USAGE = `Usage: trunkgate --config FILE
+
+SIP back-to-back user agent connecting carrier/PBX SIP trunks (TCP, TLS) to AI voice agents.
+
+Options:
+  -c, --config FILE   YAML configuration (see config/default.yaml, every field documented)
+      --check         validate the configuration and exit
+  -h, --help          show this help
+
+Exit codes: 0 stopped by SIGINT/SIGTERM (or --help/--check ok), 64 usage error,
+            69 cannot listen (port in use, TLS files), 70 internal error, 78 invalid configuration.
+Environment: TRUNKGATE_LOG_LEVEL overrides log.level.
+`
+
+export interface CliIo {
+  stdout: (text: string) => void
+  stderr: (text: string) => void
+  logger?: Logger
+  /** Resolves when the process should stop (SIGINT/SIGTERM by default). */
+  waitForStop?: () => Promise<string>
+}
+
+export async function main (argv: string[], io: CliIo): Promise<number> {
+  let values: { config?: string; help?: boolean; check?: boolean }
+  try {
+    values = parseArgs({
+      args: argv,
+      options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' }, check: { type: 'boolean' } },
+      allowPositionals: false
+    }).values
+  } catch (err) {
+    io.stderr(`trunkgate: ${(err as Error).message}\n\n${USAGE}`)
+    return EXIT.USAGE
+  }
+  if (values.help) {
+    io.stdout(USAGE)
+    return EXIT.OK
+  }
+  if (!values.config) {
+    io.stderr(`trunkgate: --config FILE is required\n\n${USAGE}`)
+    return EXIT.USAGE
+  }
+  let config: TrunkgateConfig
+  try {
+    config = loadConfig(values.config)
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      io.stderr(`trunkgate: ${err.message}\n`)
+      return EXIT.CONFIG
+    }
+    throw err
+  }
+  if (values.check) {
+    io.stdout(`trunkgate: ${values.config}: configuration OK (${config.trunks.length} trunk(s), ${config.phone_numbers.length} number(s))\n`)
+    return EXIT.OK
+  }
+  const logger = io.logger ?? rootLogger
+  if (!process.env.TRUNKGATE_LOG_LEVEL && !io.logger) logger.level = config.log.level
+  warnAboutConfig(config, logger)
+
+  let server: RunningServer
+  try {
+    server = await startServer(config, { logger })
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException
+    logger.fatal({ err: { code: e.code, message: e.message } }, 'cannot start the SIP server')
+    io.stderr(`trunkgate: cannot start: ${e.message}\n`)
+    return e.code === 'EADDRINUSE' || e.code === 'EACCES' || e.code === 'EADDRNOTAVAIL' || e.code === 'ENOENT'
+      ? EXIT.UNAVAILABLE
+      : EXIT.SOFTWARE
+  }
+  for (const l of server.listening) {
+    logger.info({ transport: l.transport, host: l.host, port: l.port }, `listening on sip ${l.transport.toUpperCase()} ${l.host}:${l.port}`)
+  }
+  logger.info({
+    trunks: config.trunks.map(t => t.name),
+    numbers: config.phone_numbers.map(p => `${p.number} -> ${p.agent}`)
+  }, 'trunkgate ready')
+
+  const reason = await (io.waitForStop ?? waitForSignal)()
+  logger.info({ reason, activeCalls: server.activeCalls() }, 'stopping')
+  await server.close()
+  return EXIT.OK
+}
+
+/** Operator-visible warnings for settings that are fine in development and dangerous in production. */
+function warnAboutConfig (config: TrunkgateConfig, logger: Logger): void {
+  const tls = config.sip.listen.tls
+  if (tls && (!tls.cert || !tls.key)) {
+    logger.warn({ port: tls.port }, 'TLS has no cert/key configured: a self-signed DEVELOPMENT certificate will be used; ' +
+      'carriers will not accept it — set sip.listen.tls.cert and .key for production')
+  }
+  for (const t of config.trunks) {
+    const open = t.inbound.acl.some(a => a === '0.0.0.0/0' || a === '::/0')
+    if (open && !t.inbound.auth) {
+      logger.warn({ trunk: t.name }, `trunk ${t.name} accepts calls from any address without digest auth (ACL 0.0.0.0/0 or ::/0): development only`)
+    }
+  }
+}
+
+function waitForSignal (): Promise<string> {
+  return new Promise(resolve => {
+    const stop = (sig: string): void => {
+      process.off('SIGINT', onInt)
+      process.off('SIGTERM', onTerm)
+      resolve(sig)
+    }
+    const onInt = (): void => stop('SIGINT')
+    const onTerm = (): void => stop('SIGTERM')
+    process.once('SIGINT', onInt)
+    process.once('SIGTERM', onTerm)
+  })
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2), { stdout: s => process.stdout.write(s), stderr: s => process.stderr.write(s) })
+    .then(code => { process.exitCode = code })
+    .catch(err => {
+      process.stderr.write(`trunkgate: internal error: ${(err as Error).stack ?? String(err)}\n`)
+      process.exitCode = EXIT.SOFTWARE
+    })
+}

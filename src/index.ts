@@ -1,0 +1,11 @@
+// Public API of the trunkgate package.
+export { startServer, type RunningServer, type StartServerOptions } from './server'
+export { loadConfig, parseConfigText, validateConfig, ConfigError } from './config'
+export type { TrunkgateConfig, TrunkConfig, PhoneNumberRoute, AgentConfig, DigestAuthConfig } from './config'
+export type { CallHandler, RoutedInvite, SdpOffer } from './call/call-handler'
+export { CallRouter, type CallRoute } from './call/call-router'
+export { StaticAnswerCallHandler } from './call/static-answer-handler'
+export { buildDigestAuthorization } from './sip/auth/digest-client'
+export { DigestAuthenticator, type DigestCredentials } from './sip/auth/digest-server'
+export { InboundPolicy } from './sip/policy/inbound-policy'
+export { SipError } from './sip/sip-error'
