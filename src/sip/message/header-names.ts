@@ -63,9 +63,34 @@ export function canonicalHeaderName (name: string): string {
   return BY_LOWER.get(name.toLowerCase()) ?? name
 }
 
-/** True when the canonical name belongs to a known header (unknown ones keep their own spelling). */
-export function isKnownHeader (canonical: string): boolean {
-  return EXACT.get(canonical) === canonical
+/** Exact spellings grouped by length: [spelling, canonical, spelling, canonical, …]. */
+const EXACT_BY_LENGTH: string[][] = []
+/** Compact letters by char code (both cases). */
+const COMPACT_BY_CODE: Array<string | undefined> = []
+for (const [spelling, canonical] of EXACT) {
+  if (spelling.length === 1) {
+    COMPACT_BY_CODE[spelling.charCodeAt(0)] = canonical
+    continue
+  }
+  const bucket = EXACT_BY_LENGTH[spelling.length] ?? (EXACT_BY_LENGTH[spelling.length] = [])
+  bucket.push(spelling, canonical)
+}
+
+/**
+ * Canonical name of the known header written at text[start, end) — any case, compact forms
+ * expanded — or undefined when unknown. Works in place on the header block: the exact spellings are
+ * matched with startsWith, so the common case allocates nothing and hashes nothing.
+ */
+export function knownHeaderName (text: string, start: number, end: number): string | undefined {
+  const length = end - start
+  if (length === 1) return COMPACT_BY_CODE[text.charCodeAt(start)]
+  const bucket = EXACT_BY_LENGTH[length]
+  if (bucket !== undefined) {
+    for (let i = 0; i < bucket.length; i += 2) {
+      if (text.startsWith(bucket[i] as string, start)) return bucket[i + 1]
+    }
+  }
+  return BY_LOWER.get(text.slice(start, end).toLowerCase())
 }
 
 /**

@@ -24,6 +24,11 @@ for (let c = 0x41; c <= 0x5a; c++) TOKEN[c] = 1
 for (let c = 0x61; c <= 0x7a; c++) TOKEN[c] = 1
 for (const ch of "-.!%*_+`'~") TOKEN[ch.charCodeAt(0)] = 1
 
+/** Characters that end an unquoted parameter value: CTLs, SP, DQUOTE, ';', ',' and DEL. */
+const VALUE_STOP = new Uint8Array(128)
+for (let c = 0; c <= 0x20; c++) VALUE_STOP[c] = 1
+for (const c of [0x22, 0x2c, 0x3b, 0x7f]) VALUE_STOP[c] = 1
+
 export function isTokenChar (c: number): boolean {
   return c < 128 && TOKEN[c] === 1
 }
@@ -134,12 +139,18 @@ export function parseHeaderParams (s: string, pos: number, params: Map<string, s
   const end = s.length
   pos = skipWsp(s, pos)
   while (pos < end) {
-    if (s.charCodeAt(pos) !== SEMI) throw badHeader('SIP_ERR_BAD_PARAM', `unexpected '${s[pos]}' before parameter`)
+    if (s.charCodeAt(pos) !== SEMI) throw badHeader('SIP_ERR_BAD_PARAM', `unexpected '${s[pos] ?? ''}' before parameter`)
     pos = skipWsp(s, pos + 1)
     const nameStart = pos
-    while (pos < end && isTokenChar(s.charCodeAt(pos))) pos++
+    let upper = false
+    for (; pos < end; pos++) {
+      const c = s.charCodeAt(pos)
+      if (c >= 128 || TOKEN[c] !== 1) break
+      if (c >= 0x41 && c <= 0x5a) upper = true
+    }
     if (pos === nameStart) throw badHeader('SIP_ERR_BAD_PARAM', 'empty parameter name')
-    const name = s.slice(nameStart, pos).toLowerCase()
+    const rawName = s.slice(nameStart, pos)
+    const name = upper ? rawName.toLowerCase() : rawName
     pos = skipWsp(s, pos)
     let value: string | null = null
     if (pos < end && s.charCodeAt(pos) === EQUAL) {
@@ -150,10 +161,9 @@ export function parseHeaderParams (s: string, pos: number, params: Map<string, s
       } else {
         // gen-value = token / host / quoted-string: a host may be an IPv6 reference "[...]" or, in
         // received=, a bare IPv6 address with ':' — so accept any visible character up to a delimiter.
-        while (pos < end) {
+        for (; pos < end; pos++) {
           const c = s.charCodeAt(pos)
-          if (c === SEMI || c === COMMA || c <= SP || c === DQUOTE || c === 0x7f) break
-          pos++
+          if (c < 128 && VALUE_STOP[c] === 1) break
         }
       }
       if (pos === valueStart) throw badHeader('SIP_ERR_BAD_PARAM', `empty value for parameter ${name}`)

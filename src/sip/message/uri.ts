@@ -19,10 +19,14 @@ function isAlpha (c: number): boolean {
  * space, '"', '<', '>' and DEL. Rejecting them up front is what turns RFC 4475 §3.1.2.7 (<> around the
  * Request-URI) and §3.1.2.14 (spaces inside an addr-spec) into a clean 400.
  */
+const NOT_IN_URI = new Uint8Array(128)
+for (let c = 0; c <= 0x20; c++) NOT_IN_URI[c] = 1
+for (const c of [0x22, 0x3c, 0x3e, 0x7f]) NOT_IN_URI[c] = 1
+
 function checkVisible (s: string): void {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i)
-    if (c <= 0x20 || c === 0x22 || c === 0x3c || c === 0x3e || c === 0x7f) {
+    if (c < 128 && NOT_IN_URI[c] === 1) {
       throw badUri(`illegal character 0x${c.toString(16).padStart(2, '0')} in URI`)
     }
   }
@@ -30,6 +34,9 @@ function checkVisible (s: string): void {
 
 export function parseUri (s: string): SipUri {
   checkVisible(s)
+  // Fast path for the lower-case schemes nearly every message carries.
+  if (s.startsWith('sip:')) return parseSipUri(s, 4, 'sip')
+  if (s.startsWith('sips:')) return parseSipUri(s, 5, 'sips')
   const colon = s.indexOf(':')
   if (colon <= 0 || !isAlpha(s.charCodeAt(0))) throw badUri('URI has no scheme')
   for (let i = 1; i < colon; i++) {
@@ -73,14 +80,16 @@ function parseSipUri (s: string, pos: number, scheme: string): SipUri {
     pos = close + 1
   } else {
     const hostStart = pos
-    while (pos < end) {
+    let upper = false
+    for (; pos < end; pos++) {
       const c = s.charCodeAt(pos)
       // hostname / IPv4address; '_' is not in the grammar but common in internal DNS names.
-      if (isAlpha(c) || isDigit(c) || c === 0x2d || c === 0x2e || c === 0x5f) pos++
-      else break
+      if (c >= 128 || HOST_CHARS[c] === 0) break
+      if (c <= 0x5a && c >= 0x41) upper = true
     }
     if (pos === hostStart) throw badUri('URI has no host')
-    host = s.slice(hostStart, pos).toLowerCase()
+    host = s.slice(hostStart, pos)
+    if (upper) host = host.toLowerCase()
   }
 
   let port: number | null = null
@@ -97,6 +106,11 @@ function parseSipUri (s: string, pos: number, scheme: string): SipUri {
   if (pos < end && s.charCodeAt(pos) === 0x3f) pos = parseUriHeaders(s, pos + 1, headers)
   if (pos !== end) throw badUri(`unexpected '${s[pos] ?? ''}' in URI`)
   return { scheme, user, password, host, port, params, headers }
+}
+
+const HOST_CHARS = new Uint8Array(128)
+for (let c = 0; c < 128; c++) {
+  if (isAlpha(c) || isDigit(c) || c === 0x2d || c === 0x2e || c === 0x5f) HOST_CHARS[c] = 1
 }
 
 function isIpv6Text (h: string): boolean {
@@ -118,7 +132,7 @@ function parseUriParams (s: string, pos: number, params: Map<string, string | nu
       pos++
     }
     if (pos === nameStart) throw badUri('empty URI parameter')
-    const name = unescapeComponent(s, nameStart, pos).toLowerCase()
+    const name = lowerAscii(unescapeComponent(s, nameStart, pos))
     let value: string | null = null
     if (s.charCodeAt(pos) === 0x3d) {
       const valueStart = ++pos
@@ -132,6 +146,15 @@ function parseUriParams (s: string, pos: number, params: Map<string, string | nu
     params.set(name, value)
   }
   return pos
+}
+
+/** toLowerCase without the copy when there is nothing to lower (the usual case for parameter names). */
+function lowerAscii (s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if ((c >= 0x41 && c <= 0x5a) || c >= 128) return s.toLowerCase()
+  }
+  return s
 }
 
 /** headers = "?" header *( "&" header ); header = hname "=" hvalue (RFC 3261 §25.1). */

@@ -17,6 +17,13 @@ function readToken (s: string, pos: number): number {
   return pos
 }
 
+const SIP_2_0 = 'SIP/2.0'
+
+const HOST_CHARS = new Uint8Array(128)
+for (let c = 0; c < 128; c++) {
+  if ((c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || isDigit(c) || c === 0x2d || c === 0x2e || c === 0x5f) HOST_CHARS[c] = 1
+}
+
 export function parseVia (s: string): Via {
   const end = s.length
   let pos = skipWsp(s, 0)
@@ -35,7 +42,7 @@ export function parseVia (s: string): Via {
   const transportStart = pos
   pos = readToken(s, pos)
   if (pos === transportStart) throw badVia('missing transport')
-  const transport = s.slice(transportStart, pos).toUpperCase()
+  const transport = upperTransport(s.slice(transportStart, pos))
   const afterTransport = pos
   pos = skipWsp(s, pos)
   if (pos === afterTransport) throw badVia('missing LWS before sent-by')
@@ -49,14 +56,17 @@ export function parseVia (s: string): Via {
     pos = close + 1
   } else {
     const hostStart = pos
-    while (pos < end) {
+    let upper = false
+    for (; pos < end; pos++) {
       const c = s.charCodeAt(pos)
-      if (c === 0x3b || c === COLON || isWsp(c) || c === 0x2c) break
-      pos++
+      if (c === 0x3b || c === COLON || c === 0x2c || isWsp(c)) break
+      // hostname / IPv4address (RFC 3261 §25.1), with '_' tolerated as in uri.ts.
+      if (c >= 128 || HOST_CHARS[c] !== 1) throw badVia(`illegal character in sent-by host: ${s.slice(hostStart, pos + 1)}`)
+      if (c >= 0x41 && c <= 0x5a) upper = true
     }
     if (pos === hostStart) throw badVia('missing sent-by host')
-    host = s.slice(hostStart, pos).toLowerCase()
-    checkHostname(host)
+    host = s.slice(hostStart, pos)
+    if (upper) host = host.toLowerCase()
   }
 
   let port: number | null = null
@@ -74,7 +84,7 @@ export function parseVia (s: string): Via {
   const branch = params.get('branch')
   return {
     // The parts are kept as written except for the LWS around the slashes (RFC 4475 §3.1.1.1 folds it).
-    protocol: `${name}/${version}`,
+    protocol: name === 'SIP' && version === '2.0' ? SIP_2_0 : `${name}/${version}`,
     transport,
     host,
     port,
@@ -83,13 +93,9 @@ export function parseVia (s: string): Via {
   }
 }
 
-/** hostname / IPv4address (RFC 3261 §25.1), with '_' tolerated as in uri.ts. */
-function checkHostname (host: string): void {
-  for (let i = 0; i < host.length; i++) {
-    const c = host.charCodeAt(i)
-    const ok = (c >= 0x61 && c <= 0x7a) || isDigit(c) || c === 0x2d || c === 0x2e || c === 0x5f
-    if (!ok) throw badVia(`illegal character in sent-by host: ${host}`)
-  }
+/** The common transports are already upper-case on the wire; skip the copy for them. */
+function upperTransport (t: string): string {
+  return t === 'TCP' || t === 'UDP' || t === 'TLS' ? t : t.toUpperCase()
 }
 
 export function formatVia (v: Via): string {

@@ -4,7 +4,7 @@
 
 import type { HeaderField, SipMessage } from '../message/types'
 import { SipError } from '../sip-error'
-import { canonicalHeaderName, isKnownHeader } from '../message/header-names'
+import { knownHeaderName } from '../message/header-names'
 import { isToken } from '../message/lexer'
 import { findHeaderEnd, skipLeadingCrlf } from './framing'
 import { type ParseLimits, resolveLimits } from './limits'
@@ -97,9 +97,12 @@ function readHeaderFields (head: string, pos: number, headers: HeaderField[], li
     if (colon < 0 || colon >= stop) throw badLine(`header line without ':': ${head.slice(pos, Math.min(stop, pos + 40))}`)
     let nameEnd = colon
     while (nameEnd > pos && (head.charCodeAt(nameEnd - 1) === SP || head.charCodeAt(nameEnd - 1) === HTAB)) nameEnd--
-    const rawName = head.slice(pos, nameEnd)
-    const name = canonicalHeaderName(rawName)
-    if (!isKnownHeader(name) && !isToken(name)) throw badLine(`header name is not a token: ${rawName.slice(0, 40)}`)
+    let name = knownHeaderName(head, pos, nameEnd)
+    if (name === undefined) {
+      // Unknown headers keep their own spelling (RFC 4475 §3.1.1.5 C%6Fntact) but must be a token.
+      name = head.slice(pos, nameEnd)
+      if (!isToken(name)) throw badLine(`header name is not a token: ${name.slice(0, 40)}`)
+    }
     let valueStart = colon + 1
     while (valueStart < stop && (head.charCodeAt(valueStart) === SP || head.charCodeAt(valueStart) === HTAB)) valueStart++
     let valueEnd = stop

@@ -244,13 +244,13 @@ t.test('limits → 513 Message Too Large (RFC 3261 §21.5.14)', async t => {
   t.same(DEFAULT_PARSE_LIMITS, { maxMessageBytes: 65535, maxHeaders: 256, maxHeaderLineBytes: 16384 })
   const big = invite([...CORE, `Content-Length: 70000`], 'x'.repeat(70000))
   rejects(t, big, 513, 'SIP_ERR_MESSAGE_TOO_LARGE', 'over 65535 octets')
-  t.throws(() => parseMessage(invite(), { maxMessageBytes: 100 }), { status: 513 }, 'custom maxMessageBytes')
+  t.throws(() => parseMessage(invite(), { maxMessageBytes: 100 }), { status: 513, code: 'SIP_ERR_MESSAGE_TOO_LARGE' }, 'custom maxMessageBytes')
   rejects(t, invite([...CORE, ...Array.from({ length: 251 }, (_, i) => `X-H${i}: ${i}`)]), 513, 'SIP_ERR_TOO_MANY_HEADERS', '257 header fields')
   t.equal(parseReq(invite([...CORE, ...Array.from({ length: 250 }, (_, i) => `X-H${i}: ${i}`)])).headers.length, 256, '256 header fields accepted')
   rejects(t, invite([...CORE, `X-Long: ${'a'.repeat(20000)}`]), 513, 'SIP_ERR_HEADER_LINE_TOO_LONG', 'one long line')
   const folded = Array.from({ length: 40 }, () => ` ${'b'.repeat(500)}`)
   rejects(t, invite([...CORE, 'X-Folded: a', ...folded]), 513, 'SIP_ERR_HEADER_LINE_TOO_LONG', 'long only after unfolding')
-  t.throws(() => parseMessage(invite([...CORE, 'X-A: 12345678901234567890']), { maxHeaderLineBytes: 20 }), { status: 513 }, 'custom maxHeaderLineBytes')
+  t.throws(() => parseMessage(invite([...CORE, 'X-A: 12345678901234567890']), { maxHeaderLineBytes: 20 }), { status: 513, code: 'SIP_ERR_HEADER_LINE_TOO_LONG' }, 'custom maxHeaderLineBytes')
 })
 
 t.test('errors carry closeConnection only when stream framing is lost', async t => {
