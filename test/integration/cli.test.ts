@@ -1,5 +1,5 @@
 // The trunkgate command as an operator runs it: a real child process, real sockets, real signals.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import net from 'node:net'
@@ -44,7 +44,7 @@ async function runMain (args: string[]): Promise<Run> {
   return { code, stdout, stderr }
 }
 
-function tempConfig (t: Parameters<Parameters<typeof t.test>[1]>[0], text: string): string {
+function tempConfig (t: Test, text: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tg-cli-'))
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
   const file = path.join(dir, 'trunkgate.yaml')
