@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap'
 import { parseMessage, SipParseError, DEFAULT_PARSE_LIMITS } from '../../../src/sip/parser/parser'
-import { findHeaderEnd, skipLeadingCrlf } from '../../../src/sip/parser/framing'
+import { findHeaderEnd, readContentLength, skipLeadingCrlf } from '../../../src/sip/parser/framing'
 import { SipError } from '../../../src/sip/sip-error'
 import type { SipMessage, SipRequest, SipResponse } from '../../../src/sip/message/types'
 import { getCallId, getContacts, getCSeq, getFrom, getHeader, getHeaders, getMaxForwards, getTo, getVias } from '../../../src/sip/message/headers'
@@ -269,4 +269,18 @@ t.test('framing helpers', async t => {
   t.equal(findHeaderEnd(Buffer.from('A\r\nB: c\r\n')), -1, 'incomplete')
   t.equal(findHeaderEnd(Buffer.from('A\r\n\r\nB\r\n\r\n'), 5), 10, 'from an offset')
   t.equal(skipLeadingCrlf(Buffer.from('\r\n\r\nINVITE')), 4)
+})
+
+t.test('readContentLength for stream framers (RFC 3261 §18.3)', async t => {
+  const read = (text: string): number | null => {
+    const buf = Buffer.from(text)
+    return readContentLength(buf, 0, findHeaderEnd(buf))
+  }
+  t.equal(read('INVITE sip:a@b SIP/2.0\r\nContent-Length: 150\r\n\r\n'), 150)
+  t.equal(read('INVITE sip:a@b SIP/2.0\r\nl:0\r\n\r\n'), 0, 'compact form')
+  t.equal(read('INVITE sip:a@b SIP/2.0\r\ncontent-LENGTH   :\r\n   42\r\n\r\n'), 42, 'any case, folded')
+  t.equal(read('INVITE sip:a@b SIP/2.0\r\nX-Content-Length: 5\r\n\r\n'), null, 'absent')
+  for (const bad of ['Content-Length: -999', 'Content-Length: 13\r\nl: 5', 'Content-Length: x']) {
+    t.throws(() => read(`OPTIONS sip:a@b SIP/2.0\r\n${bad}\r\n\r\n`), { status: 400, code: 'SIP_ERR_BAD_CONTENT_LENGTH', closeConnection: true }, bad)
+  }
 })

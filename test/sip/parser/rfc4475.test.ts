@@ -8,6 +8,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { parseMessage, SipParseError } from '../../../src/sip/parser/parser'
 import { serializeMessage } from '../../../src/sip/parser/serializer'
+import { findHeaderEnd, readContentLength } from '../../../src/sip/parser/framing'
 import { SipError } from '../../../src/sip/sip-error'
 import type { SipMessage, SipRequest, SipResponse } from '../../../src/sip/message/types'
 import {
@@ -395,4 +396,16 @@ t.test('dblreq over a stream: the second message frames and parses on its own', 
   t.equal(second.body.length, 150)
   t.equal(getTo(second).uri.user, 'joe', 'compact t: is To')
   t.not(getCallId(first), getCallId(second))
+})
+
+t.test('stream framing view of the Content-Length traps (readContentLength)', async t => {
+  const framed = (file: string): number | null => {
+    const buf = load(file)
+    return readContentLength(buf, 0, findHeaderEnd(buf))
+  }
+  t.equal(framed('clerr.dat'), 9999, 'clerr: a TCP framer waits for 9999 octets (then times out)')
+  t.throws(() => framed('ncl.dat'), { status: 400, code: 'SIP_ERR_BAD_CONTENT_LENGTH', closeConnection: true }, 'ncl: -999 is never used as a length')
+  t.throws(() => framed('mcl01.dat'), { status: 400, code: 'SIP_ERR_BAD_CONTENT_LENGTH', closeConnection: true }, 'mcl01: two lengths, framing lost')
+  t.equal(framed('dblreq.dat'), 0, 'dblreq: the REGISTER ends after its header section')
+  t.equal(framed('inv2543.dat'), null, 'inv2543: no Content-Length')
 })
