@@ -21,15 +21,15 @@ export class DialogRegistry {
 
   forIncomingRequest (req: SipMessage): Dialog | undefined {
     const local = toTag(req)
-    const remote = getFrom(req).params.get('tag')
-    if (!local || !remote) return undefined
-    return this.dialogs.get(Dialog.makeId(getCallId(req), local, remote))
+    if (!local) return undefined
+    // §12.2.2 allows for RFC 2543 peers without a From tag: their remote tag is empty.
+    return this.dialogs.get(Dialog.makeId(getCallId(req), local, getFrom(req).params.get('tag') ?? ''))
   }
 
   forResponse (res: SipMessage): Dialog | undefined {
     const remote = toTag(res)
     const local = getFrom(res).params.get('tag')
-    if (!local || !remote) return undefined
-    return this.dialogs.get(Dialog.makeId(getCallId(res), local, remote))
+    if (!local) return undefined
+    return this.dialogs.get(Dialog.makeId(getCallId(res), local, remote ?? ''))
   }
 }

@@ -18,6 +18,7 @@ import { DEFAULT_SESSION_TIMER, formatSessionExpires, uasSessionTimer, type Sess
 import { toIncomingRequest, type IncomingRequest } from './incoming-request'
 import { UacInvite, type CreateUacOptions, type UacTarget } from './uac-invite'
 import { UacError } from './uac-error'
+import { SipError } from '../sip-error'
 
 /** A transport that also delivers messages (the TransportLayer); a bare SipSender is fed through receive(). */
 interface MessageSourceEmitter {
@@ -127,17 +128,22 @@ export class SipAgent extends EventEmitter {
         }
       }
     }
-    if (this.preRequest) {
-      try {
-        await this.preRequest(req, res)
-      } catch (err) {
-        this.log.error({ err }, 'preRequest hook failed')
-        res.send(500, 'Server Internal Error')
-      }
+    try {
+      if (this.preRequest) await this.preRequest(req, res)
+      // The hook answered, or a CANCEL was answered (487) while it was thinking.
       if (res.finished) return
+      this.route(req, res, inDialog, dialog)
+    } catch (err) {
+      // A throwing hook or listener must not leave the peer waiting (an INVITE would ring until CANCEL).
+      this.log.error({ err, method: req.method }, 'request handler failed')
+      if (!res.finished) {
+        if (err instanceof SipError) res.send(err.status, err.reason, { headers: err.headers })
+        else res.send(500, 'Server Internal Error')
+      }
     }
-    // A CANCEL may have been answered (487) while the hook was thinking.
-    if (res.finished) return
+  }
+
+  private route (req: IncomingRequest, res: ServerResponse, inDialog: boolean, dialog: Dialog | null): void {
     if (!this.checkGeneric(req, res)) return
     if (inDialog) {
       // §12.2.2: a request with a To tag for a dialog we do not know → 481.
@@ -256,7 +262,8 @@ export class SipAgent extends EventEmitter {
         // §12.1.1: the local sequence number is empty until we send a request; §8.1.1.5 lets us pick it.
         localSeq: Math.floor(Math.random() * 0x10000),
         remoteSeq: cseq,
-        remoteTarget: contact ? uriOfNameAddr(contact) : req.uri,
+        // §8.1.1.8 makes Contact mandatory in INVITE; without one, the address it came from is the best target.
+        remoteTarget: contact ? uriOfNameAddr(contact) : `sip:${source.remoteAddress}:${source.remotePort};transport=${source.transport}`,
         // §12.1.1: "The route set MUST be set to the list of URIs in the Record-Route header field from the
         // request, taken in order".
         routeSet: getHeaders(req, 'Record-Route'),
@@ -294,7 +301,21 @@ export class SipAgent extends EventEmitter {
 
   /** Place a call. The returned promise also has cancel() (CANCEL, §9.1); opts.signal does the same. */
   createUAC (uri: string, opts: CreateUacOptions = {}): Promise<Dialog> & { cancel: () => void, callId: string } {
-    const uac = new UacInvite({
+    let uac: UacInvite
+    try {
+      uac = this.newUac(uri, opts)
+    } catch (err) {
+      // A bad Request-URI is the caller's error, reported through the promise like every other failure.
+      const e = err instanceof SipError ? err : new UacError(400, 'Bad Request', 'SIP_ERR_UAC_BAD_URI', null, String(err))
+      return Object.assign(Promise.reject(e), { cancel: () => undefined, callId: '' })
+    }
+    uac.start()
+    const p = uac.promise.then((d) => d)
+    return Object.assign(p, { cancel: () => uac.cancel(), callId: uac.callIdValue })
+  }
+
+  private newUac (uri: string, opts: CreateUacOptions): UacInvite {
+    return new UacInvite({
       layer: this.transactions,
       dialogs: this.dialogs,
       dialogContext: this.dialogContext,
@@ -303,9 +324,6 @@ export class SipAgent extends EventEmitter {
       userAgent: this.userAgent,
       sessionTimer: this.stConfig
     }, uri, opts)
-    uac.start()
-    const p = uac.promise.then((d) => d)
-    return Object.assign(p, { cancel: () => uac.cancel(), callId: uac.callIdValue })
   }
 
   /** An out-of-dialog non-INVITE request (OPTIONS ping, MESSAGE …); resolves with the final response. */

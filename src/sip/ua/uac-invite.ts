@@ -99,7 +99,13 @@ export class UacInvite {
   }
 
   start (): void {
-    this.sendInvite([])
+    try {
+      this.sendInvite([])
+    } catch (err) {
+      // E.g. the transport is not listening for this transport, so no Via can be written (§17.1.4 spirit: 503).
+      this.fail(null, 503, 'Service Unavailable', 'SIP_ERR_UAC_SEND', String(err))
+      return
+    }
     if (this.opts.ringTimeoutMs !== undefined && this.opts.ringTimeoutMs > 0) {
       const clock = this.env.layer.clock
       const timer = clock.setTimeout(() => this.cancel(), this.opts.ringTimeoutMs)
