@@ -4,7 +4,7 @@ import t from 'tap'
 import fs from 'node:fs'
 import path from 'node:path'
 import type { SipMessage } from '../../../src/sip/message/types'
-import { RawClient, TORTURE_DIR, captureLogger, collect, options, startTransport } from './helpers'
+import { RawClient, TORTURE_DIR, captureLogger, collect, options, startTransport, waitFor } from './helpers'
 
 const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
 
@@ -143,4 +143,42 @@ t.test('ECONNRESET from a client mid-message is tolerated', async t => {
   c2.write(options({ callId: 'after-reset' }))
   await c2.until(() => got.length === 1 && closed.length === 1, 2000, 'message and close')
   t.equal(got.length, 1)
+})
+
+/** Timers under test control (STYLE.md: injected clocks), so the read timeout is checked to the millisecond. */
+class ManualTimers {
+  private now = 0
+  private seq = 0
+  readonly pending = new Map<number, { fn: () => void, at: number, ms: number }>()
+  setTimeout = (fn: () => void, ms: number): unknown => { const id = ++this.seq; this.pending.set(id, { fn, at: this.now + ms, ms }); return id }
+  clearTimeout = (handle: unknown): void => { this.pending.delete(handle as number) }
+  advance (ms: number): void {
+    this.now += ms
+    for (const [id, p] of [...this.pending]) {
+      if (p.at <= this.now) { this.pending.delete(id); p.fn() }
+    }
+  }
+}
+
+t.test('injected timers: the read timer starts at the first octet and fires exactly at headerReadTimeoutMs', async t => {
+  const timers = new ManualTimers()
+  const tl = await startTransport({ timers, limits: { headerReadTimeoutMs: 10_000 } })
+  t.teardown(() => tl.close())
+  const c = await RawClient.connect(tl.localAddressFor('tcp').port)
+  t.teardown(() => c.destroy())
+  c.write('\r\n\r\n')
+  await c.untilText(/^\r\n$/)
+  t.equal(timers.pending.size, 0, 'a keep-alive does not arm the read timer')
+  c.write('OPTIONS sip:x@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1;branch=z9hG4bK-m\r\n')
+  await waitFor(() => timers.pending.size === 1, 2000, 'read timer armed')
+  t.same([...timers.pending.values()].map(p => p.ms), [10_000])
+  c.write('Max-Forwards: 70\r\n')
+  await sleep(50)
+  t.equal(timers.pending.size, 1, 'more octets do not re-arm it')
+  timers.advance(9_999)
+  await sleep(50)
+  t.notOk(c.closed, 'open at 9.999 s')
+  timers.advance(1)
+  await c.untilClosed(2000)
+  t.pass('closed at 10 s')
 })
