@@ -225,15 +225,15 @@ export class Dialog extends EventEmitter {
   /** §13.2.2.4: the UAC core ACKs every 2xx (and its retransmissions) itself, outside the transaction. */
   ackTwoXx (res: SipResponse, cseq: number, ackBody?: string): void {
     if (this.lastAck?.cseq !== cseq) {
+      // §12.2.1.2: a 2xx to a (re-)INVITE refreshes the remote target — before the ACK is addressed.
+      const contact = getHeaders(res, 'Contact')[0]
+      if (contact) this.remoteTarget = uriOfNameAddr(contact)
       const { request, targets } = this.buildRequest('ACK', ackBody ? { body: ackBody } : {}, cseq)
       this.lastAck = { cseq, ack: request, targets }
     }
     this.ctx.layer.sendStateless(this.lastAck.ack, this.lastAck.targets).catch((err) => {
       this.log.warn({ err }, 'ACK send failed')
     })
-    // §12.2.1.2: a 2xx to a re-INVITE refreshes the remote target.
-    const contact = getHeaders(res, 'Contact')[0]
-    if (contact) this.remoteTarget = uriOfNameAddr(contact)
   }
 
   /**

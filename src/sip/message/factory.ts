@@ -3,6 +3,7 @@
 
 import { randomBytes } from 'node:crypto'
 import type { HeaderField, NameAddr, SipRequest, SipResponse, Via } from './types'
+import { canonicalHeaderName } from './header-names'
 import { formatNameAddr, parseNameAddr } from './name-addr'
 import { defaultReason } from './reason-phrases'
 import { formatVia } from './via'
@@ -57,7 +58,8 @@ export function createResponse (req: SipRequest, status: number, reason?: string
   let cseq: HeaderField | undefined
   let timestamp: HeaderField | undefined
   for (const h of req.headers) {
-    switch (h.name) {
+    // Parsed messages carry canonical names already; hand-built ones may not.
+    switch (canonicalHeaderName(h.name)) {
       case 'Via': vias.push({ name: 'Via', value: h.value }); break
       case 'From': from ??= { name: 'From', value: h.value }; break
       case 'To': to ??= { name: 'To', value: h.value }; break

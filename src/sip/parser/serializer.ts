@@ -6,9 +6,13 @@ import type { SipMessage } from '../message/types'
 import { SipError } from '../sip-error'
 
 export function serializeMessage (msg: SipMessage): Buffer {
-  let head = msg.kind === 'request'
-    ? `${msg.method} ${msg.uri} ${msg.version}\r\n`
-    : `${msg.version} ${msg.status} ${msg.reason}\r\n`
+  const startLine = msg.kind === 'request'
+    ? `${msg.method} ${msg.uri} ${msg.version}`
+    : `${msg.version} ${msg.status} ${msg.reason}`
+  if (hasLineBreak(startLine)) {
+    throw new SipError(500, 'Server Internal Error', 'SIP_ERR_HEADER_INJECTION', { detail: 'line break in the start line' })
+  }
+  let head = startLine + '\r\n'
   let lengthWritten = false
   for (const h of msg.headers) {
     if (isContentLength(h.name)) {
@@ -19,7 +23,7 @@ export function serializeMessage (msg: SipMessage): Buffer {
     }
     // A CR or LF inside a name or value would let one field smuggle in another (header injection);
     // values built by upper layers from untrusted text must never reach the wire that way.
-    if (h.value.indexOf('\n') >= 0 || h.value.indexOf('\r') >= 0 || h.name.indexOf('\n') >= 0 || h.name.indexOf('\r') >= 0) {
+    if (hasLineBreak(h.value) || hasLineBreak(h.name)) {
       throw new SipError(500, 'Server Internal Error', 'SIP_ERR_HEADER_INJECTION', { detail: `line break in header ${h.name}` })
     }
     head += `${h.name}: ${h.value}\r\n`
@@ -38,4 +42,8 @@ function isContentLength (name: string): boolean {
   if (name === 'Content-Length') return true
   if (name.length === 1) return name === 'l' || name === 'L'
   return name.length === 14 && name.toLowerCase() === 'content-length'
+}
+
+function hasLineBreak (s: string): boolean {
+  return s.indexOf('\n') >= 0 || s.indexOf('\r') >= 0
 }

@@ -39,6 +39,8 @@ function checkVersion (v: string): string {
 }
 
 export function parseStartLine (line: string): SipRequest | SipResponse {
+  // Only CRLF ends the line; a CR inside it (e.g. in a Reason-Phrase) could never be written back.
+  if (line.indexOf('\r') >= 0) throw badStartLine('bare CR in the start line')
   if (line.length >= 4 && (line.charCodeAt(0) | 0x20) === 0x73 && (line.charCodeAt(1) | 0x20) === 0x69 &&
       (line.charCodeAt(2) | 0x20) === 0x70 && line.charCodeAt(3) === 0x2f) {
     return parseStatusLine(line)

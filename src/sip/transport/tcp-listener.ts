@@ -14,7 +14,8 @@ export interface StreamListenerEvents {
  * Applies the per-source connection cap at accept() time, before any octet (or TLS handshake) is
  * processed, and releases the slot when the socket closes. Returns false when the socket was refused.
  */
-export function admitSocket (socket: net.Socket, admission: SourceAdmission, log: Logger, transport: string): boolean {
+export function admitSocket (socket: net.Socket, admission: SourceAdmission, log: Logger, transport: string,
+  live: Set<net.Socket>): boolean {
   const ip = normalizeAddress(socket.remoteAddress ?? '')
   // A socket can fail (ECONNRESET) before anyone else has attached an 'error' listener.
   socket.on('error', () => { /* logged by the connection or the TLS server */ })
@@ -24,18 +25,21 @@ export function admitSocket (socket: net.Socket, admission: SourceAdmission, log
     socket.destroy()
     return false
   }
-  socket.once('close', () => admission.release(ip))
+  live.add(socket)
+  socket.once('close', () => { admission.release(ip); live.delete(socket) })
   return true
 }
 
 export class TcpListener extends EventEmitter<StreamListenerEvents> {
   private readonly server: net.Server
+  /** Accepted sockets, so close() does not wait on peers that never hang up. */
+  private readonly live = new Set<net.Socket>()
 
   constructor (private readonly admission: SourceAdmission, private readonly log: Logger) {
     super()
     this.server = net.createServer({ noDelay: true })
     this.server.on('connection', socket => {
-      if (admitSocket(socket, this.admission, this.log, 'tcp')) this.emit('socket', socket)
+      if (admitSocket(socket, this.admission, this.log, 'tcp', this.live)) this.emit('socket', socket)
     })
     this.server.on('error', err => this.log.error({ err }, 'TCP listener error'))
   }
@@ -45,7 +49,7 @@ export class TcpListener extends EventEmitter<StreamListenerEvents> {
   }
 
   close (): Promise<void> {
-    return closeServer(this.server)
+    return closeServer(this.server, this.live)
   }
 }
 
@@ -60,7 +64,8 @@ export function listenServer (server: net.Server, host: string, port: number): P
   })
 }
 
-export function closeServer (server: net.Server): Promise<void> {
+export function closeServer (server: net.Server, live: Set<net.Socket>): Promise<void> {
+  for (const socket of live) socket.destroy()
   return new Promise(resolve => {
     if (!server.listening) { resolve(); return }
     server.close(() => resolve())

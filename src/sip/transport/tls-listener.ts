@@ -54,6 +54,8 @@ export interface TlsListenerEvents {
 
 export class TlsListener extends EventEmitter<TlsListenerEvents> {
   private readonly server: tls.Server
+  /** Raw sockets, including those still in the handshake, so close() never waits on them. */
+  private readonly live = new Set<net.Socket>()
 
   constructor (material: TlsMaterial, opts: TlsOptions, handshakeTimeoutMs: number,
     private readonly admission: SourceAdmission, private readonly log: Logger) {
@@ -71,7 +73,7 @@ export class TlsListener extends EventEmitter<TlsListenerEvents> {
       handshakeTimeout: handshakeTimeoutMs
     })
     // tls.Server still emits the raw TCP 'connection' first: cap per source before the handshake.
-    this.server.on('connection', (socket: net.Socket) => { admitSocket(socket, this.admission, this.log, 'tls') })
+    this.server.on('connection', (socket: net.Socket) => { admitSocket(socket, this.admission, this.log, 'tls', this.live) })
     this.server.on('secureConnection', (socket: tls.TLSSocket) => this.emit('socket', socket))
     this.server.on('tlsClientError', (err: Error, socket: tls.TLSSocket) => {
       const remote = { remoteAddress: normalizeAddress(socket.remoteAddress ?? ''), remotePort: socket.remotePort ?? 0 }
@@ -87,6 +89,6 @@ export class TlsListener extends EventEmitter<TlsListenerEvents> {
   }
 
   close (): Promise<void> {
-    return closeServer(this.server)
+    return closeServer(this.server, this.live)
   }
 }

@@ -157,6 +157,10 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> {
   }
 
   private async connectionTo (target: ConnectTarget): Promise<SipConnection> {
+    // Untyped callers (a Via or URI transport=udp/ws) must get a clear refusal, not a TCP attempt.
+    if (target.transport !== 'tcp' && target.transport !== 'tls') {
+      throw new TransportError('SIP_ERR_UNSUPPORTED_TRANSPORT', String(target.transport), 'only tcp and tls are supported')
+    }
     const existing = this.table.findByPeer(target.transport, target.host, target.port)
     if (existing) return existing
     // Concurrent sends to one peer share one connect attempt instead of opening several connections.

@@ -52,7 +52,10 @@ export interface TransportOptions {
   tcp?: { host?: string, port?: number }
   /** TLS listener, default port 5061. */
   tls?: TlsOptions
-  /** Address written into Via/Contact when it differs from the bind address (NAT, containers). */
+  /**
+   * Address written into Via/Contact when it differs from the bind address (NAT, containers):
+   * port for TCP, tlsPort for TLS (each defaults to the bound port).
+   */
   advertise?: { host: string, port?: number, tlsPort?: number }
   limits?: Partial<TransportLimits>
   /** Injected so tests can control time (STYLE.md). */

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events'
 import type { HeaderField, SipMessage, SipRequest, SipResponse } from '../message/types'
 import { getCSeq, getFrom, getHeader, getHeaders, getMaxForwards } from '../message/headers'
-import { newBranch } from '../message/factory'
+import { newBranch, newCallId, newTag } from '../message/factory'
 import { rootLogger, type Logger } from '../../log'
 import { TransactionLayer, type ServerTransaction } from '../transaction/transaction-layer'
 import { InviteServerTransaction } from '../transaction/invite-server-transaction'
@@ -338,9 +338,9 @@ export class SipAgent extends EventEmitter {
     const headers: HeaderField[] = [
       { name: 'Via', value: this.transactions.viaFor(transport, newBranch()) },
       { name: 'Max-Forwards', value: '70' },
-      { name: 'From', value: `<sip:${this.contactUser}@${this.localHostFor(transport)}>;tag=${Math.random().toString(36).slice(2, 10)}` },
+      { name: 'From', value: `<sip:${this.contactUser}@${this.localHostFor(transport)}>;tag=${newTag()}` },
       { name: 'To', value: `<${uri}>` },
-      { name: 'Call-ID', value: `${Date.now().toString(36)}${Math.random().toString(36).slice(2)}` },
+      { name: 'Call-ID', value: newCallId() },
       { name: 'CSeq', value: `1 ${method}` },
       { name: 'User-Agent', value: this.userAgent },
       ...toHeaderFields(opts.headers)

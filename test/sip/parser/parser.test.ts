@@ -89,6 +89,7 @@ t.test('Status-Line (RFC 3261 §7.2)', async t => {
     rejects(t, res(line), 400, line === 'SIP/2.0' ? 'SIP_ERR_BAD_START_LINE' : 'SIP_ERR_BAD_STATUS_CODE', line)
   }
   rejects(t, res('SIP/3.0 200 OK'), 505, 'SIP_ERR_VERSION_NOT_SUPPORTED', 'response version')
+  rejects(t, res('SIP/2.0 200 O\rK'), 400, 'SIP_ERR_BAD_START_LINE', 'bare CR in the reason phrase')
 })
 
 t.test('header folding (RFC 3261 §7.3.1) and HCOLON whitespace', async t => {

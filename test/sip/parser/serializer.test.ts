@@ -65,6 +65,11 @@ t.test('a header value with a line break is refused, never written (header injec
   const m = request()
   m.headers.push({ name: 'X\r\nEvil', value: 'x' })
   t.throws(() => serializeMessage(m), { code: 'SIP_ERR_HEADER_INJECTION' }, 'in a name too')
+  const uri = request()
+  uri.uri = 'sip:a@b SIP/2.0\r\nVia: x\r\n\r\nINVITE sip:c@d'
+  t.throws(() => serializeMessage(uri), { code: 'SIP_ERR_HEADER_INJECTION' }, 'in the Request-URI')
+  const res: SipMessage = { kind: 'response', status: 200, reason: 'OK\r\nX: y', version: 'SIP/2.0', headers: [], body: Buffer.alloc(0) }
+  t.throws(() => serializeMessage(res), { code: 'SIP_ERR_HEADER_INJECTION' }, 'in a reason phrase')
 })
 
 t.test('parse → serialize → parse round-trips a table of messages', async t => {
