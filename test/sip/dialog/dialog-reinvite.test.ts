@@ -1,5 +1,5 @@
 import t from 'tap'
-import type { SipRequest, SipResponse } from '../../../src/sip/message/types'
+import type { SipRequest } from '../../../src/sip/message/types'
 import { getCSeq } from '../../../src/sip/message/headers'
 import type { Dialog } from '../../../src/sip/dialog/dialog'
 import { DialogState } from '../../../src/sip/dialog/dialog-state'
@@ -162,4 +162,26 @@ t.test('UAC re-ACKs a retransmitted 2xx and the UAS stops retransmitting once an
   p.clock.tick(10000)
   await settle()
   t.equal(p.bobWire.responses(200, 'INVITE').length, 2, 'no retransmission after the ACK')
+})
+
+t.test('§12.2 target refresh: a re-INVITE and its 2xx carry new Contacts that become the remote targets', async (t) => {
+  const p = agentPair()
+  const { uac, uas } = await call(p)
+  const moved = 'sip:bob@127.0.0.1:5999;transport=tcp'
+  p.bobWire.drop = (m) => {
+    if (m.kind === 'response' && m.status === 200 && getCSeq(m).method === 'INVITE') {
+      m.headers = m.headers.map((h) => h.name === 'Contact' ? { name: 'Contact', value: `<${moved}>` } : h)
+    }
+    return false
+  }
+  p.aliceWire.drop = (m) => {
+    if (m.kind === 'request' && m.method === 'INVITE') {
+      m.headers = m.headers.map((h) => h.name === 'Contact' ? { name: 'Contact', value: '<sip:alice@127.0.0.1:5888;transport=tcp>' } : h)
+    }
+    return false
+  }
+  await Promise.all([uac.modify(SDP_A), settle()])
+  t.equal(uac.remoteTarget, moved, 'UAC took the Contact of the re-INVITE 2xx')
+  t.equal(p.aliceWire.requests('ACK').at(-1)?.kind === 'request' && (p.aliceWire.requests('ACK').at(-1) as SipRequest).uri, moved, 'the ACK already goes to the new target')
+  t.equal(uas.remoteTarget, 'sip:alice@127.0.0.1:5888;transport=tcp', 'UAS took the Contact of the re-INVITE')
 })
