@@ -174,7 +174,16 @@ void JitterBuffer::updateDelayStats(uint32_t ts, uint64_t arrivalUs) {
   const size_t qi = static_cast<size_t>(cfg_.quantile * static_cast<double>(n - 1));
   std::nth_element(sortScratch_, sortScratch_ + qi, sortScratch_ + n);
   const int64_t spreadMs = (sortScratch_[qi] - lo) / 1000;
-  const int64_t t = spreadMs + cfg_.frameMs;
+  // Packets of ptime P consumed in frames of F: right after a pop the buffer may hold as little as
+  // P + F - gcd(P, F) minus one frame, so that much must be buffered even without any jitter.
+  uint32_t a = packetMs_, b = cfg_.frameMs;
+  while (b != 0) {
+    const uint32_t r = a % b;
+    a = b;
+    b = r;
+  }
+  const int64_t packetisation = static_cast<int64_t>(packetMs_) + cfg_.frameMs - (a == 0 ? cfg_.frameMs : a);
+  const int64_t t = spreadMs + packetisation;
   targetMs_ = static_cast<uint32_t>(std::min<int64_t>(std::max<int64_t>(t, cfg_.minDelayMs), cfg_.maxDelayMs));
 }
 
@@ -246,6 +255,7 @@ PushResult JitterBuffer::push(uint16_t seq, uint32_t ts, uint32_t ssrc, bool mar
   else highestSeq_ = seq;
   if (tsDiff(ts + units, highestTsEnd_) > 0) highestTsEnd_ = ts + units;
   stats_.pushed++;
+  if (units > 0) packetMs_ = units * 1000 / cfg_.rtpClock;
   updateDelayStats(ts, arrivalUs);
   return PushResult::Accepted;
 }

@@ -5,7 +5,8 @@
 // States: Buffering (waiting until the buffered audio reaches the target delay) -> Playing (one frame per
 // pop) -> Buffering again after a sustained underflow, an SSRC change or a timestamp jump.
 // Target delay = high quantile (default 0.95) of the relative transit delay of packets over a time window
-// (default 4 s), plus one frame, clamped to [minDelayMs, maxDelayMs] (defaults 20 / 200 ms). It is applied
+// (default 4 s), plus the packetisation term ptime + frame - gcd(ptime, frame) (20 ms for 20 ms packets,
+// 40 ms for 30 ms packets played in 20 ms frames), clamped to [minDelayMs, maxDelayMs] (defaults 20 / 200 ms). It is applied
 // at talkspurt starts (marker bit, RFC 3551 §4.1) and by dropping/inserting single frames when the level
 // drifts (sender clock faster/slower than ours), preferring quiet frames.
 // Single-threaded: push and pop are called on the media thread. No allocation after construction.
@@ -140,6 +141,7 @@ class JitterBuffer {
   uint32_t playTs_ = 0;              // RTP timestamp of the next sample to output
   uint32_t highestTsEnd_ = 0;        // end timestamp of the newest packet received
   uint32_t targetMs_ = 0;
+  uint32_t packetMs_ = 20;           // duration of the newest packet (ptime)
   size_t concealedRun_ = 0;          // consecutive concealed samples (bounded by maxConcealMs)
   bool inUnderflow_ = false;
   int driftHighFrames_ = 0, driftLowFrames_ = 0;

@@ -68,3 +68,10 @@ export function readPcapUdp (file: string): PcapUdp[] {
   }
   return out
 }
+
+/** Index of the first differing sample (-1 if equal and the same length): cheap to assert on long signals. */
+export function firstDiff (a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = Math.min(a.length, b.length)
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i
+  return a.length === b.length ? -1 : n
+}
