@@ -9,6 +9,7 @@
 import { parseMessage } from '../../src/sip/parser/parser'
 import { serializeMessage } from '../../src/sip/parser/serializer'
 import { getCallId, getCSeq, getVias } from '../../src/sip/message/headers'
+import { runCps } from './sip-cps'
 
 const SDP = [
   'v=0',
@@ -95,4 +96,6 @@ export async function run (args: string[]): Promise<void> {
   console.log(`sip.parse_wall_per_s ${Math.round(parse.perWallSecond)}`)
   console.log(`sip.parse_read_per_s ${Math.round(measure(seconds / 2, parseAndRead).perCpuSecond)}`)
   console.log(`sip.invite_bytes ${TYPICAL_INVITE.length}`)
+  // sip.cps: SIPp call-rate search against the full server (test/bench/sip-cps.ts, options after the seconds).
+  await runCps(args.slice(1))
 }

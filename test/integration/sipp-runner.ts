@@ -8,7 +8,18 @@ import os from 'node:os'
 import path from 'node:path'
 
 export const SIPP = process.env.SIPP ?? '/usr/bin/sipp'
-export const SCENARIOS = path.resolve(__dirname, '..', 'sipp')
+/** test/sipp/ in the source tree, also when this file runs compiled from dist/ (benchmarks). */
+export const SCENARIOS = path.join(repoRoot(__dirname), 'test', 'sipp')
+
+function repoRoot (from: string): string {
+  let dir = from
+  while (!fs.existsSync(path.join(dir, 'package.json')) || path.basename(dir) === 'dist') {
+    const up = path.dirname(dir)
+    if (up === dir) throw new Error(`no package.json above ${from}`)
+    dir = up
+  }
+  return dir
+}
 
 export interface SippRun {
   exitCode: number | null
