@@ -59,6 +59,7 @@ class MediaEngineWrap : public Napi::ObjectWrap<MediaEngineWrap> {
     cfg.bindAddress = getString(c, "bindAddress", "0.0.0.0");
     cfg.advertiseAddress = getString(c, "advertiseAddress", "");
     cfg.threads = getInt(c, "threads", 0);
+    cfg.realtimePriority = getInt(c, "realtimePriority", 0);
     sockaddr_storage probe;
     socklen_t plen;
     if (!parseAddress(cfg.bindAddress, 0, &probe, &plen)) {
@@ -323,7 +324,9 @@ class MediaEngineWrap : public Napi::ObjectWrap<MediaEngineWrap> {
   Napi::Value ConferenceCreate(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!Open(env)) return env.Undefined();
-    auto c = engine_->createConference();
+    const size_t capacity = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Uint32Value()
+                                                                     : Conference::kMaxParticipants;
+    auto c = engine_->createConference(capacity);
     conferences_[c->id()] = c;
     return Napi::Number::New(env, c->id());
   }

@@ -77,6 +77,7 @@ Napi::Object engineStatsToJs(Napi::Env env, const MediaEngine& engine, size_t le
     const WorkerTiming& t = engine.worker(i).timing();
     Napi::Object w = Napi::Object::New(env);
     w.Set("legs", static_cast<double>(engine.worker(i).legCount()));
+    w.Set("realtime", engine.worker(i).realtime());
     w.Set("ticks", static_cast<double>(t.ticks.load()));
     w.Set("skippedTicks", static_cast<double>(t.skippedTicks.load()));
     w.Set("busyMs", static_cast<double>(t.busyNs.load()) / 1e6);

@@ -2,8 +2,9 @@
 
 namespace tg::io {
 
-Conference::Conference(uint32_t id, int worker) : id_(id), worker_(worker), mixer_(kMaxParticipants, kFrameSamples) {
-  members_.reserve(kMaxParticipants);  // joins happen on the worker: no reallocation there
+Conference::Conference(uint32_t id, int worker, size_t capacity)
+    : id_(id), worker_(worker), capacity_(capacity), mixer_(capacity, kFrameSamples) {
+  members_.reserve(capacity);  // joins happen on the worker: no reallocation there
 }
 
 int Conference::mixerIdOf(uint32_t participantId) const {
@@ -19,7 +20,7 @@ void Conference::resolveWhispers() {
 }
 
 bool Conference::addMember(Member m) {
-  if (members_.size() >= kMaxParticipants || mixerIdOf(m.participantId) >= 0) return false;
+  if (members_.size() >= capacity_ || mixerIdOf(m.participantId) >= 0) return false;
   m.mixerId = mixer_.join();  // fades in: no click for the others
   if (m.mixerId < 0) return false;
   members_.push_back(std::move(m));

@@ -18,7 +18,9 @@ class Conference {
  public:
   static constexpr size_t kMaxParticipants = 64;
 
-  Conference(uint32_t id, int worker);
+  // capacity sizes the mixer: the mixer's per-tick work scales with it, so a two-party bridge
+  // must not pay for 64 slots.
+  Conference(uint32_t id, int worker, size_t capacity = kMaxParticipants);
   uint32_t id() const { return id_; }
   int worker() const { return worker_; }  // fixed at creation
 
@@ -45,6 +47,7 @@ class Conference {
 
   const uint32_t id_;
   const int worker_;
+  const size_t capacity_;
   Mixer mixer_;
   std::vector<Member> members_;
   int16_t scratch_[kFrameSamples] = {};

@@ -13,7 +13,9 @@ MediaEngine::MediaEngine(const EngineConfig& cfg, std::function<void()> wake)
   if (n <= 0) n = 1;
   // All workers share one tick grid, so conferences and bridges see the same frame timing.
   const int64_t start = monotonicNs();
-  for (int i = 0; i < n; ++i) workers_.push_back(std::make_unique<MediaWorker>(i, start, wake, &wakePending_));
+  for (int i = 0; i < n; ++i) {
+    workers_.push_back(std::make_unique<MediaWorker>(i, start, wake, &wakePending_, cfg_.realtimePriority));
+  }
   for (auto& w : workers_) w->start();
 }
 
@@ -73,9 +75,9 @@ void MediaEngine::closeLeg(const std::shared_ptr<Leg>& leg) {
   });
 }
 
-std::shared_ptr<Conference> MediaEngine::createConference() {
+std::shared_ptr<Conference> MediaEngine::createConference(size_t capacity) {
   const int w = leastLoadedWorker();
-  auto c = std::make_shared<Conference>(nextId(), w);
+  auto c = std::make_shared<Conference>(nextId(), w, capacity);
   workers_[static_cast<size_t>(w)]->post([c](MediaWorker& self) { self.addConference(c); });
   return c;
 }

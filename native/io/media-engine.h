@@ -23,6 +23,7 @@ struct EngineConfig {
   std::string bindAddress = "0.0.0.0";
   std::string advertiseAddress;  // address put in SDP (NAT); defaults to bindAddress
   int threads = 0;               // 0: hardware concurrency
+  int realtimePriority = 0;      // >0: SCHED_FIFO priority of the media threads (needs CAP_SYS_NICE)
 };
 
 class MediaEngine {
@@ -42,7 +43,7 @@ class MediaEngine {
   void onLegThread(const std::shared_ptr<Leg>& leg, std::function<void(MediaWorker&)> fn);
   void closeLeg(const std::shared_ptr<Leg>& leg);
 
-  std::shared_ptr<Conference> createConference();
+  std::shared_ptr<Conference> createConference(size_t capacity = Conference::kMaxParticipants);
   // Moves the leg to the conference's worker, then joins it. Completion is asynchronous.
   void conferenceAddLeg(const std::shared_ptr<Conference>& c, const std::shared_ptr<Leg>& leg, uint32_t whisperTo);
   void conferenceAddPort(const std::shared_ptr<Conference>& c, const std::shared_ptr<EnginePort>& port,

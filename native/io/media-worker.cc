@@ -1,5 +1,7 @@
 #include "io/media-worker.h"
 
+#include <pthread.h>
+#include <sched.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -26,8 +28,13 @@ void bump(std::atomic<uint64_t>* hist, int64_t ns) {
 }
 }  // namespace
 
-MediaWorker::MediaWorker(int index, int64_t clockStartNs, WakeFn wake, std::atomic<bool>* wakePending)
-    : index_(index), clockStartNs_(clockStartNs), wake_(std::move(wake)), wakePending_(wakePending) {
+MediaWorker::MediaWorker(int index, int64_t clockStartNs, WakeFn wake, std::atomic<bool>* wakePending,
+                         int realtimePriority)
+    : index_(index),
+      clockStartNs_(clockStartNs),
+      realtimePriority_(realtimePriority),
+      wake_(std::move(wake)),
+      wakePending_(wakePending) {
   epollFd_ = epoll_create1(EPOLL_CLOEXEC);
   legs_.reserve(4096);
   conferences_.reserve(1024);
@@ -181,6 +188,14 @@ void MediaWorker::receiveAll(TickContext& ctx) {
 }
 
 void MediaWorker::run() {
+  if (realtimePriority_ > 0) {
+    // A media thread preempted by a compiler or a log shipper sends late packets; SCHED_FIFO keeps
+    // the 20 ms cadence on a busy host. It sleeps every tick, and the kernel's RT throttling
+    // (sched_rt_runtime_us) still bounds it if a tick ever overruns.
+    sched_param sp{};
+    sp.sched_priority = realtimePriority_;
+    realtime_.store(pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp) == 0);
+  }
   MediaClock clock(clockStartNs_);
   TickContext ctx;
   ctx.events = &events_;

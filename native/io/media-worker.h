@@ -34,7 +34,7 @@ struct WorkerTiming {
 class MediaWorker {
  public:
   using WakeFn = std::function<void()>;
-  MediaWorker(int index, int64_t clockStartNs, WakeFn wake, std::atomic<bool>* wakePending);
+  MediaWorker(int index, int64_t clockStartNs, WakeFn wake, std::atomic<bool>* wakePending, int realtimePriority = 0);
   ~MediaWorker();
   MediaWorker(const MediaWorker&) = delete;
   MediaWorker& operator=(const MediaWorker&) = delete;
@@ -58,6 +58,8 @@ class MediaWorker {
   int index() const { return index_; }
   size_t legCount() const { return legCount_.load(std::memory_order_relaxed); }
   const WorkerTiming& timing() const { return timing_; }
+  // Whether the SCHED_FIFO request succeeded (false if not asked for or not permitted).
+  bool realtime() const { return realtime_.load(std::memory_order_relaxed); }
 
  private:
   void run();
@@ -67,6 +69,8 @@ class MediaWorker {
 
   const int index_;
   const int64_t clockStartNs_;
+  const int realtimePriority_;
+  std::atomic<bool> realtime_{false};
   WakeFn wake_;
   std::atomic<bool>* wakePending_;
   int epollFd_ = -1;

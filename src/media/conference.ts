@@ -76,11 +76,13 @@ export class Conference {
   readonly id: number
   private readonly host: ConferenceHost
   private readonly members = new Set<Participant>()
+  private readonly capacity: number
   private closed = false
 
-  constructor (host: ConferenceHost, id: number) {
+  constructor (host: ConferenceHost, id: number, capacity = 64) {
     this.host = host
     this.id = id
+    this.capacity = capacity
   }
 
   participants (): Participant[] { return [...this.members] }
@@ -98,7 +100,7 @@ export class Conference {
       if (!this.members.has(opts.whisperTo)) throw new RangeError('whisperTo must be a participant of this conference')
       whisperTo = opts.whisperTo.id
     }
-    if (this.members.size >= 64) throw new RangeError('a conference holds at most 64 participants')
+    if (this.members.size >= this.capacity) throw new RangeError(`a conference holds at most ${this.capacity} participants`)
     this.host.native.conferenceAdd(this.id, participant.id, whisperTo)
     this.members.add(participant)
     participant.conference = this

@@ -33,7 +33,7 @@ export interface LegHost {
   readonly native: NativeMediaEngine
   nextRequestId: () => number
   forget: (id: number) => void
-  createConference: () => Conference
+  createConference: (capacity: number) => Conference
 }
 
 export class Leg extends EventEmitter {
@@ -165,7 +165,7 @@ export class Leg extends EventEmitter {
     if (this.conference !== null || other.conference !== null) {
       throw new Error('MEDIA_ERR_BUSY: leg is already bridged or in a conference')
     }
-    const conf = this.host.createConference()
+    const conf = this.host.createConference(2)  // a bridge is a two-party mix-minus: each hears the other
     conf.add(this)
     conf.add(other)
     this.bridgeConference = conf

@@ -14,6 +14,7 @@ export interface MediaEngineOptions {
   bindAddress?: string               // where sockets bind (default 0.0.0.0)
   advertiseAddress?: string          // what goes into SDP (NAT); default bindAddress
   threads?: number                   // media threads (default: CPU cores)
+  realtimePriority?: number          // SCHED_FIFO priority for media threads, 1-99 (needs CAP_SYS_NICE); 0 = off
 }
 
 export interface LegOptions {
@@ -45,9 +46,10 @@ export class MediaEngine {
     const bindAddress = opts.bindAddress === undefined ? '0.0.0.0' : checkIp(opts.bindAddress, 'bindAddress')
     this.advertiseAddress = opts.advertiseAddress === undefined ? bindAddress : checkIp(opts.advertiseAddress, 'advertiseAddress')
     const threads = opts.threads === undefined ? os.availableParallelism() : checkInteger(opts.threads, 'threads', 1, 64)
+    const realtimePriority = opts.realtimePriority === undefined ? 0 : checkInteger(opts.realtimePriority, 'realtimePriority', 0, 99)
     const addon = loadAddon()
     this.native = new addon.MediaEngine(
-      { minPort: min, maxPort: max, bindAddress, advertiseAddress: this.advertiseAddress, threads },
+      { minPort: min, maxPort: max, bindAddress, advertiseAddress: this.advertiseAddress, threads, realtimePriority },
       (frames, events) => this.dispatch(frames, events))
   }
 
@@ -74,8 +76,12 @@ export class MediaEngine {
   }
 
   createConference (): Conference {
+    return this.makeConference(64)
+  }
+
+  private makeConference (capacity: number): Conference {
     this.live()
-    return new Conference(this.host(), this.native.conferenceCreate())
+    return new Conference(this.host(), this.native.conferenceCreate(capacity), capacity)
   }
 
   stats (): NativeEngineStats {
@@ -96,12 +102,12 @@ export class MediaEngine {
     if (this.closed) throw new Error('MEDIA_ERR_CLOSED: media engine is closed')
   }
 
-  private host (): { native: NativeMediaEngine, nextRequestId: () => number, forget: (id: number) => void, createConference: () => Conference, registerPort: (p: EnginePort) => void } {
+  private host (): { native: NativeMediaEngine, nextRequestId: () => number, forget: (id: number) => void, createConference: (capacity: number) => Conference, registerPort: (p: EnginePort) => void } {
     return {
       native: this.native,
       nextRequestId: () => this.requestId++,
       forget: (id: number) => { this.legs.delete(id) },
-      createConference: () => this.createConference(),
+      createConference: (capacity: number) => this.makeConference(capacity),
       registerPort: (p: EnginePort) => { this.legs.set(p.id, p) }
     }
   }

@@ -17,7 +17,7 @@ export interface NativeLegStats {
 }
 
 export interface NativeWorkerStats {
-  legs: number, ticks: number, skippedTicks: number, busyMs: number, maxLateMs: number
+  legs: number, realtime: boolean, ticks: number, skippedTicks: number, busyMs: number, maxLateMs: number
   lateHist100us: number[], busyHist100us: number[]
 }
 
@@ -50,7 +50,7 @@ export interface NativeMediaEngine {
   legSendDtmf (id: number, digits: string, mode: 'rfc4733' | 'inband', toneMs: number, gapMs: number, requestId: number): void
   legStats (id: number): NativeLegStats
   legClose (id: number): void
-  conferenceCreate (): number
+  conferenceCreate (capacity?: number): number
   conferenceAdd (conferenceId: number, participantId: number, whisperTo: number): void
   conferenceRemove (conferenceId: number, participantId: number): void
   conferenceClose (conferenceId: number): void
@@ -62,7 +62,7 @@ export interface NativeMediaEngine {
 
 export interface NativeAddon {
   version: string
-  MediaEngine: new (config: { minPort: number, maxPort: number, bindAddress: string, advertiseAddress: string, threads: number },
+  MediaEngine: new (config: { minPort: number, maxPort: number, bindAddress: string, advertiseAddress: string, threads: number, realtimePriority: number },
     onMedia: (frames: NativeFrames, events: NativeEvent[]) => void) => NativeMediaEngine
 }
 

@@ -1,0 +1,251 @@
+// Load generator for `npm run bench -- media`: a separate process (so its CPU is not charged to
+// the engine under test) that sends 20 ms PCMU RTP to N engine legs and measures what comes back.
+//   media-peer <durationWarmupSec> <durationMeasureSec> [srtpKeySaltHex]
+// stdin: the engine leg ports, one per line, then "go". stdout first line: our UDP port; at the
+// end one JSON line of results. Sends with sendmmsg in one batch per 20 ms tick (absolute clock),
+// receives with recvmmsg and kernel timestamps (SO_TIMESTAMPNS) so intervals are arrival times,
+// not our own scheduling. SRTP via libsrtp2 (one context for all SSRCs: ssrc_any_*).
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <srtp2/srtp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <iostream>
+#include <string>
+#include <vector>
+
+static int64_t nowNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+static int64_t realNs() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+static uint8_t linearToUlaw(int pcm) {  // G.711 mu-law (sign-magnitude with bias 0x84)
+  const int BIAS = 0x84, CLIP = 32635;
+  int sign = (pcm >> 8) & 0x80;
+  if (sign) pcm = -pcm;
+  if (pcm > CLIP) pcm = CLIP;
+  pcm += BIAS;
+  int exponent = 7;
+  for (int mask = 0x4000; (pcm & mask) == 0 && exponent > 0; mask >>= 1) exponent--;
+  int mantissa = (pcm >> (exponent + 3)) & 0x0f;
+  return static_cast<uint8_t>(~(sign | (exponent << 4) | mantissa));
+}
+
+struct Stream {
+  uint16_t dutPort = 0;
+  uint32_t ssrc = 0;
+  uint16_t seq = 0;
+  uint32_t ts = 0;
+  // receive side
+  bool haveRx = false;
+  uint16_t lastSeq = 0;
+  int64_t lastArrival = 0;
+  uint64_t received = 0, lost = 0;
+};
+
+int main(int argc, char** argv) {
+  if (argc < 3) return 2;
+  const double warmup = atof(argv[1]), measure = atof(argv[2]);
+  const bool useSrtp = argc > 3;
+  srtp_t tx = nullptr, rx = nullptr;
+  if (useSrtp) {
+    uint8_t key[30];
+    for (int i = 0; i < 30; i++) key[i] = static_cast<uint8_t>(strtol(std::string(argv[3] + 2 * i, 2).c_str(), nullptr, 16));
+    srtp_init();
+    srtp_policy_t p;
+    memset(&p, 0, sizeof(p));
+    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtp);
+    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtcp);
+    p.key = key;
+    p.window_size = 128;
+    p.ssrc.type = ssrc_any_outbound;
+    if (srtp_create(&tx, &p) != srtp_err_status_ok) return 3;
+    p.ssrc.type = ssrc_any_inbound;
+    if (srtp_create(&rx, &p) != srtp_err_status_ok) return 3;
+  }
+  const int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  int big = 16 << 20;
+  // One socket receives every stream: its buffer must absorb a whole tick of all of them even if
+  // this process is descheduled; *BUFFORCE passes net.core.rmem_max when we may (root/CAP_NET_ADMIN).
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big)) != 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+  if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof(big)) != 0) setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
+  // Real-time priority when permitted, so a busy host does not make the load generator the bottleneck.
+  sched_param sp{};
+  sp.sched_priority = 20;
+  sched_setscheduler(0, SCHED_FIFO, &sp);
+  int on = 1;
+  setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
+  sockaddr_in me{};
+  me.sin_family = AF_INET;
+  me.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&me), sizeof(me)) != 0) return 4;
+  socklen_t ml = sizeof(me);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&me), &ml);
+  std::cout << ntohs(me.sin_port) << std::endl;
+
+  std::vector<Stream> streams;
+  std::vector<int> byPort(65536, -1);
+  std::string line;
+  while (std::getline(std::cin, line) && line != "go") {
+    Stream s;
+    s.dutPort = static_cast<uint16_t>(atoi(line.c_str()));
+    s.ssrc = static_cast<uint32_t>(random());
+    s.seq = static_cast<uint16_t>(random());
+    s.ts = static_cast<uint32_t>(random());
+    byPort[s.dutPort] = static_cast<int>(streams.size());
+    streams.push_back(s);
+  }
+  const size_t n = streams.size();
+  // 1 kHz tone at -12 dBFS, 8 kHz: 8 samples per period, so every 20 ms packet is identical.
+  uint8_t payload[160];
+  for (int i = 0; i < 160; i++) payload[i] = linearToUlaw(int(8000 * sin(2 * M_PI * 1000 * i / 8000.0)));
+
+  const size_t kPkt = 200;
+  std::vector<uint8_t> txBuf(n * kPkt);
+  std::vector<mmsghdr> txMsgs(n);
+  std::vector<iovec> txIov(n);
+  std::vector<sockaddr_in> dst(n);
+  for (size_t i = 0; i < n; i++) {
+    dst[i] = me;
+    dst[i].sin_port = htons(streams[i].dutPort);
+  }
+  const int kRx = 256;
+  std::vector<uint8_t> rxBuf(kRx * 2048);
+  std::vector<mmsghdr> rxMsgs(kRx);
+  std::vector<iovec> rxIov(kRx);
+  std::vector<sockaddr_in> rxFrom(kRx);
+  std::vector<uint8_t> rxCtl(kRx * 64);
+
+  // interval-error histogram in 10 us buckets up to 20 ms
+  std::vector<uint64_t> hist(2001, 0);
+  uint64_t samples = 0;
+  const int64_t period = 20000000;
+  const int64_t start = nowNs() + period;
+  const int64_t measureFrom = start + int64_t(warmup * 1e9), measureTo = measureFrom + int64_t(measure * 1e9);
+  bool measuring = false;
+  int64_t tick = 0;
+  uint64_t sendErrors = 0;
+  for (;;) {
+    const int64_t deadline = start + tick * period;
+    // Sleep to the tick, then drain: never woken per packet, so the engine's sendto does not pay
+    // for waking us (a loopback artefact a remote peer would not cause). Arrival times come from
+    // kernel timestamps, not from when we read.
+    {
+      timespec ts{time_t(deadline / 1000000000), long(deadline % 1000000000)};
+      while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) != 0) {
+      }
+    }
+    for (;;) {
+      for (int i = 0; i < kRx; i++) {
+        rxIov[i] = {&rxBuf[i * 2048], 2048};
+        rxMsgs[i].msg_hdr = msghdr{};
+        rxMsgs[i].msg_hdr.msg_name = &rxFrom[i];
+        rxMsgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_in);
+        rxMsgs[i].msg_hdr.msg_iov = &rxIov[i];
+        rxMsgs[i].msg_hdr.msg_iovlen = 1;
+        rxMsgs[i].msg_hdr.msg_control = &rxCtl[i * 64];
+        rxMsgs[i].msg_hdr.msg_controllen = 64;
+      }
+      const int got = recvmmsg(fd, rxMsgs.data(), kRx, MSG_DONTWAIT, nullptr);
+      if (got <= 0) break;
+      const int64_t realMinusMono = realNs() - nowNs();
+      for (int i = 0; i < got; i++) {
+        uint8_t* p = &rxBuf[i * 2048];
+        int len = int(rxMsgs[i].msg_len);
+        if (len < 12 || (p[1] >= 200 && p[1] <= 204)) continue;  // RTCP
+        const int idx = byPort[ntohs(rxFrom[i].sin_port)];
+        if (idx < 0) continue;
+        if (rx && srtp_unprotect(rx, p, &len) != srtp_err_status_ok) continue;
+        int64_t arrival = nowNs();
+        for (cmsghdr* c = CMSG_FIRSTHDR(&rxMsgs[i].msg_hdr); c; c = CMSG_NXTHDR(&rxMsgs[i].msg_hdr, c)) {
+          if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+            timespec ts;
+            memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+            arrival = int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec - realMinusMono;
+          }
+        }
+        Stream& s = streams[idx];
+        const uint16_t seq = uint16_t((p[2] << 8) | p[3]);
+        if (measuring) {
+          s.received++;
+          if (s.haveRx) {
+            const uint16_t step = uint16_t(seq - s.lastSeq);
+            if (step > 1 && step < 1000) s.lost += step - 1;
+            const int64_t err = std::llabs(arrival - s.lastArrival - period) / 10000;
+            hist[err > 2000 ? 2000 : err]++;
+            samples++;
+          }
+        }
+        s.haveRx = true;
+        s.lastSeq = seq;
+        s.lastArrival = arrival;
+      }
+    }
+    const int64_t t = nowNs();
+    if (t >= measureTo) break;
+    if (!measuring && t >= measureFrom) {
+      measuring = true;
+      for (auto& s : streams) s.haveRx = false;  // intervals only inside the window
+    }
+    // one tick: build and send every stream's packet in one sendmmsg batch
+    for (size_t i = 0; i < n; i++) {
+      Stream& s = streams[i];
+      uint8_t* p = &txBuf[i * kPkt];
+      p[0] = 0x80; p[1] = tick == 0 ? 0x80 : 0x00;
+      p[2] = uint8_t(s.seq >> 8); p[3] = uint8_t(s.seq);
+      p[4] = uint8_t(s.ts >> 24); p[5] = uint8_t(s.ts >> 16); p[6] = uint8_t(s.ts >> 8); p[7] = uint8_t(s.ts);
+      p[8] = uint8_t(s.ssrc >> 24); p[9] = uint8_t(s.ssrc >> 16); p[10] = uint8_t(s.ssrc >> 8); p[11] = uint8_t(s.ssrc);
+      memcpy(p + 12, payload, 160);
+      int len = 172;
+      if (tx) srtp_protect(tx, p, &len);
+      s.seq++;
+      s.ts += 160;
+      txIov[i] = {p, size_t(len)};
+      txMsgs[i].msg_hdr = msghdr{};
+      txMsgs[i].msg_hdr.msg_name = &dst[i];
+      txMsgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_in);
+      txMsgs[i].msg_hdr.msg_iov = &txIov[i];
+      txMsgs[i].msg_hdr.msg_iovlen = 1;
+    }
+    for (size_t off = 0; off < n;) {
+      const int sent = sendmmsg(fd, &txMsgs[off], unsigned(n - off), 0);
+      if (sent <= 0) { sendErrors++; break; }
+      off += size_t(sent);
+    }
+    tick++;
+  }
+  uint64_t received = 0, lost = 0, silentStreams = 0;
+  for (auto& s : streams) {
+    received += s.received;
+    lost += s.lost;
+    if (s.received == 0) silentStreams++;
+  }
+  uint64_t acc = 0;
+  double p99 = 0, p50 = 0, maxErr = 0;
+  for (size_t b = 0; b < hist.size(); b++) {
+    if (hist[b]) maxErr = b / 100.0;
+    acc += hist[b];
+    if (p50 == 0 && acc >= samples * 0.5) p50 = b / 100.0;
+    if (p99 == 0 && acc >= samples * 0.99) p99 = b / 100.0;
+  }
+  const double expected = measure * 50.0 * n;
+  printf("{\"streams\":%zu,\"received\":%llu,\"expected\":%.0f,\"lost\":%llu,\"silentStreams\":%llu,\"p50ErrMs\":%.2f,\"p99ErrMs\":%.2f,\"maxErrMs\":%.2f,\"sendErrors\":%llu}\n",
+         n, (unsigned long long)received, expected, (unsigned long long)lost, (unsigned long long)silentStreams, p50, p99,
+         maxErr, (unsigned long long)sendErrors);
+  return 0;
+}
