@@ -211,3 +211,25 @@ t.test('listen() on a port already in use rejects with EADDRINUSE and leaves not
   const port = first.localAddressFor('tcp').port
   await t.rejects(startTransport({ tcp: { host: '127.0.0.1', port } }), { code: 'EADDRINUSE' })
 })
+
+t.test('a transport other than tcp/tls is refused with SIP_ERR_UNSUPPORTED_TRANSPORT', async t => {
+  const tl = await startTransport()
+  t.teardown(() => tl.close())
+  await t.rejects(tl.send(request('udp'), { transport: 'udp' as 'tcp', host: '127.0.0.1', port: 5060 }),
+    { name: 'TransportError', code: 'SIP_ERR_UNSUPPORTED_TRANSPORT' })
+})
+
+t.test('close() does not wait for connections that are open or stuck in a TLS handshake', async t => {
+  const tl = await startTransport({ tls: { host: '127.0.0.1', port: 0 } })
+  const plain = await RawClient.connect(tl.localAddressFor('tcp').port)
+  const stuck = await RawClient.connect(tl.localAddressFor('tls').port) // TCP only: never sends a ClientHello
+  t.teardown(() => { plain.destroy(); stuck.destroy() })
+  plain.write(options({ callId: 'open' }).slice(0, 20))
+  await new Promise(resolve => setTimeout(resolve, 50))
+  const started = Date.now()
+  await tl.close()
+  t.ok(Date.now() - started < 1000, `closed in ${Date.now() - started} ms`)
+  await plain.untilClosed()
+  await stuck.untilClosed()
+  await t.rejects(tl.send(request('after-close'), { transport: 'tcp', host: '127.0.0.1', port: 1 }), { code: 'SIP_ERR_TRANSPORT_CLOSED' })
+})
