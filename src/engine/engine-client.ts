@@ -68,7 +68,9 @@ export class EngineCall extends EventEmitter<EngineCallEvents> {
   private readonly stream: DuplexStream
   private readonly framesPerMessage: number
   private readonly log: Logger
-  private pending: Buffer[] = []
+  /** Frames copied in as they come: the media layer reuses its frame buffer for the next frame. */
+  private batch: Buffer
+  private batchFrames = 0
   private pendingSeq = 0
   private frameSeq = 0
   private finished = false
@@ -82,6 +84,7 @@ export class EngineCall extends EventEmitter<EngineCallEvents> {
     super()
     this.stream = stream
     this.framesPerMessage = framesPerMessage
+    this.batch = Buffer.allocUnsafe(framesPerMessage * PCM16K_FRAME_BYTES)
     this.log = log
     this.handshake = handshake
     stream.on('data', (m: EngineMessage) => {
@@ -160,16 +163,19 @@ export class EngineCall extends EventEmitter<EngineCallEvents> {
    */
   sendAudio (frame: Buffer): void {
     if (frame.length !== PCM16K_FRAME_BYTES) throw new RangeError(`audio frame must be ${PCM16K_FRAME_BYTES} bytes (20 ms of 16 kHz s16le), got ${frame.length}`)
-    if (this.pending.length === 0) this.pendingSeq = this.frameSeq
-    this.pending.push(frame)
+    if (this.batchFrames === 0) this.pendingSeq = this.frameSeq
+    frame.copy(this.batch, this.batchFrames * PCM16K_FRAME_BYTES)
+    this.batchFrames++
     this.frameSeq++
-    if (this.pending.length >= this.framesPerMessage) this.flushAudio()
+    if (this.batchFrames >= this.framesPerMessage) this.flushAudio()
   }
 
   flushAudio (): void {
-    if (this.pending.length === 0) return
-    const data = this.pending.length === 1 ? Buffer.from(this.pending[0]) : Buffer.concat(this.pending)
-    this.pending = []
+    if (this.batchFrames === 0) return
+    // The written buffer belongs to gRPC from here on: start a fresh one (one allocation per message).
+    const data = this.batchFrames === this.framesPerMessage ? this.batch : this.batch.subarray(0, this.batchFrames * PCM16K_FRAME_BYTES)
+    this.batch = Buffer.allocUnsafe(this.framesPerMessage * PCM16K_FRAME_BYTES)
+    this.batchFrames = 0
     this.write({ audio: { seq: this.pendingSeq, data } })
   }
 

@@ -97,14 +97,16 @@ t.test('audio is batched framesPerMessage at a time; other messages flush first'
   t.teardown(() => client.close())
   const call = await client.startCall(makeStart())
   call.resume()
-  const frame = (n: number): Buffer => Buffer.alloc(640, n)
-  for (let i = 0; i < 7; i++) call.sendAudio(frame(i))
+  // One scratch buffer reused for every frame, as the media layer does: batching must copy.
+  const scratch = Buffer.alloc(640)
+  for (let i = 0; i < 7; i++) { scratch.fill(i); call.sendAudio(scratch) }
   call.sendDtmf('5', 120, 'DTMF_SOURCE_RFC4733')
   await waitFor<void>(r => { void allIn.then(r) }, 2000, 'dtmf')
   const audio = got.filter(m => m.msg === 'audio').map(m => (m as { audio: { seq: number; data: Buffer } }).audio)
   t.same(audio.map(a => [a.seq, a.data.length]), [[0, 1280], [2, 1280], [4, 1280], [6, 640]], '3 full batches, then the odd frame flushed by the DTMF')
   t.equal(audio[1].data[0], 2)
   t.equal(audio[1].data[640], 3, 'frames in order inside a message')
+  t.same(audio.map(a => [a.data[0], a.data[a.data.length - 1]]), [[0, 1], [2, 3], [4, 5], [6, 6]], 'each frame kept its own content')
   t.same(got[got.length - 1], { msg: 'dtmf', dtmf: { digit: '5', duration_ms: 120, source: 'DTMF_SOURCE_RFC4733' } }, 'DTMF after the audio before it')
   t.throws(() => call.sendAudio(Buffer.alloc(320)), RangeError)
   t.throws(() => call.sendDtmf('x', 100, 'DTMF_SOURCE_INFO'), RangeError)
