@@ -6,6 +6,7 @@ import type { TransactionLayer } from '../transaction/transaction-layer'
 import type { SendTarget, StreamTransport } from '../transaction/sip-sender'
 import { ServerResponse, toHeaderFields, type SendOptions } from '../transaction/server-response'
 import { responseTargets } from '../transaction/response-targets'
+import { IllegalTransitionError } from '../transaction/illegal-transition-error'
 import { DialogState, DIALOG_TRANSITIONS, TARGET_REFRESH_METHODS, ALLOWED_METHODS } from './dialog-state'
 import { routeUri, targetForUri, uriOfNameAddr } from './request-targets'
 import { TwoXxRetransmitter } from './two-xx-retransmitter'
@@ -134,7 +135,7 @@ export class Dialog extends EventEmitter {
 
   stateTransition (next: DialogState): void {
     if (!DIALOG_TRANSITIONS[this.current].includes(next)) {
-      throw new Error(`Dialog: illegal transition ${this.current} -> ${next}`)
+      throw new IllegalTransitionError('Dialog', this.current, next)
     }
     this.current = next
     this.emit('stateChanged', next)

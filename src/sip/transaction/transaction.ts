@@ -4,21 +4,15 @@ import { rootLogger, type Logger } from '../../log'
 import type { Clock, TimerHandle } from './clock'
 import type { TimerTable } from './timers'
 import type { SendTarget, SipSender } from './sip-sender'
+import { IllegalTransitionError } from './illegal-transition-error'
+
+export { IllegalTransitionError }
 
 export interface TransactionContext {
   sender: SipSender
   clock: Clock
   timers: TimerTable
   logger?: Logger
-}
-
-/** Thrown by stateTransition: a bug in the caller, never a SIP-level condition. */
-export class IllegalTransitionError extends Error {
-  readonly code = 'SIP_ERR_ILLEGAL_TRANSITION'
-  constructor (kind: string, from: string, to: string) {
-    super(`${kind}: illegal transition ${from} -> ${to}`)
-    this.name = 'IllegalTransitionError'
-  }
 }
 
 /**

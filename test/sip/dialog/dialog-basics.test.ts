@@ -4,6 +4,7 @@ import { getCSeq, getHeader, getHeaders } from '../../../src/sip/message/headers
 import type { Dialog } from '../../../src/sip/dialog/dialog'
 import { DialogState } from '../../../src/sip/dialog/dialog-state'
 import type { ServerResponse } from '../../../src/sip/transaction/server-response'
+import { IllegalTransitionError } from '../../../src/sip/transaction/illegal-transition-error'
 import { agentPair, settle, SDP_A, SDP_B } from './agent-pair'
 
 const BOB_URI = 'sip:bob@127.0.0.1:5062;transport=tcp'
@@ -154,4 +155,14 @@ t.test('listeners receive in-dialog events: info, refer, notify, options', async
   ])
   t.same(rs.slice(0, 4).map((r) => (r as SipResponse).status), [200, 202, 200, 200])
   t.same(events.sort(), ['info:INFO', 'notify:NOTIFY', 'options:OPTIONS', 'refer:REFER'])
+})
+
+t.test('the dialog state machine refuses illegal transitions (§12: early → confirmed → terminated only)', async (t) => {
+  const p = agentPair()
+  const { uac } = await call(p)
+  t.throws(() => uac.stateTransition(DialogState.Early), IllegalTransitionError, 'confirmed never goes back to early')
+  await Promise.all([uac.destroy(), settle()])
+  t.throws(() => uac.stateTransition(DialogState.Confirmed), IllegalTransitionError, 'nothing leaves terminated')
+  t.equal(uac.state, DialogState.Terminated)
+  await t.rejects(uac.request('INFO'), /terminated/, 'no requests on a terminated dialog')
 })
