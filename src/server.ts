@@ -7,7 +7,7 @@ import { parseSdp } from './sdp'
 import type { MediaPolicy } from './sdp/negotiate'
 import type { Dialog } from './sip/dialog/dialog'
 import { getHeader, getTo } from './sip/message/headers'
-import type { SipRequest } from './sip/message/types'
+import type { SipMessage, SipRequest } from './sip/message/types'
 import { DigestAuthenticator } from './sip/auth/digest-server'
 import { InboundPolicy, type PolicySource } from './sip/policy/inbound-policy'
 import { findSdp } from './sip/policy/sdp-body'
@@ -16,7 +16,7 @@ import type { ServerResponse } from './sip/transaction/server-response'
 import type { IncomingRequest } from './sip/ua/incoming-request'
 import { SipAgent } from './sip/ua/sip-agent'
 import { TransportLayer } from './sip/transport/transport-layer'
-import type { StreamTransport, TransportOptions, TransportSource } from './sip/transport/transport-types'
+import type { SendTarget, StreamTransport, TransportOptions, TransportSource } from './sip/transport/transport-types'
 import type { CallHandler, RoutedInvite, SdpOffer } from './call/call-handler'
 import { CallRouter, type CallRoute } from './call/call-router'
 import { StaticAnswerCallHandler } from './call/static-answer-handler'
@@ -63,8 +63,14 @@ export async function startServer (config: TrunkgateConfig, opts: StartServerOpt
   let active = 0
 
   const st = config.sip.sessionTimer
+  // The agent gets a sender without 'message' events: requests pass the silent-drop screen first,
+  // so a dropped source gets nothing at all, not even 100 Trying.
+  const sender = {
+    send: (msg: SipMessage, target: SendTarget) => transport.send(msg, target),
+    localAddressFor: (t: StreamTransport) => transport.localAddressFor(t)
+  }
   const agent = new SipAgent({
-    transport,
+    transport: sender,
     logger,
     sessionTimer: st.enabled ? { sessionExpires: st.sessionExpires, minSE: st.minSE } : false,
     preRequest: (req, res) => {
@@ -75,6 +81,11 @@ export async function startServer (config: TrunkgateConfig, opts: StartServerOpt
         answerError(res, err, req)
       }
     }
+  })
+
+  transport.on('message', (msg: SipMessage, source: TransportSource) => {
+    if (msg.kind === 'request' && policy.screen(msg, source)) return
+    agent.receive(msg, source)
   })
 
   function applyPolicy (req: IncomingRequest, res: ServerResponse): void {

@@ -19,6 +19,7 @@ import path from 'node:path'
 import { startServer } from '../../src/server'
 import { testConfig } from './helpers'
 import { replay } from './torture-client'
+import { describeRun, runSipp } from './sipp-runner'
 
 const dir = path.resolve(__dirname, '..', '..', '..', 'shared', 'testdata', 'sip', 'rfc4475')
 
@@ -87,6 +88,10 @@ t.test('RFC 4475 torture messages over TCP', async t => {
   const manifest = fs.readFileSync(path.join(dir, 'MANIFEST.tsv'), 'utf8')
   for (const f of files) t.match(manifest, new RegExp(`^${f.replace('.', '\\.')}\\t`, 'm'), `${f} is in MANIFEST.tsv`)
 
+  // Calls in progress on their own connection while the torture runs: someone else's bad input
+  // (including the messages that make the server close a connection) must not drop them.
+  const liveCalls = runSipp({ scenario: 'uac-basic.xml', target: { host: '127.0.0.1', port }, service: '+15550100', calls: 3, rate: 10, pauseMs: 4000, timeoutSec: 30 })
+
   // Replayed four at a time: each on its own connection, so they are independent.
   const results = new Map<string, Awaited<ReturnType<typeof replay>>>()
   for (let i = 0; i < files.length; i += 4) {
@@ -111,6 +116,10 @@ t.test('RFC 4475 torture messages over TCP', async t => {
     if (exp.close !== undefined) t.equal(r.closedByServer, exp.close, `${f}: connection ${exp.close ? 'closed' : 'kept open'}`)
     if (exp.extra) t.match(r.raw, exp.extra, `${f}: response carries ${exp.extra}`)
   }
+
+  const live = await liveCalls
+  t.equal(live.exitCode, 0, `calls up during the torture run completed: ${describeRun(live)}`)
+  t.equal(live.successfulCalls, 3)
 
   // The server is still healthy: OPTIONS on a fresh connection.
   const options = await replay(port, Buffer.from([

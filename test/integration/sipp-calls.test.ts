@@ -5,6 +5,7 @@ import type { CallHandler } from '../../src/call/call-handler'
 import { startServer } from '../../src/server'
 import { testConfig } from './helpers'
 import { describeRun, runSipp } from './sipp-runner'
+import { replay } from './torture-client'
 
 /** +15550199 rings and never answers (for CANCEL); every other number gets the static answer. */
 function handler (answered: string[]): CallHandler {
@@ -86,4 +87,23 @@ t.test('source outside every ACL: 403 (reject) on a trunk that only admits anoth
   t.teardown(() => server.close())
   const r = await runSipp({ scenario: 'uac-reject.xml', target: { host: '127.0.0.1', port: server.ports.tcp! }, service: '+15550100', calls: 1, substitutions: { STATUS: '403' } })
   t.equal(r.exitCode, 0, describeRun(r))
+})
+
+t.test('silent drop: a source in no ACL gets no bytes at all (not even 100 Trying), the connection stays', async t => {
+  const server = await startServer(testConfig({
+    extraSip: '  onUnknownSource: drop',
+    trunksYaml: `
+  - name: elsewhere
+    inbound: {acl: [203.0.113.0/24]}`
+  }))
+  t.teardown(() => server.close())
+  const invite = Buffer.from([
+    'INVITE sip:+15550100@127.0.0.1 SIP/2.0', 'Via: SIP/2.0/TCP 127.0.0.1:5999;branch=z9hG4bK-drop1', 'From: <sip:scan@127.0.0.1>;tag=1',
+    'To: <sip:+15550100@127.0.0.1>', 'Call-ID: drop-1', 'CSeq: 1 INVITE', 'Max-Forwards: 70', 'Contact: <sip:scan@127.0.0.1:5999>',
+    'Content-Length: 0', '', ''
+  ].join('\r\n'))
+  const r = await replay(server.ports.tcp!, invite, { expected: 99, maxMs: 1200 })
+  t.equal(r.raw, '', 'nothing sent back')
+  t.equal(r.closedByServer, false, 'no reaction at all, not even a close')
+  t.equal(server.activeCalls(), 0)
 })

@@ -72,6 +72,31 @@ export class InboundPolicy {
   }
 
   /**
+   * The silent-drop decision alone, made on the raw request BEFORE any transaction exists: a dropped
+   * source must not even get the 100 Trying an INVITE server transaction sends at once (RFC 3261
+   * §17.2.1), or scanners learn that something answers. Returns null when the request goes on to
+   * admit() (which may still reject it with 403).
+   */
+  screen (req: SipRequest, source: PolicySource): { code: string; detail: string } | null {
+    const match = this.selector.select(source.remoteAddress, { calledUser: safeCalledUser(req) })
+    if (match.matched || match.onFail !== 'drop') return null
+    const detail = `source ${source.remoteAddress} is in no trunk ACL`
+    this.logDrop(source.remoteAddress, req.method, detail)
+    return { code: 'SIP_ERR_ACL_DENIED', detail }
+  }
+
+  private readonly lastDropLog = new Map<string, number>()
+  /** One log line per source per minute: a flood of dropped requests must not become a flood of logs. */
+  private logDrop (source: string, method: string, detail: string): void {
+    const now = Date.now()
+    const last = this.lastDropLog.get(source)
+    if (last !== undefined && now - last < 60_000) return
+    if (this.lastDropLog.size > 10_000) this.lastDropLog.clear()
+    this.lastDropLog.set(source, now)
+    this.logger?.info({ source, method, code: 'SIP_ERR_ACL_DENIED' }, 'request dropped (further drops from this source for 60 s not logged): ' + detail)
+  }
+
+  /**
    * Source admission for every request: ACL trunk selection, the TLS client certificate when the
    * trunk requires one, and digest authentication of dialog-creating INVITEs. ACK and CANCEL are
    * never challenged (RFC 3261 §22.1), nor are in-dialog requests of an admitted call.
@@ -84,7 +109,7 @@ export class InboundPolicy {
       const detail = `source ${source.remoteAddress} is in no trunk ACL` +
         (match.addressedTrunk ? ` (called ${calledUser} on trunk ${match.addressedTrunk.name})` : '')
       if (match.onFail === 'drop') {
-        this.logger?.info({ source: source.remoteAddress, method: req.method, code: 'SIP_ERR_ACL_DENIED' }, 'request dropped: ' + detail)
+        this.logDrop(source.remoteAddress, req.method, detail)
         return { action: 'drop', code: 'SIP_ERR_ACL_DENIED', detail }
       }
       throw new SipError(403, 'Forbidden', 'SIP_ERR_ACL_DENIED', { detail })

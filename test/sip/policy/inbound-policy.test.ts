@@ -55,6 +55,13 @@ t.test('ACL: admitted source -> trunk; foreign source -> 403 or logged drop per 
   t.equal(e.code, 'SIP_ERR_ACL_DENIED')
 })
 
+t.test('screen(): only a source in no ACL on a drop trunk is dropped before any transaction', async t => {
+  const p = new InboundPolicy(config)
+  t.same(p.screen(req('INVITE', 'sip:+15550100@gw'), tcp('10.9.9.9')), { code: 'SIP_ERR_ACL_DENIED', detail: 'source 10.9.9.9 is in no trunk ACL' })
+  t.equal(p.screen(req('INVITE', 'sip:+15550111@gw'), tcp('10.9.9.9')), null, 'trunk secure rejects (403 later), does not drop')
+  t.equal(p.screen(req('INVITE', 'sip:+15550100@gw'), tcp('203.0.113.9')), null, 'admitted source')
+})
+
 t.test('digest trunk: dialog-creating INVITE challenged (realm = advertise host), retried INVITE admitted', async t => {
   const p = new InboundPolicy(config, { authenticator: new DigestAuthenticator() })
   const first = rejection(() => p.admit(req('INVITE', 'sip:+15550111@gw'), tcp('198.51.100.1')))
