@@ -57,6 +57,8 @@ class SrtpSession {
   SrtpStatus setInbound(SrtpSuite suite, const uint8_t* keySalt, size_t len, unsigned replayWindow = 128);
 
   // In place: buf holds the packet (len octets) and has room for cap octets; on Ok *outLen is the new length.
+  // On any failure of unprotect* the buffer contents are unspecified (libsrtp's AEAD path decrypts in
+  // place before the tag check): drop the packet, do not retry with the same bytes.
   // If cap is smaller than len + libsrtp's worst-case trailer, the work is done in a preallocated scratch
   // buffer and copied back (still no allocation).
   SrtpStatus protectRtp(uint8_t* buf, size_t len, size_t cap, size_t* outLen);
