@@ -5,6 +5,9 @@ import * as grpc from '@grpc/grpc-js'
 import type { Logger } from '../log'
 import { FRAME_MS, PCM16K_FRAME_BYTES, type EngineMessage, type GatewayMessage, type StartMsg, type ToolCallMsg } from './engine-messages'
 import { SpeechDetector } from './speech-detector'
+import type { GreetingAudio } from './greeting'
+import { renderTemplate } from '../call/personalization/template'
+import type { DynamicValue } from '../call/personalization/types'
 
 export type DemoState = 'awaiting-start' | 'greeting' | 'listening' | 'ended'
 
@@ -15,6 +18,18 @@ export interface DemoConversationOptions {
   log: Logger
   /** Frames sent per greeting chunk; chunks are paced in real time. */
   chunkFrames?: number
+  /** Renders a personalised first message (Start.overrides.first_message); default: none, use greeting. */
+  renderSpeech?: ((text: string) => Promise<GreetingAudio>) | null
+}
+
+/** The Start's variables as a plain map (the oneof value resolved). */
+export function startVariables (start: StartMsg): Record<string, DynamicValue> {
+  const out: Record<string, DynamicValue> = {}
+  for (const v of start.dynamic_variables) {
+    const value = v.value ? v[v.value] : undefined
+    if (value !== undefined) out[v.name] = value
+  }
+  return out
 }
 
 type Stream = grpc.ServerDuplexStream<GatewayMessage, EngineMessage>
@@ -49,6 +64,7 @@ export class DemoConversation {
   private readonly opts: Required<DemoConversationOptions>
   private readonly detector: SpeechDetector
   private start: StartMsg | null = null
+  private greeting: Buffer
   private greetingOffset = 0
   private greetingTimer: NodeJS.Timeout | null = null
   private readonly echoTimers = new Set<NodeJS.Timeout>()
@@ -58,8 +74,9 @@ export class DemoConversation {
 
   constructor (stream: Stream, opts: DemoConversationOptions) {
     this.stream = stream
-    this.opts = { chunkFrames: 5, ...opts }
+    this.opts = { chunkFrames: 5, renderSpeech: null, ...opts }
     this.log = opts.log
+    this.greeting = opts.greeting
     this.detector = new SpeechDetector({ threshold: opts.speechThreshold })
     stream.on('data', (m: GatewayMessage) => this.onMessage(m))
     stream.on('end', () => this.finish())
@@ -109,6 +126,22 @@ export class DemoConversation {
     this.log = this.log.child({ conversationId: start.conversation_id })
     this.send({ ready: {} })
     this.state = 'greeting'
+    const firstMessage = start.overrides?.first_message
+    if (firstMessage && this.opts.renderSpeech) {
+      // seed "Dynamic variables": {{name}} in the first message; secret__ values never go into it.
+      const r = renderTemplate(firstMessage, startVariables(start))
+      this.log.info({ text: r.text, missing: r.missing, secretsRemoved: r.secretsRemoved }, 'personalised first message')
+      void this.opts.renderSpeech(r.text).then(audio => {
+        if (this.state !== 'greeting') return   // barged in or hung up while rendering
+        this.greeting = audio.pcm
+        this.startGreeting()
+      })
+      return
+    }
+    this.startGreeting()
+  }
+
+  private startGreeting (): void {
     // Two chunks up front so the gateway's playout never starves, then one per chunk period.
     this.sendGreetingChunk()
     this.sendGreetingChunk()
@@ -118,7 +151,7 @@ export class DemoConversation {
   private sendGreetingChunk (): void {
     if (this.state !== 'greeting') return
     const chunkBytes = this.opts.chunkFrames * PCM16K_FRAME_BYTES
-    const g = this.opts.greeting
+    const g = this.greeting
     if (this.greetingOffset >= g.length) {
       this.stopGreeting()
       this.send({ mark: { name: 'greeting-end' } })

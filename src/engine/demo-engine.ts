@@ -5,7 +5,7 @@ import { rootLogger, type Logger } from '../log'
 import { conversationEngineService } from './engine-proto'
 import type { EngineMessage, GatewayMessage } from './engine-messages'
 import { DemoConversation } from './demo-conversation'
-import { renderGreeting, type GreetingAudio } from './greeting'
+import { renderGreeting, renderSpeech, type GreetingAudio } from './greeting'
 
 export const DEFAULT_DEMO_ENGINE_PORT = 50051
 export const DEFAULT_GREETING_TEXT = 'Hello, this is the trunk gate demo agent. Talk and I will repeat what you say. ' +
@@ -20,6 +20,8 @@ export interface DemoEngineOptions {
   greetingPcm?: Buffer
   echoDelayMs?: number
   speechThreshold?: number
+  /** espeak-ng binary (tests point it at a missing path to exercise the tone fallback). */
+  espeakBinary?: string
   log?: Logger
 }
 
@@ -44,7 +46,7 @@ export class DemoEngine {
   async start (): Promise<number> {
     this.greeting = this.opts.greetingPcm
       ? { pcm: this.opts.greetingPcm, source: 'tone' }
-      : renderGreeting(this.opts.greetingText ?? DEFAULT_GREETING_TEXT, this.log)
+      : renderGreeting(this.opts.greetingText ?? DEFAULT_GREETING_TEXT, this.log, this.opts.espeakBinary)
     const greeting = this.greeting.pcm
     this.server.addService(conversationEngineService().service, {
       Converse: (stream: grpc.ServerDuplexStream<GatewayMessage, EngineMessage>) => {
@@ -52,7 +54,8 @@ export class DemoEngine {
           greeting,
           echoDelayMs: this.opts.echoDelayMs ?? 500,
           speechThreshold: this.opts.speechThreshold ?? 1000,
-          log: this.log
+          log: this.log,
+          renderSpeech: text => renderSpeech(text, this.log, this.opts.espeakBinary)
         })
         this.conversations.add(conv)
         const drop = (): void => { this.conversations.delete(conv) }

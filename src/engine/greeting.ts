@@ -1,6 +1,6 @@
 // The demo engine's greeting, rendered once at startup as 16 kHz s16le mono: a spoken prompt from
 // espeak-ng when it is installed, otherwise a two-note chime so the caller still hears the engine.
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import type { Logger } from '../log'
 import { parseWav } from './wav'
 
@@ -64,12 +64,39 @@ export function renderGreeting (text: string, log: Logger, espeakBinary = 'espea
     log.warn({ err: r.error?.message, status: r.status }, 'espeak-ng unavailable: the demo greeting is a tone')
     return { pcm: toFrames(chime()), source: 'tone' }
   }
+  return fromWavOrTone(r.stdout, log)
+}
+
+function fromWavOrTone (wavBytes: Buffer, log: Logger): GreetingAudio {
   try {
-    const wav = parseWav(r.stdout)
+    const wav = parseWav(wavBytes)
     const mono = wav.channels === 1 ? wav.samples : wav.samples.filter((_, i) => i % wav.channels === 0)
     return { pcm: toFrames(resample(mono, wav.sampleRate, ENGINE_RATE)), source: 'espeak-ng' }
   } catch (err) {
-    log.warn({ err: (err as Error).message }, 'espeak-ng output unreadable: the demo greeting is a tone')
+    log.warn({ err: (err as Error).message }, 'espeak-ng output unreadable: using a tone')
     return { pcm: toFrames(chime()), source: 'tone' }
   }
+}
+
+/** Per-call rendering (a personalised first message) without blocking the event loop. */
+export function renderSpeech (text: string, log: Logger, espeakBinary = 'espeak-ng', timeoutMs = 5000): Promise<GreetingAudio> {
+  return new Promise(resolve => {
+    const chunks: Buffer[] = []
+    const child = spawn(espeakBinary, ['--stdout', text], { stdio: ['ignore', 'pipe', 'ignore'] })
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    child.stdout.on('data', (c: Buffer) => chunks.push(c))
+    child.on('error', err => {
+      clearTimeout(timer)
+      log.warn({ err: err.message }, 'espeak-ng unavailable: using a tone')
+      resolve({ pcm: toFrames(chime()), source: 'tone' })
+    })
+    child.on('close', code => {
+      clearTimeout(timer)
+      if (code !== 0 || chunks.length === 0) {
+        resolve({ pcm: toFrames(chime()), source: 'tone' })
+        return
+      }
+      resolve(fromWavOrTone(Buffer.concat(chunks), log))
+    })
+  })
 }

@@ -139,3 +139,30 @@ t.test('default greeting is rendered with espeak-ng at startup', async t => {
   t.ok(bytes / 32000 > 2, `a spoken sentence of ${(bytes / 32000).toFixed(1)} s`)
   t.equal(toFrames(chime()).length % 640, 0)
 })
+
+t.test('a first_message override is rendered per call with its variables (secrets left out)', async t => {
+  const { client } = await setup(t, 100)
+  const call = await client.startCall(makeStart({
+    overrides: { first_message: 'Hello {{customer_name}}, your code is {{secret__pin}}' },
+    dynamic_variables: [
+      { name: 'customer_name', string_value: 'Ada', value: 'string_value', secret: false },
+      { name: 'secret__pin', string_value: '1234', value: 'string_value', secret: true }
+    ]
+  }))
+  let bytes = 0
+  call.on('audio', (d: Buffer) => { bytes += d.length })
+  const mark = waitFor<string>(r => call.once('mark', r), 8000, 'greeting-end')
+  call.resume()
+  t.equal(await mark, 'greeting-end')
+  t.ok(bytes > 100 / 20 * 640 * 5, `the spoken first message (${(bytes / 32000).toFixed(2)} s) replaced the 0.1 s default greeting`)
+  t.equal(bytes % 640, 0)
+  call.hangup('HANGUP_SIDE_CALLER', 'normal_clearing')
+})
+
+t.test('without espeak-ng the demo engine greets with a tone', async t => {
+  const engine = new DemoEngine({ port: 0, log, espeakBinary: '/nonexistent/espeak-ng' })
+  await engine.start()
+  t.teardown(() => engine.stop(200))
+  t.equal(engine.greeting?.source, 'tone')
+  t.equal(engine.greeting?.pcm.length, chime().length * 2)
+})
