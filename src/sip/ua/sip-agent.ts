@@ -55,6 +55,9 @@ export interface CreateUasOptions {
 }
 
 const SUPPORTED_EXTENSIONS = new Set(['timer'])
+const SUPPORTED_SCHEMES = new Set(['sip', 'sips', 'tel'])
+/** Methods whose body, when present, is a session description (RFC 3264 offer/answer). */
+const SDP_METHODS = new Set(['INVITE', 'UPDATE', 'PRACK'])
 
 /**
  * The UA core in drachtio-srf's spirit: out-of-dialog requests become events ('invite', 'options', 'register',
@@ -162,8 +165,28 @@ export class SipAgent extends EventEmitter {
     this.defaultAnswer(req, res)
   }
 
-  /** §8.2.1–§8.2.2: generic UAS checks that do not depend on the method's semantics. */
+  /** §8.2.1–§8.2.3: generic UAS checks that do not depend on the listener's policy. */
   private checkGeneric (req: IncomingRequest, res: ServerResponse): boolean {
+    // §8.2.2.1: a Request-URI scheme we do not speak → 416 (RFC 4475 §3.3.1/§3.3.2).
+    const scheme = /^\s*([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(req.uri)?.[1]?.toLowerCase()
+    if (!scheme || !SUPPORTED_SCHEMES.has(scheme)) {
+      res.send(416, 'Unsupported URI Scheme')
+      return false
+    }
+    if (SDP_METHODS.has(req.method)) {
+      // §8.2.3: a session body we cannot read → 415 with Accept (RFC 4475 §3.3.13).
+      const ct = (getHeader(req, 'Content-Type') ?? '').split(';')[0].trim().toLowerCase()
+      if (req.body.length > 0 && ct !== 'application/sdp' && ct !== 'multipart/mixed') {
+        res.send(415, 'Unsupported Media Type', { headers: { Accept: 'application/sdp' } })
+        return false
+      }
+      // §8.2.3 / RFC 4475 §3.3.14: an Accept that excludes SDP leaves us nothing to answer with → 406.
+      const accept = getHeaders(req, 'Accept').map((a) => a.split(';')[0].trim().toLowerCase()).filter((a) => a !== '')
+      if (req.method === 'INVITE' && accept.length > 0 && !accept.some((a) => a === 'application/sdp' || a === 'application/*' || a === '*/*')) {
+        res.send(406, 'Not Acceptable', { headers: { Warning: '399 trunkgate "only application/sdp session descriptions"' } })
+        return false
+      }
+    }
     // §8.2.2.3: an extension we do not support in Require → 420 with Unsupported.
     const unsupported = getHeaders(req, 'Require').map((t) => t.trim().toLowerCase()).filter((t) => t && !SUPPORTED_EXTENSIONS.has(t))
     if (unsupported.length > 0) {
