@@ -105,11 +105,8 @@ export async function main (argv: string[], io: CliIo): Promise<number> {
 
 /** Operator-visible warnings for settings that are fine in development and dangerous in production. */
 function warnAboutConfig (config: TrunkgateConfig, logger: Logger): void {
-  const tls = config.sip.listen.tls
-  if (tls && (!tls.cert || !tls.key)) {
-    logger.warn({ port: tls.port }, 'TLS has no cert/key configured: a self-signed DEVELOPMENT certificate will be used; ' +
-      'carriers will not accept it — set sip.listen.tls.cert and .key for production')
-  }
+  // A TLS listener without cert/key runs on a generated self-signed certificate: the transport layer
+  // logs that warning itself when it generates it (once, with the certificate's name).
   for (const t of config.trunks) {
     const open = t.inbound.acl.some(a => a === '0.0.0.0/0' || a === '::/0')
     if (open && !t.inbound.auth) {

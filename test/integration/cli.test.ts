@@ -109,7 +109,7 @@ t.test('starts, logs listening addresses and the development-certificate warning
   const tls = lines.find(l => /^listening on sip TLS 127\.0\.0\.1:\d+$/.test(l.msg))
   t.ok(tcp && tcp.port! > 0, 'TCP address logged with the real port')
   t.ok(tls && tls.port! > 0, 'TLS address logged with the real port')
-  t.ok(lines.some(l => l.level === 40 && /self-signed DEVELOPMENT certificate/.test(l.msg)), 'development certificate warning')
+  t.ok(lines.some(l => l.level === 40 && /SELF-SIGNED DEVELOPMENT certificate/i.test(l.msg)), 'development certificate warning')
   t.ok(lines.some(l => l.level === 40 && /accepts calls from any address without digest auth/.test(l.msg)), 'open trunk warning')
   t.ok(lines.some(l => l.msg === 'stopping'), 'logs the stop')
 })
