@@ -138,8 +138,10 @@ void Leg::onRtcp(uint8_t* buf, size_t len, const sockaddr_storage& from, uint64_
     stats_.remoteFractionLost = b.fractionLost / 256.0;
     stats_.remotePacketsLost = b.cumulativeLost;
     stats_.remoteJitterMs = b.jitter * 1000.0 / codecInfo(codec_.codec).rtpClock;
-    // RFC 3550 §6.4.1: RTT = A - LSR - DLSR, with A our arrival time as middle 32 bits of NTP.
-    const int64_t rtt = rttFromReportUs(ntpMiddle32(unixUsToNtp(ctx.nowUnixUs)), b.lastSr, b.delaySinceLastSr);
+    // RFC 3550 §6.4.1: RTT = A - LSR - DLSR, with A the RR's arrival time (kernel stamp, not the
+    // tick that read it: that would add up to 20 ms) as middle 32 bits of NTP.
+    const uint64_t arrivalUnixUs = ctx.nowUnixUs - (ctx.nowUs > arrivalUs ? ctx.nowUs - arrivalUs : 0);
+    const int64_t rtt = rttFromReportUs(ntpMiddle32(unixUsToNtp(arrivalUnixUs)), b.lastSr, b.delaySinceLastSr);
     if (rtt >= 0) stats_.rttMs = rtt / 1000.0;
   }
 }
