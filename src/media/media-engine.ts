@@ -15,6 +15,7 @@ export interface MediaEngineOptions {
   advertiseAddress?: string          // what goes into SDP (NAT); default bindAddress
   threads?: number                   // media threads (default: CPU cores)
   realtimePriority?: number          // SCHED_FIFO priority for media threads, 1-99 (needs CAP_SYS_NICE); 0 = off
+  statsIntervalMs?: number           // emit 'stats' on every leg this often (0 = never; read leg.stats() instead)
 }
 
 export interface LegOptions {
@@ -34,6 +35,7 @@ export class MediaEngine {
   private readonly legs = new Map<number, Leg | EnginePort>()
   private requestId = 1
   private closed = false
+  private statsTimer: NodeJS.Timeout | null = null
 
   constructor (opts: MediaEngineOptions = {}) {
     if (typeof opts !== 'object' || opts === null) throw new TypeError('options must be an object')
@@ -51,6 +53,13 @@ export class MediaEngine {
     this.native = new addon.MediaEngine(
       { minPort: min, maxPort: max, bindAddress, advertiseAddress: this.advertiseAddress, threads, realtimePriority },
       (frames, events) => this.dispatch(frames, events))
+    const statsMs = opts.statsIntervalMs === undefined ? 0 : checkInteger(opts.statsIntervalMs, 'statsIntervalMs', 0, 3600000)
+    if (statsMs > 0) {
+      this.statsTimer = setInterval(() => {
+        for (const leg of this.legs.values()) if (leg instanceof Leg && leg.listenerCount('stats') > 0) leg.emit('stats', leg.stats())
+      }, statsMs)
+      this.statsTimer.unref()  // statistics alone never keep the process alive
+    }
   }
 
   createLeg (opts: LegOptions = {}): Leg {
@@ -94,6 +103,7 @@ export class MediaEngine {
   close (): void {
     if (this.closed) return
     this.closed = true
+    if (this.statsTimer !== null) clearInterval(this.statsTimer)
     this.native.close()
     this.legs.clear()
   }

@@ -121,3 +121,40 @@ t.test('inbound ptime 30 ms, sequence wrap and an SSRC change are played without
   t.ok(toneLevel(mid, 1000, 16000) > 6000, '30 ms packets re-framed to 20 ms carry the tone')
   t.ok(rms(mid) > 4000, 'no dropouts in the middle of the stream')
 })
+
+t.test('RFC 3264 §6.1 direction: recvonly/inactive send nothing, sendonly ignores incoming audio; statsIntervalMs emits stats', async t => {
+  const e2 = new MediaEngine({ portRange: [29000, 29099], bindAddress: '127.0.0.1', threads: 1, statsIntervalMs: 100 })
+  t.teardown(() => e2.close())
+  const leg = e2.createLeg()
+  const peer = await RtpPeer.create()
+  t.teardown(async () => { leg.close(); await peer.close() })
+  const frames: Int16Array[] = []
+  leg.on('frames', ({ pcm }) => frames.push(pcm))
+  let statsEvents = 0
+  leg.on('stats', (s: { packetsSent: number }) => { if (typeof s.packetsSent === 'number') statsEvents++ })
+  leg.setRemote('127.0.0.1', peer.port)
+  peer.sendTo('127.0.0.1', leg.localPort)
+  peer.stream(i => tone(1000, 20, 8000, 8000, i * 2 * Math.PI * 1000 * 160 / 8000))
+  t.teardown(() => peer.stop())
+  leg.setDirection('recvonly')
+  await new Promise(resolve => setTimeout(resolve, 100))
+  let n = peer.received.length
+  await new Promise(resolve => setTimeout(resolve, 300))
+  t.equal(peer.received.length, n, 'recvonly: no RTP sent')
+  t.ok(toneLevel(concat(frames).subarray(-3200), 1000, 16000) > 5000, 'recvonly: incoming audio is played')
+  leg.setDirection('inactive')
+  await new Promise(resolve => setTimeout(resolve, 100))
+  n = peer.received.length
+  frames.length = 0
+  await new Promise(resolve => setTimeout(resolve, 300))
+  t.equal(peer.received.length, n, 'inactive: no RTP sent')
+  t.ok(rms(concat(frames)) < 10, 'inactive: incoming audio is not played')
+  leg.setDirection('sendonly')
+  await new Promise(resolve => setTimeout(resolve, 100))
+  n = peer.received.length
+  frames.length = 0
+  await new Promise(resolve => setTimeout(resolve, 300))
+  t.ok(peer.received.length - n >= 12, 'sendonly: RTP flows again')
+  t.ok(rms(concat(frames)) < 10, 'sendonly: incoming audio is not played')
+  t.ok(statsEvents >= 5, `stats events every 100 ms (${statsEvents})`)
+})
