@@ -11,6 +11,7 @@
 #include "dsp/jitter_buffer.h"
 #include "dsp/mixer.h"
 #include "dsp/resampler.h"
+#include "rtp/rtcp_packet.h"
 #include "rtp/rtp_packet.h"
 #include "srtp/srtp_session.h"
 
@@ -72,6 +73,25 @@ double run(const std::string& name, uint32_t it) {
       size_t outLen = 0;
       s.protectRtp(pkt, n, sizeof(pkt), &outLen);
       gSink += static_cast<int64_t>(outLen);
+    });
+  }
+  if (name == "rtp_parse") {
+    uint8_t pkt[172] = {0x80, 0x00, 0x12, 0x34, 0, 0, 0, 1, 0xca, 0xfe, 0xba, 0xbe};
+    return timeIt(it, [&](uint32_t i) {
+      pkt[3] = static_cast<uint8_t>(i);
+      tg::RtpPacketView v;
+      gSink += static_cast<int>(tg::parseRtp(pkt, sizeof(pkt), &v)) + v.header.sequence;
+    });
+  }
+  if (name == "rtcp_parse") {
+    tg::RtcpReportBlock b[2];
+    tg::RtcpSenderInfo si;
+    uint8_t pkt[200];
+    size_t n = tg::buildSenderReport(1, si, b, 2, pkt, sizeof(pkt));
+    n += tg::buildSdesCname(1, "leg@trunkgate", pkt + n, sizeof(pkt) - n);
+    tg::RtcpCompound c;
+    return timeIt(it, [&](uint32_t) {
+      gSink += static_cast<int>(tg::parseRtcpCompound(pkt, n, &c)) + static_cast<int64_t>(c.reportBlockCount);
     });
   }
   if (name == "jitter") {

@@ -18,7 +18,9 @@ constexpr size_t kSlice = 480;
 
 class G711Decoder final : public AudioDecoder {
  public:
-  explicit G711Decoder(CodecId id) : id_(id), up_(Resampler::Direction::Up8kTo16k) {}
+  // Touching the tables here builds them (once per process) at leg setup, never on the media thread's
+  // first frame.
+  explicit G711Decoder(CodecId id) : id_(id), up_(Resampler::Direction::Up8kTo16k) { (void)g711::ulawDecodeTable(); }
   int decode(const uint8_t* payload, size_t len, int16_t* out16k, size_t cap) override {
     if (len * 2 > cap) return -1;
     size_t written = 0;
@@ -47,7 +49,7 @@ class G711Decoder final : public AudioDecoder {
 
 class G711Encoder final : public AudioEncoder {
  public:
-  explicit G711Encoder(CodecId id) : id_(id), down_(Resampler::Direction::Down16kTo8k) {}
+  explicit G711Encoder(CodecId id) : id_(id), down_(Resampler::Direction::Down16kTo8k) { (void)g711::ulawEncodeTable(); }
   size_t encode(const int16_t* in16k, size_t n, uint8_t* out, size_t cap) override {
     if ((n & 1) != 0 || n / 2 > cap) return 0;
     size_t written = 0;

@@ -3,7 +3,7 @@
 // Frame = 20 ms: g711_dec = PCMU 160 octets -> 320 samples at 16 kHz (incl. 8k->16k resampler);
 // g722_enc = 320 samples -> 160 octets; resample = 320 samples 16k->8k; srtp_protect = 172-octet RTP
 // packet AES_CM_128_HMAC_SHA1_80 (incl. header marshal); jitter = push + pop (PCMU decode + PLC);
-// mix = one 10-party mix-minus cycle divided by 10.
+// mix = one 10-party mix-minus cycle divided by 10; rtp_parse / rtcp_parse = one packet (SR + SDES).
 import { nativeBench } from '../../src/media/dsp'
 
 const CASES = [
@@ -12,7 +12,9 @@ const CASES = [
   ['media.resample_us', 'resample', 200_000],
   ['media.srtp_protect_us', 'srtp_protect', 200_000],
   ['media.jitter_us', 'jitter', 100_000],
-  ['media.mix_us_per_participant', 'mix', 20_000]
+  ['media.mix_us_per_participant', 'mix', 20_000],
+  ['media.rtp_parse_us', 'rtp_parse', 2_000_000],
+  ['media.rtcp_parse_us', 'rtcp_parse', 1_000_000]
 ] as const
 
 export async function run (args: string[]): Promise<void> {
