@@ -10,6 +10,7 @@ import { IllegalTransitionError } from '../transaction/illegal-transition-error'
 import { DialogState, DIALOG_TRANSITIONS, TARGET_REFRESH_METHODS, ALLOWED_METHODS } from './dialog-state'
 import { routeUri, targetForUri, uriOfNameAddr } from './request-targets'
 import { TwoXxRetransmitter } from './two-xx-retransmitter'
+import { ChallengeAnswerer, type Credentials } from './challenge-answerer'
 import { SessionTimer } from './session-timer'
 import { answerDirection, isHoldDirection, sdpDirection, withDirection } from './sdp-direction'
 import {
@@ -41,6 +42,8 @@ export interface DialogInit {
   peerAllow?: string
   /** Session timer agreed on the initial INVITE (RFC 4028). */
   sessionTimer?: { interval: number, weRefresh: boolean } | null
+  /** Digest credentials for in-dialog requests a proxy or trunk challenges (re-INVITE, BYE …). */
+  auth?: Credentials
 }
 
 export interface DialogContext {
@@ -93,6 +96,7 @@ export class Dialog extends EventEmitter {
   private offerInOurTwoXx = false
   private lastAck: { cseq: number, ack: SipRequest, targets: SendTarget[] } | null = null
   private peerHeld = false
+  private readonly answerer: ChallengeAnswerer | null
 
   constructor (ctx: DialogContext, init: DialogInit) {
     super()
@@ -113,6 +117,7 @@ export class Dialog extends EventEmitter {
     this.localSdp = init.localSdp
     this.remoteSdp = init.remoteSdp
     this.peerAllow = init.peerAllow
+    this.answerer = init.auth ? new ChallengeAnswerer(init.auth) : null
     this.current = init.state ?? DialogState.Confirmed
     this.stConfig = ctx.sessionTimer ?? DEFAULT_SESSION_TIMER
     this.log = (ctx.logger ?? rootLogger).child({ callId: init.callId, leg: init.role })
@@ -208,18 +213,26 @@ export class Dialog extends EventEmitter {
     if (method === 'INVITE' && this.outgoingInvite) {
       return Promise.reject(new Error('a re-INVITE is already pending on this dialog (§14.1)'))
     }
-    const { request, targets } = this.buildRequest(method, opts)
     if (method === 'INVITE') this.outgoingInvite = true
     return new Promise((resolve) => {
-      const tx = this.ctx.layer.sendRequest(request, targets)
-      tx.on('response', (res: SipResponse) => {
-        if (res.status < 200) return
-        if (method === 'INVITE') {
-          this.outgoingInvite = false
-          if (res.status < 300) this.ackTwoXx(res, getCSeq(request).seq, this.answerInAck(request, res))
-        }
-        resolve(res)
-      })
+      const send = (extra: HeaderField[]): void => {
+        const { request, targets } = this.buildRequest(method, { ...opts, headers: [...toHeaderFields(opts.headers), ...extra] })
+        const tx = this.ctx.layer.sendRequest(request, targets)
+        tx.on('response', (res: SipResponse) => {
+          if (res.status < 200) return
+          if ((res.status === 401 || res.status === 407) && this.answerer) {
+            // §22.2 in a dialog: a new request (next CSeq) with credentials, once per challenge.
+            const auth = this.answerer.answer(res, method, request.uri, request.body)
+            if (auth) { send([auth]); return }
+          }
+          if (method === 'INVITE') {
+            this.outgoingInvite = false
+            if (res.status < 300) this.ackTwoXx(res, getCSeq(request).seq, this.answerInAck(request, res))
+          }
+          resolve(res)
+        })
+      }
+      send([])
     })
   }
 

@@ -1,8 +1,7 @@
 import type { HeaderField, SipRequest, SipResponse } from '../message/types'
 import { getCSeq, getHeader, getHeaders } from '../message/headers'
 import { newCallId, newTag } from '../message/factory'
-import { buildDigestAuthorization } from '../auth/digest-client'
-import { parseAuthHeader } from '../auth/auth-params'
+import { ChallengeAnswerer } from '../dialog/challenge-answerer'
 import type { TransactionLayer, ClientTransaction } from '../transaction/transaction-layer'
 import type { SendTarget, StreamTransport } from '../transaction/sip-sender'
 import { toHeaderFields, type HeaderInput } from '../transaction/server-response'
@@ -49,8 +48,6 @@ export interface UacEnvironment {
   sessionTimer: SessionTimerConfig | null
 }
 
-const MAX_AUTH_ATTEMPTS = 3
-
 /**
  * One outgoing INVITE (RFC 3261 §13.2) until it yields a confirmed dialog or fails: 1xx to onProvisional, 2xx →
  * ACK + Dialog, 401/407 answered once per challenge, 422 retried once with the Min-SE asked for (RFC 4028 §7.3),
@@ -73,8 +70,7 @@ export class UacInvite {
   private cancelSent = false
   private settled = false
   private retried422 = false
-  private authAttempts = 0
-  private readonly answeredNonces = new Set<string>()
+  private readonly answerer: ChallengeAnswerer | null
   private dialog: Dialog | null = null
   /** §12.1.2: early dialogs, one per To tag seen in a provisional response (forking may create several). */
   private readonly early = new Map<string, Dialog>()
@@ -89,6 +85,7 @@ export class UacInvite {
     this.target = t ?? targetForUri(uri, 'tcp')
     this.transport = t?.transport ?? ('transport' in this.target ? this.target.transport : 'tcp')
     this.sessionExpires = env.sessionTimer ? env.sessionTimer.sessionExpires : null
+    this.answerer = opts.auth ? new ChallengeAnswerer(opts.auth) : null
     this.promise = new Promise<Dialog>((resolve, reject) => { this.resolve = resolve; this.reject = reject })
     // A caller that only awaits the dialog must not see an unhandled rejection from cancel().
     this.promise.catch(() => undefined)
@@ -216,32 +213,14 @@ export class UacInvite {
     this.fail(res, res.status, res.reason, 'SIP_ERR_UAC_REJECTED')
   }
 
-  /** §22.2 / RFC 8760: answer a challenge once; a repeated nonce without stale=true means the credentials failed. */
+  /** §22.2: answer a challenge once per nonce (ChallengeAnswerer); the retry is a new transaction, CSeq + 1. */
   private retryWithAuth (res: SipResponse): boolean {
-    const creds = this.opts.auth
-    if (!creds || this.cancelRequested || this.authAttempts >= MAX_AUTH_ATTEMPTS) return false
-    const proxy = res.status === 407
-    const challenges = getHeaders(res, proxy ? 'Proxy-Authenticate' : 'WWW-Authenticate')
-    const challenge = challenges.find((c) => /^\s*digest\s/i.test(c))
-    if (!challenge) return false
-    const parsed = parseAuthHeader(challenge)
-    const nonce = parsed?.params.get('nonce') ?? ''
-    const stale = (parsed?.params.get('stale') ?? '').toLowerCase() === 'true'
-    if (this.answeredNonces.has(nonce) && !stale) return false
-    let value: string
-    try {
-      value = buildDigestAuthorization({
-        challenge, method: 'INVITE', uri: this.uri, username: creds.username, password: creds.password,
-        body: Buffer.from(this.opts.localSdp ?? '')
-      })
-    } catch {
-      return false
-    }
-    this.answeredNonces.add(nonce)
-    this.authAttempts++
-    // §22.2 / §8.1.3.5: the retry is a new transaction with a higher CSeq on the same Call-ID and From tag.
+    if (!this.answerer || this.cancelRequested) return false
+    const header = this.answerer.answer(res, 'INVITE', this.uri, Buffer.from(this.opts.localSdp ?? ''))
+    if (!header) return false
+    // §8.1.3.5: same Call-ID and From tag, higher CSeq.
     this.cseq++
-    this.sendInvite([{ name: proxy ? 'Proxy-Authorization' : 'Authorization', value }])
+    this.sendInvite([header])
     return true
   }
 
@@ -315,7 +294,8 @@ export class UacInvite {
       remoteSdp: res.body.length > 0 ? res.body.toString() : undefined,
       state,
       peerAllow: getHeaders(res, 'Allow').join(', '),
-      sessionTimer: this.sessionTimerOf(res)
+      sessionTimer: this.sessionTimerOf(res),
+      auth: this.opts.auth
     })
   }
 }
