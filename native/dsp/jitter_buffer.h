@@ -6,9 +6,15 @@
 // pop) -> Buffering again after a sustained underflow, an SSRC change or a timestamp jump.
 // Target delay = high quantile (default 0.95) of the relative transit delay of packets over a time window
 // (default 4 s), plus the packetisation term ptime + frame - gcd(ptime, frame) (20 ms for 20 ms packets,
-// 40 ms for 30 ms packets played in 20 ms frames), clamped to [minDelayMs, maxDelayMs] (defaults 20 / 200 ms). It is applied
-// at talkspurt starts (marker bit, RFC 3551 §4.1) and by dropping/inserting single frames when the level
-// drifts (sender clock faster/slower than ours), preferring quiet frames.
+// 40 ms for 30 ms packets played in 20 ms frames), clamped to [minDelayMs, maxDelayMs] (defaults 20/200).
+// How the level reaches the target:
+//  - a missing packet while the level is below target is waited for (PLC frames, playout point held)
+//    rather than given up; at or above target it is declared lost and skipped;
+//  - an empty buffer is concealed without advancing the playout point (underflow), up to maxConcealMs,
+//    then the buffer re-enters Buffering;
+//  - at talkspurt starts (marker bit after a gap, RFC 3551 §4.1) the silence is shortened or lengthened;
+//  - drift (sender clock faster/slower than ours) drops or inserts single frames, preferring quiet ones;
+//  - above maxDelayMs + one frame the excess is dropped at once (overflow).
 // Single-threaded: push and pop are called on the media thread. No allocation after construction.
 #pragma once
 #include <cstddef>
