@@ -91,6 +91,17 @@ t.test('loss: gaps are concealed with PLC and counted, the timeline stays aligne
   t.ok(count(r.kinds, 'concealed') >= N - tr.length)
 })
 
+t.test('PLC: a single lost packet in a steady tone is filled with a continuation, not silence', async t => {
+  const tr = trace({ n: 200 }).filter(p => p.seq !== 1100)
+  const r = runJitterBuffer('PCMU', {}, tr, 5000, 210)
+  t.equal(r.stats.lost, 1)
+  const k = r.kinds.indexOf('concealed')
+  t.ok(k > 0 && r.kinds[k - 1] === 'audio', 'the concealed frame follows real audio')
+  const frame = (i: number): Int16Array => r.pcm.subarray(i * 320, i * 320 + 320)
+  const level = (x: Int16Array): number => Math.sqrt(x.reduce((a, v) => a + v * v, 0) / x.length)
+  t.ok(level(frame(k)) > 0.5 * level(frame(k - 1)), `concealed level ${level(frame(k)).toFixed(0)} vs ${level(frame(k - 1)).toFixed(0)}`)
+})
+
 t.test('reordering and duplicates: played in order, duplicates dropped and counted', async t => {
   const base = trace()
   const shuffled = base.map((p, i) => ({ ...p, arrivalUs: p.arrivalUs + (i % 2 === 0 ? 25000 : 0) })).sort((a, b) => a.arrivalUs - b.arrivalUs)
