@@ -55,7 +55,8 @@ t.test('defaults fill absent optional sections', async t => {
   t.equal(c.trunks[0].media_encryption, 'allowed')
   t.equal(c.trunks[0].allow_sdes_over_tcp, false)
   t.same(c.trunks[0].phone_numbers, [])
-  t.same(c.engine, { embeddedDemo: true })
+  t.equal(c.engine.embeddedDemo, true)
+  t.equal(c.engine.address, undefined)
   t.equal(c.log.level, 'info')
 })
 
