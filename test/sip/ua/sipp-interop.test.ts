@@ -7,7 +7,7 @@ import path from 'node:path'
 import type { SipRequest } from '../../../src/sip/message/types'
 import type { Dialog } from '../../../src/sip/dialog/dialog'
 import type { ServerResponse } from '../../../src/sip/transaction/server-response'
-import { tcpAgent } from './tcp-agents'
+import { tcpAgent, until } from './tcp-agents'
 
 const SDP = 'v=0\r\no=tg 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\na=sendrecv\r\n'
 
@@ -79,4 +79,37 @@ t.test('our UAC → SIPp UAS (built-in uas scenario over TCP): 180, 200, our ACK
   t.equal(bye?.status, 200)
   const r = await sipp
   t.equal(r.code, 0, `SIPp reports success${r.errors ? `: ${r.errors.slice(0, 400)}` : ''}`)
+})
+
+const SCENARIOS = path.resolve(__dirname, 'sipp')
+
+t.test('SIPp CANCEL scenario: 200 to the CANCEL, 487 to the INVITE, SIPp ACKs it; the listener sees the cancel', async (t) => {
+  const bob = await tcpAgent('bob')
+  t.teardown(bob.close)
+  let canceled = 0
+  bob.agent.on('invite', (_req: SipRequest, res: ServerResponse) => {
+    res.send(180, 'Ringing')
+    res.on('cancel', () => { canceled++ })
+  })
+  const port = await freePort()
+  const r = await runSipp(['-sf', path.join(SCENARIOS, 'uac-cancel.xml'), '-t', 't1', '-i', '127.0.0.1', '-p', String(port), '-m', '1', '-l', '1', `127.0.0.1:${bob.port}`])
+  t.equal(r.code, 0, `SIPp reports success${r.errors ? `: ${r.errors.slice(0, 400)}` : ''}`)
+  t.equal(canceled, 1)
+  // SIPp may exit a moment before its ACK is read here: wait (bounded) for the transaction to end.
+  await until(() => bob.agent.transactions.serverCount === 0, 2000)
+  t.equal(bob.agent.transactions.serverCount, 0, 'the ACK for the 487 ended the INVITE transaction (Timer I = 0)')
+})
+
+t.test('SIPp retransmitting its INVITE over TCP gets the 100 again and the listener runs once', async (t) => {
+  const bob = await tcpAgent('bob')
+  t.teardown(bob.close)
+  let invites = 0
+  bob.agent.on('invite', (_req: SipRequest, res: ServerResponse) => {
+    invites++
+    setTimeout(() => res.send(486, 'Busy Here'), 300)
+  })
+  const port = await freePort()
+  const r = await runSipp(['-sf', path.join(SCENARIOS, 'uac-retransmit.xml'), '-t', 't1', '-i', '127.0.0.1', '-p', String(port), '-m', '1', '-l', '1', `127.0.0.1:${bob.port}`])
+  t.equal(r.code, 0, `SIPp reports success${r.errors ? `: ${r.errors.slice(0, 400)}` : ''}`)
+  t.equal(invites, 1)
 })
