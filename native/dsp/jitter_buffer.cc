@@ -208,6 +208,14 @@ PushResult JitterBuffer::push(uint16_t seq, uint32_t ts, uint32_t ssrc, bool mar
       }
     }
   }
+  if (haveStream_ && tsDiff(ts + units, playTs_) <= 0 && seqDiff(seq, highestSeq_) > 0 &&
+      seqDiff(seq, highestSeq_) < 100) {
+    // The NEXT sequence number carrying an already-played timestamp: a packet cannot be late before any
+    // later one arrived, so the sender's clock stepped back (new timestamp offset). Resync instead of
+    // discarding everything until the timestamps catch up.
+    resetStream();
+    stats_.resets++;
+  }
   if (!haveStream_) {
     haveStream_ = true;
     lastSsrc_ = ssrc;

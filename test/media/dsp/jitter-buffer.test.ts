@@ -147,6 +147,15 @@ t.test('timestamp jump and SSRC change reset the stream and playback resumes', a
   t.equal(s.stats.lateLosses, 0, 'old sequence state forgotten')
 })
 
+t.test('a timestamp stepping back with contiguous sequence numbers resyncs instead of discarding', async t => {
+  const a = trace({ n: 300 })
+  const back = trace({ n: 300, seq0: 1300, ts0: 5000 + 300 * 160 - 8 * 400 }).map(p => ({ ...p, arrivalUs: p.arrivalUs + 6_000_000, marker: false }))
+  const r = runJitterBuffer('PCMU', {}, [...a, ...back], 5000, 650)
+  t.equal(r.stats.resets, 1, '400 ms backward step detected')
+  t.equal(r.stats.lateLosses, 0)
+  t.equal(r.stats.played, 600)
+})
+
 t.test('talkspurts (marker bit after silence suppression): silence is not loss, the delay re-adapts', async t => {
   const tr: JitterTracePacket[] = []
   let seq = 1; const rnd = prng(11)
