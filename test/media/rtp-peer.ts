@@ -3,8 +3,15 @@
 // parsed with the npm `rtp-parser` package.
 import dgram from 'node:dgram'
 import { once } from 'node:events'
-import { parseRtpPacket } from 'rtp-parser'
 import { ulawFromPCM, ulawToPCM, alawFromPCM, alawToPCM } from 'g711'
+
+// npm `rtp-parser` ships no types; this is the shape of what parseRtpPacket returns.
+interface ParsedRtp {
+  version: number, padding: number, extension: number, csrcCount: number, marker: number
+  payloadType: number, sequenceNumber: number, timestamp: number, ssrc: number, csrc: number[], payload: Buffer
+}
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const { parseRtpPacket } = require('rtp-parser') as { parseRtpPacket: (buf: Buffer) => ParsedRtp }
 
 export interface ReceivedRtp {
   at: bigint                  // process.hrtime.bigint() at arrival
