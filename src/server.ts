@@ -44,7 +44,14 @@ export interface RunningServer {
   close: () => Promise<void>
 }
 
-interface AdmittedInvite { trunk: TrunkConfig; route: CallRoute; authUser: string | null; release: () => void }
+interface AdmittedInvite {
+  trunk: TrunkConfig
+  route: CallRoute
+  authUser: string | null
+  /** Set once the call layer answers: from then on the dialog's end frees the slot. */
+  answering: boolean
+  release: () => void
+}
 
 export async function startServer (config: TrunkgateConfig, opts: StartServerOptions = {}): Promise<RunningServer> {
   const logger = opts.logger ?? rootLogger.child({}, { level: config.log.level })
@@ -115,7 +122,14 @@ export async function startServer (config: TrunkgateConfig, opts: StartServerOpt
       released = true
       active--
     }
-    admitted.set(req, { trunk: admission.trunk, route, authUser: admission.authUser, release })
+    const ctx: AdmittedInvite = { trunk: admission.trunk, route, authUser: admission.authUser, answering: false, release }
+    admitted.set(req, ctx)
+    // Slot accounting starts here, not in the 'invite' listener: the UA may still refuse the request
+    // after this hook. A final non-2xx, a CANCEL (the 487 comes from the transaction layer) or a
+    // transaction that ends unanswered frees the slot; an answered call frees it when its dialog ends.
+    res.once('end', (final: { status: number } | null) => { if (!final || final.status >= 300) release() })
+    res.once('cancel', release)
+    res.tx.once('terminated', () => { if (!ctx.answering) release() })
   }
 
   function answerError (res: ServerResponse, err: SipError, req: SipRequest): void {
@@ -146,13 +160,6 @@ export async function startServer (config: TrunkgateConfig, opts: StartServerOpt
   async function dispatchInvite (req: IncomingRequest, res: ServerResponse, ctx: AdmittedInvite): Promise<void> {
     const source = req.source as TransportSource
     const callLog = logger.child({ callId: getHeader(req, 'Call-ID'), trunk: ctx.trunk.name, number: ctx.route.phoneNumber })
-    let answering = false
-    // Slot accounting: a final non-2xx, a CANCEL (487 comes from the transaction layer) or a
-    // transaction that ends unanswered frees it; an answered call frees it when its dialog ends.
-    res.once('end', (final: { status: number } | null) => { if (!final || final.status >= 300) ctx.release() })
-    res.once('cancel', () => ctx.release())
-    res.tx.once('terminated', () => { if (!answering) ctx.release() })
-
     const mediaPolicy: MediaPolicy = {
       mediaEncryption: ctx.trunk.media_encryption,
       allowSdesOverTcp: ctx.trunk.allow_sdes_over_tcp,
@@ -176,7 +183,7 @@ export async function startServer (config: TrunkgateConfig, opts: StartServerOpt
         res.send(o.status ?? 180, undefined, o.sdp ? { body: o.sdp } : {})
       },
       answer: async (localSdp: string): Promise<Dialog> => {
-        answering = true
+        ctx.answering = true
         try {
           const dialog = await agent.createUAS(req, res, { localSdp })
           dialog.once('terminated', () => ctx.release())
