@@ -4,7 +4,7 @@ import fs from 'node:fs'
 import t from 'tap'
 import { alawFromPCM, alawToPCM, ulawFromPCM, ulawToPCM } from 'g711'
 import { g711Encode, g711Decode, encode, decode, codecInfo } from '../../../src/media/dsp'
-import { td, readInt16LE, tone, snrDb, rms, db } from './helpers'
+import { td, readInt16LE, tone, snrDb, rms, db, firstDiff } from './helpers'
 
 const dir = (f: string): string => td('codec', 'g711-stl', f)
 const sweep = readInt16LE(dir('sweep.src'))
@@ -23,10 +23,10 @@ for (const [law, codeFile, decFile] of [['alaw', 'sweep-r.a', 'sweep-r.a-a'], ['
     const codes = lowBytes(codeFile)
     const ref = readInt16LE(td('codec', 'g711-stl', decFile))
     const ours = g711Decode(law, codes)
-    t.same(Array.from(ours), Array.from(ref))
+    t.equal(firstDiff(ours, ref), -1, 'every code decodes to the STL value')
     const all = g711Decode(law, Uint8Array.from({ length: 256 }, (_, i) => i))
     t.equal(new Set(all).size, law === 'alaw' ? 256 : 255, 'A-law has 256 distinct levels, u-law 255 (two zeros)')
-    t.same(Array.from(readInt16LE(td('codec', 'g711-stl', law === 'alaw' ? 'sweep-r.rea' : 'sweep-r.reu'))), Array.from(g711Decode(law, g711Encode(law, sweep))), 'encode+decode = STL one-step file')
+    t.equal(firstDiff(readInt16LE(td('codec', 'g711-stl', law === 'alaw' ? 'sweep-r.rea' : 'sweep-r.reu')), g711Decode(law, g711Encode(law, sweep))), -1, 'encode+decode = STL one-step file')
   })
   t.test(`${law}: cross-check with the npm g711 package`, async t => {
     const codes = Uint8Array.from({ length: 256 }, (_, i) => i)
