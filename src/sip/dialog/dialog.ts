@@ -152,16 +152,20 @@ export class Dialog extends EventEmitter {
   }
 
   /**
-   * §13.2.2.4: a 2xx whose tags match an early dialog confirms it. Its Contact becomes the remote target; the route
-   * set stays the one computed when the early dialog was created (§12.1.2).
+   * §13.2.2.4: a 2xx whose tags match an early dialog confirms it (UAC: the 2xx received; UAS: the 2xx sent). For a
+   * UAC its Contact becomes the remote target; the route set stays the one computed at creation (§12.1.2).
    */
   confirm (res: SipResponse, sessionTimer: { interval: number, weRefresh: boolean } | null): void {
     this.stateTransition(DialogState.Confirmed)
-    const contact = getHeaders(res, 'Contact')[0]
-    if (contact) this.remoteTarget = uriOfNameAddr(contact)
-    if (res.body.length > 0) this.remoteSdp = res.body.toString()
-    const allow = getHeaders(res, 'Allow')
-    if (allow.length > 0) this.peerAllow = allow.join(', ')
+    if (this.role === 'uac') {
+      const contact = getHeaders(res, 'Contact')[0]
+      if (contact) this.remoteTarget = uriOfNameAddr(contact)
+      if (res.body.length > 0) this.remoteSdp = res.body.toString()
+      const allow = getHeaders(res, 'Allow')
+      if (allow.length > 0) this.peerAllow = allow.join(', ')
+    } else if (res.body.length > 0) {
+      this.localSdp = res.body.toString() // the 2xx we sent
+    }
     if (sessionTimer) this.sessionTimer.arm(sessionTimer.interval, sessionTimer.weRefresh)
   }
 

@@ -41,7 +41,8 @@ export function reasonPhrase (status: number): string {
 /**
  * The TU's handle on a server transaction (drachtio-srf `res`): send(status, reason?, {headers, body}).
  * One To tag per response object (§8.2.6.2: every response after 100 carries the same tag, and a dialog is
- * identified by it). Events: 'end' (final response sent or dropped), 'cancel' (INVITE only, §9.2).
+ * identified by it). Events: 'provisional' (101-199 sent), 'end' (final response sent or dropped),
+ * 'cancel' (INVITE only, §9.2).
  */
 export class ServerResponse extends EventEmitter {
   readonly tx: ServerTransaction
@@ -96,6 +97,8 @@ export class ServerResponse extends EventEmitter {
     if (status >= 200) {
       this.finalSent = res
       this.emit('end', res)
+    } else if (status > 100) {
+      this.emit('provisional', res)
     }
     return res
   }

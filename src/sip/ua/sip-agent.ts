@@ -68,6 +68,7 @@ const SDP_METHODS = new Set(['INVITE', 'UPDATE', 'PRACK'])
 export class SipAgent extends EventEmitter {
   readonly transactions: TransactionLayer
   readonly dialogs = new DialogRegistry()
+  private readonly earlyDialogs = new WeakMap<ServerResponse, Dialog>()
   preRequest: PreRequestHook | null
   private readonly sender: SipSender & Partial<MessageSourceEmitter>
   private readonly log: Logger
@@ -123,6 +124,7 @@ export class SipAgent extends EventEmitter {
     const res = new ServerResponse(tx)
     if (tx instanceof InviteServerTransaction) {
       tx.on('cancel', () => { req.canceled = true; res.emit('cancel') })
+      if (!inDialog) this.trackEarlyDialog(req, res)
       // §12.1.1: a response that creates a dialog (101-299 to INVITE) MUST carry a Contact.
       const contact = this.contactFor(source.transport)
       res.decorate = (out) => {
@@ -273,32 +275,15 @@ export class SipAgent extends EventEmitter {
         reject(new UacError(487, 'Request Terminated', 'SIP_ERR_UAS_FINISHED', null, 'the INVITE could not be answered'))
         return
       }
-      const contact = getHeaders(req, 'Contact')[0]
       const cseq = getCSeq(req).seq
-      const dialog = new Dialog(this.dialogContext, {
-        role: 'uas',
-        callId: getHeader(req, 'Call-ID') ?? '',
-        localTag: res.toTag,
-        remoteTag: getFrom(req).params.get('tag') ?? '',
-        localHeader: getHeader(out, 'To') ?? '',
-        remoteHeader: getHeader(req, 'From') ?? '',
-        // §12.1.1: the local sequence number is empty until we send a request; §8.1.1.5 lets us pick it.
-        localSeq: Math.floor(Math.random() * 0x10000),
-        remoteSeq: cseq,
-        // §8.1.1.8 makes Contact mandatory in INVITE; without one, the address it came from is the best target.
-        remoteTarget: contact ? uriOfNameAddr(contact) : `sip:${source.remoteAddress}:${source.remotePort};transport=${source.transport}`,
-        // §12.1.1: "The route set MUST be set to the list of URIs in the Record-Route header field from the
-        // request, taken in order".
-        routeSet: getHeaders(req, 'Record-Route'),
-        localContact: this.contactFor(source.transport),
-        transport: source.transport,
-        connectionId: source.connectionId,
-        localSdp: opts.localSdp,
-        remoteSdp: req.body.length > 0 ? req.body.toString() : undefined,
-        state: DialogState.Confirmed,
-        peerAllow: getHeaders(req, 'Allow').join(', '),
-        sessionTimer
-      })
+      const early = this.earlyDialogs.get(res)
+      let dialog: Dialog
+      if (early && early.state === DialogState.Early) {
+        early.confirm(out, sessionTimer)
+        dialog = early
+      } else {
+        dialog = this.uasDialog(req, out, source, DialogState.Confirmed, sessionTimer)
+      }
       this.dialogs.add(dialog)
       const onAck = (): void => { cleanup(); resolve(dialog) }
       const onTimeout = (): void => {
@@ -320,6 +305,55 @@ export class SipAgent extends EventEmitter {
       dialog.on('terminated', onEnded)
       dialog.startTwoXxRetransmission(res, out, cseq)
     })
+  }
+
+  /** §12.1.1: the UAS side of a dialog, from the INVITE and the response that creates the dialog. */
+  private uasDialog (req: SipRequest, out: SipResponse, source: MessageSource, state: DialogState,
+    sessionTimer: { interval: number, weRefresh: boolean } | null): Dialog {
+    const contact = getHeaders(req, 'Contact')[0]
+    return new Dialog(this.dialogContext, {
+      role: 'uas',
+      callId: getHeader(req, 'Call-ID') ?? '',
+      localTag: toTag(out) ?? '',
+      remoteTag: getFrom(req).params.get('tag') ?? '',
+      localHeader: getHeader(out, 'To') ?? '',
+      remoteHeader: getHeader(req, 'From') ?? '',
+      // §12.1.1: the local sequence number is empty until we send a request; §8.1.1.5 lets us pick it.
+      localSeq: Math.floor(Math.random() * 0x10000),
+      remoteSeq: getCSeq(req).seq,
+      // §8.1.1.8 makes Contact mandatory in INVITE; without one, the address it came from is the best target.
+      remoteTarget: contact ? uriOfNameAddr(contact) : `sip:${source.remoteAddress}:${source.remotePort};transport=${source.transport}`,
+      // §12.1.1: "The route set MUST be set to the list of URIs in the Record-Route header field from the
+      // request, taken in order".
+      routeSet: getHeaders(req, 'Record-Route'),
+      localContact: this.contactFor(source.transport),
+      transport: source.transport,
+      connectionId: source.connectionId,
+      localSdp: out.body.length > 0 ? out.body.toString() : undefined,
+      remoteSdp: req.body.length > 0 ? req.body.toString() : undefined,
+      state,
+      peerAllow: getHeaders(req, 'Allow').join(', '),
+      sessionTimer
+    })
+  }
+
+  /**
+   * §12.1.1: a provisional response with a To tag creates an early dialog, so requests the caller sends in it
+   * (UPDATE for early media, INFO) find it instead of a 481. It ends with any non-2xx final or a CANCEL.
+   */
+  private trackEarlyDialog (req: IncomingRequest, res: ServerResponse): void {
+    res.on('provisional', (out: SipResponse) => {
+      if (this.earlyDialogs.has(res) || req.dialog) return
+      const d = this.uasDialog(req, out, req.source, DialogState.Early, null)
+      this.earlyDialogs.set(res, d)
+      this.dialogs.add(d)
+    })
+    const end = (): void => {
+      const d = this.earlyDialogs.get(res)
+      if (d && d.state === DialogState.Early) d.stateTransition(DialogState.Terminated)
+    }
+    res.once('end', (out: SipResponse | null) => { if (!out || out.status >= 300) end() })
+    res.once('cancel', () => setImmediate(end))
   }
 
   /** Place a call. The returned promise also has cancel() (CANCEL, §9.1); opts.signal does the same. */

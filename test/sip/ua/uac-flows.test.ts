@@ -132,3 +132,42 @@ t.test('an INVITE canceled while the preRequest hook runs never reaches the list
   await settle()
   t.equal(listener, 0)
 })
+
+t.test('§12.1.1 UAS early dialog: a 183 creates it, an UPDATE inside it is answered, the 2xx confirms the same Dialog', async (t) => {
+  const p = agentPair()
+  let accept: (() => Promise<Dialog>) | null = null
+  p.bob.on('invite', (req: SipRequest, res: ServerResponse) => {
+    res.send(183, 'Session Progress', { body: SDP_B })
+    accept = () => p.bob.createUAS(req, res, { localSdp: SDP_B })
+  })
+  const call = p.alice.createUAC(BOB_URI, { localSdp: SDP_A, target: TARGET })
+  await settle()
+  t.equal(p.bob.dialogs.size, 1)
+  const bobEarly = p.bob.dialogs.all()[0]
+  t.equal(bobEarly.state, DialogState.Early)
+  const aliceEarly = p.alice.dialogs.all()[0]
+  t.equal(aliceEarly.state, DialogState.Early)
+  const [upd] = await Promise.all([aliceEarly.request('UPDATE', { body: SDP_A.replace('a=sendrecv', 'a=sendonly') }), settle()])
+  t.equal(upd.status, 200, 'UPDATE in the early dialog found it (no 481)')
+  t.match(upd.body.toString(), /a=recvonly/)
+  const [uas] = await Promise.all([accept!(), call, settle()])
+  t.equal(uas, bobEarly, 'the early dialog was confirmed, not replaced')
+  t.equal(uas.state, DialogState.Confirmed)
+  t.equal(p.bob.dialogs.size, 1)
+})
+
+t.test('a UAS early dialog ends with a non-2xx final response and with a CANCEL', async (t) => {
+  const p = agentPair()
+  let n = 0
+  p.bob.on('invite', (_req: SipRequest, res: ServerResponse) => {
+    res.send(180)
+    if (n++ === 0) setImmediate(() => res.send(603, 'Decline'))
+  })
+  await Promise.all([p.alice.createUAC(BOB_URI, { localSdp: SDP_A, target: TARGET }).catch(() => undefined), settle()])
+  t.equal(p.bob.dialogs.size, 0, 'ended by the 603')
+  const call = p.alice.createUAC(BOB_URI, { localSdp: SDP_A, target: TARGET, onProvisional: (r) => { if (r.status === 180) call.cancel() } })
+  await Promise.all([call.catch(() => undefined), settle(40)])
+  t.equal(p.bobWire.responses(487).length, 1)
+  t.equal(p.bob.dialogs.size, 0, 'ended by the CANCEL')
+  t.equal(p.alice.dialogs.size, 0)
+})
