@@ -129,3 +129,22 @@ t.test('a routed INVITE refused after the policy hook (Max-Forwards 0 in the UA)
     t.equal(server.activeCalls(), 1, 'answered call holds the one slot')
   }
 })
+
+t.test('offerless INVITE gets our offer in the 200; an unusable SDP offer is refused, not answered', async t => {
+  const server = await startServer(testConfig())
+  t.teardown(() => server.close())
+  const invite = (callId: string, sdp: string | null): Buffer => Buffer.from([
+    'INVITE sip:+15550100@127.0.0.1 SIP/2.0', `Via: SIP/2.0/TCP 127.0.0.1:5999;branch=z9hG4bK-${callId}`, `From: <sip:probe@127.0.0.1>;tag=${callId}`,
+    'To: <sip:+15550100@127.0.0.1>', `Call-ID: ${callId}`, 'CSeq: 1 INVITE', 'Max-Forwards: 70', 'Contact: <sip:probe@127.0.0.1:5999;transport=tcp>',
+    ...(sdp === null ? ['Content-Length: 0', '', ''] : ['Content-Type: application/sdp', `Content-Length: ${Buffer.byteLength(sdp)}`, '', sdp])
+  ].join('\r\n'))
+  const late = await replay(server.ports.tcp!, invite('late-offer', null), { expected: 3, maxMs: 3000 })
+  t.equal(late.statuses.at(-1), 200, `late offer answered (${JSON.stringify(late.statuses)})`)
+  t.match(late.raw, /\r\nm=audio \d+ RTP\/AVP 0 101\r\n/, '200 carries our PCMU offer')
+  const bad = await replay(server.ports.tcp!, invite('bad-sdp', 'this is not sdp\r\n'), { expected: 3, maxMs: 3000 })
+  const final = bad.statuses.at(-1)!
+  t.ok(final === 400 || final === 488, `garbage SDP refused with 400/488 (got ${JSON.stringify(bad.statuses)})`)
+  const video = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=video 4000 RTP/AVP 31\r\n'
+  const noAudio = await replay(server.ports.tcp!, invite('no-audio', video), { expected: 3, maxMs: 3000 })
+  t.equal(noAudio.statuses.at(-1), 488, `offer without audio -> 488 (got ${JSON.stringify(noAudio.statuses)})`)
+})
