@@ -36,11 +36,14 @@ class SrtpSessionWrap : public Napi::ObjectWrap<SrtpSessionWrap> {
   Napi::Value SetInbound(const Napi::CallbackInfo& info) { return set(info, true); }
   Napi::Value set(const Napi::CallbackInfo& info, bool inbound) {
     tg::SrtpSuite suite;
-    Bytes key;
+    Bytes key, mki;
     if (!suiteArg(info[0], &suite) || !getBytes(info[1], &key)) return throwType(info.Env(), "bad arguments");
-    const tg::SrtpStatus st = inbound ? session_.setInbound(suite, key.data, key.len,
-                                                            info[2].IsNumber() ? info[2].ToNumber().Uint32Value() : 128)
-                                      : session_.setOutbound(suite, key.data, key.len);
+    // setOutbound(suite, key, mki?) / setInbound(suite, key, window, mki?)
+    const bool hasMki = getBytes(info[inbound ? 3 : 2], &mki);
+    const tg::SrtpStatus st =
+        inbound ? session_.setInbound(suite, key.data, key.len, info[2].IsNumber() ? info[2].ToNumber().Uint32Value() : 128,
+                                      hasMki ? mki.data : nullptr, hasMki ? mki.len : 0)
+                : session_.setOutbound(suite, key.data, key.len, hasMki ? mki.data : nullptr, hasMki ? mki.len : 0);
     return Napi::String::New(info.Env(), tg::srtpStatusName(st));
   }
   // Returns the resulting packet (Buffer) or the status name (string) on failure.

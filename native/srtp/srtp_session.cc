@@ -50,7 +50,8 @@ void setPolicy(SrtpSuite s, srtp_policy_t* p) {
 SrtpStatus mapStatus(srtp_err_status_t e) {
   switch (e) {
     case srtp_err_status_ok: return SrtpStatus::Ok;
-    case srtp_err_status_auth_fail: return SrtpStatus::AuthFail;
+    case srtp_err_status_auth_fail:
+    case srtp_err_status_bad_mki: return SrtpStatus::AuthFail;  // unknown MKI: not from our peer's key
     case srtp_err_status_replay_fail: return SrtpStatus::ReplayFail;
     case srtp_err_status_replay_old: return SrtpStatus::ReplayOld;
     case srtp_err_status_bad_param:
@@ -60,7 +61,7 @@ SrtpStatus mapStatus(srtp_err_status_t e) {
 }
 
 srtp_err_status_t createContext(SrtpSuite suite, const uint8_t* keySalt, bool inbound, unsigned window,
-                                srtp_t* out) {
+                                const uint8_t* mki, size_t mkiLen, srtp_t* out) {
   srtp_policy_t policy;
   std::memset(&policy, 0, sizeof(policy));
   setPolicy(suite, &policy);
@@ -68,7 +69,21 @@ srtp_err_status_t createContext(SrtpSuite suite, const uint8_t* keySalt, bool in
   // libsrtp reads key+salt from one buffer; copy so the caller's buffer need not be writable.
   uint8_t key[SRTP_MAX_KEY_LEN];
   std::memcpy(key, keySalt, facts(suite).keyLen + facts(suite).saltLen);
-  policy.key = key;
+  // With an MKI libsrtp takes the key through its master-key list (it copies key and MKI on create).
+  uint8_t mkiCopy[SRTP_MAX_MKI_LEN];
+  srtp_master_key_t master;
+  srtp_master_key_t* masters[1] = {&master};
+  if (mkiLen > 0) {
+    std::memcpy(mkiCopy, mki, mkiLen);
+    master.key = key;
+    master.mki_id = mkiCopy;
+    master.mki_size = static_cast<unsigned>(mkiLen);
+    policy.key = nullptr;
+    policy.keys = masters;
+    policy.num_master_keys = 1;
+  } else {
+    policy.key = key;
+  }
   policy.window_size = window;
   policy.allow_repeat_tx = 0;  // RFC 3711 §3.3.2: never reuse an index (same keystream) on the sending side
   policy.next = nullptr;
@@ -125,7 +140,7 @@ bool srtpSuiteSupported(SrtpSuite s) {
       const uint8_t zero[64] = {0};
       for (size_t i = 0; i < kSrtpSuiteCount; i++) {
         srtp_t ctx = nullptr;
-        ok[i] = init && createContext(static_cast<SrtpSuite>(i), zero, false, 128, &ctx) == srtp_err_status_ok;
+        ok[i] = init && createContext(static_cast<SrtpSuite>(i), zero, false, 128, nullptr, 0, &ctx) == srtp_err_status_ok;
         if (ctx != nullptr) srtp_dealloc(ctx);
       }
     }
@@ -150,37 +165,42 @@ SrtpSession::~SrtpSession() {
   delete[] scratch_;
 }
 
-SrtpStatus SrtpSession::create(SrtpSuite suite, const uint8_t* keySalt, size_t len, bool inbound, unsigned window) {
+SrtpStatus SrtpSession::create(SrtpSuite suite, const uint8_t* keySalt, size_t len, bool inbound, unsigned window,
+                               const uint8_t* mki, size_t mkiLen) {
   if (static_cast<size_t>(suite) >= kSrtpSuiteCount || keySalt == nullptr) return SrtpStatus::BadParam;
+  if (mkiLen > SRTP_MAX_MKI_LEN || (mkiLen > 0 && mki == nullptr)) return SrtpStatus::BadParam;
   if (len != facts(suite).keyLen + facts(suite).saltLen) return SrtpStatus::BadParam;
   if (!srtpSuiteSupported(suite)) return SrtpStatus::Unsupported;
   if (window < 64) window = 64;  // libsrtp's minimum (RFC 3711 §3.3.2 requires at least 64)
   srtp_t ctx = nullptr;
-  const srtp_err_status_t st = createContext(suite, keySalt, inbound, window, &ctx);
+  const srtp_err_status_t st = createContext(suite, keySalt, inbound, window, mki, mkiLen, &ctx);
   if (st != srtp_err_status_ok) return mapStatus(st);
   void*& slot = inbound ? in_ : out_;
   if (slot != nullptr) srtp_dealloc(static_cast<srtp_t>(slot));
   slot = ctx;
   (inbound ? inSuite_ : outSuite_) = suite;
+  (inbound ? inMkiLen_ : outMkiLen_) = mkiLen;
   return SrtpStatus::Ok;
 }
 
-SrtpStatus SrtpSession::setOutbound(SrtpSuite suite, const uint8_t* keySalt, size_t len) {
-  return create(suite, keySalt, len, false, 128);
+SrtpStatus SrtpSession::setOutbound(SrtpSuite suite, const uint8_t* keySalt, size_t len, const uint8_t* mki,
+                                    size_t mkiLen) {
+  return create(suite, keySalt, len, false, 128, mki, mkiLen);
 }
-SrtpStatus SrtpSession::setInbound(SrtpSuite suite, const uint8_t* keySalt, size_t len, unsigned replayWindow) {
-  return create(suite, keySalt, len, true, replayWindow);
+SrtpStatus SrtpSession::setInbound(SrtpSuite suite, const uint8_t* keySalt, size_t len, unsigned replayWindow,
+                                   const uint8_t* mki, size_t mkiLen) {
+  return create(suite, keySalt, len, true, replayWindow, mki, mkiLen);
 }
 
 SrtpStatus SrtpSession::protectRtp(uint8_t* buf, size_t len, size_t cap, size_t* outLen) {
   if (out_ == nullptr) return SrtpStatus::NotReady;
   if (buf == nullptr || len < 12 || len > kMaxPacket) return SrtpStatus::BadParam;
-  if (cap < len + srtpRtpOverhead(outSuite_)) return SrtpStatus::NoSpace;
+  if (cap < len + srtpRtpOverhead(outSuite_) + outMkiLen_) return SrtpStatus::NoSpace;
   const bool inPlace = cap >= len + kWorstTrailer;
   uint8_t* work = inPlace ? buf : scratch_;
   if (!inPlace) std::memcpy(scratch_, buf, len);
   int n = static_cast<int>(len);
-  const SrtpStatus st = mapStatus(srtp_protect(static_cast<srtp_t>(out_), work, &n));
+  const SrtpStatus st = mapStatus(srtp_protect_mki(static_cast<srtp_t>(out_), work, &n, outMkiLen_ > 0, 0));
   if (st != SrtpStatus::Ok) return st;
   if (static_cast<size_t>(n) > cap) return SrtpStatus::NoSpace;
   if (!inPlace) std::memcpy(buf, scratch_, static_cast<size_t>(n));
@@ -192,7 +212,7 @@ SrtpStatus SrtpSession::unprotectRtp(uint8_t* buf, size_t len, size_t* outLen) {
   if (in_ == nullptr) return SrtpStatus::NotReady;
   if (buf == nullptr || len < 12 || len > kMaxPacket + kWorstTrailer) return SrtpStatus::BadParam;
   int n = static_cast<int>(len);
-  const SrtpStatus st = mapStatus(srtp_unprotect(static_cast<srtp_t>(in_), buf, &n));
+  const SrtpStatus st = mapStatus(srtp_unprotect_mki(static_cast<srtp_t>(in_), buf, &n, inMkiLen_ > 0));
   if (st == SrtpStatus::Ok) *outLen = static_cast<size_t>(n);
   return st;
 }
@@ -200,12 +220,12 @@ SrtpStatus SrtpSession::unprotectRtp(uint8_t* buf, size_t len, size_t* outLen) {
 SrtpStatus SrtpSession::protectRtcp(uint8_t* buf, size_t len, size_t cap, size_t* outLen) {
   if (out_ == nullptr) return SrtpStatus::NotReady;
   if (buf == nullptr || len < 8 || len > kMaxPacket) return SrtpStatus::BadParam;
-  if (cap < len + srtpRtcpOverhead(outSuite_)) return SrtpStatus::NoSpace;
+  if (cap < len + srtpRtcpOverhead(outSuite_) + outMkiLen_) return SrtpStatus::NoSpace;
   const bool inPlace = cap >= len + kWorstTrailer;
   uint8_t* work = inPlace ? buf : scratch_;
   if (!inPlace) std::memcpy(scratch_, buf, len);
   int n = static_cast<int>(len);
-  const SrtpStatus st = mapStatus(srtp_protect_rtcp(static_cast<srtp_t>(out_), work, &n));
+  const SrtpStatus st = mapStatus(srtp_protect_rtcp_mki(static_cast<srtp_t>(out_), work, &n, outMkiLen_ > 0, 0));
   if (st != SrtpStatus::Ok) return st;
   if (static_cast<size_t>(n) > cap) return SrtpStatus::NoSpace;
   if (!inPlace) std::memcpy(buf, scratch_, static_cast<size_t>(n));
@@ -217,7 +237,7 @@ SrtpStatus SrtpSession::unprotectRtcp(uint8_t* buf, size_t len, size_t* outLen) 
   if (in_ == nullptr) return SrtpStatus::NotReady;
   if (buf == nullptr || len < 8 || len > kMaxPacket + kWorstTrailer) return SrtpStatus::BadParam;
   int n = static_cast<int>(len);
-  const SrtpStatus st = mapStatus(srtp_unprotect_rtcp(static_cast<srtp_t>(in_), buf, &n));
+  const SrtpStatus st = mapStatus(srtp_unprotect_rtcp_mki(static_cast<srtp_t>(in_), buf, &n, inMkiLen_ > 0));
   if (st == SrtpStatus::Ok) *outLen = static_cast<size_t>(n);
   return st;
 }

@@ -53,8 +53,12 @@ class SrtpSession {
   // keySalt = master key followed by master salt (the decoded `inline:` octets, RFC 4568 §6.1).
   // Each direction may be set independently (and set again on re-INVITE: the old context is replaced).
   // replayWindow: RFC 3711 §3.3.2 window size (libsrtp minimum 64).
-  SrtpStatus setOutbound(SrtpSuite suite, const uint8_t* keySalt, size_t len);
-  SrtpStatus setInbound(SrtpSuite suite, const uint8_t* keySalt, size_t len, unsigned replayWindow = 128);
+  // mki/mkiLen (optional, 1..128 octets): the RFC 3711 §3.1 Master Key Identifier of an SDES key with
+  // "|value:length" (RFC 4568 §6.1), written big-endian; packets then carry it before the tag.
+  SrtpStatus setOutbound(SrtpSuite suite, const uint8_t* keySalt, size_t len, const uint8_t* mki = nullptr,
+                         size_t mkiLen = 0);
+  SrtpStatus setInbound(SrtpSuite suite, const uint8_t* keySalt, size_t len, unsigned replayWindow = 128,
+                        const uint8_t* mki = nullptr, size_t mkiLen = 0);
 
   // In place: buf holds the packet (len octets) and has room for cap octets; on Ok *outLen is the new length.
   // On any failure of unprotect* the buffer contents are unspecified (libsrtp's AEAD path decrypts in
@@ -74,11 +78,14 @@ class SrtpSession {
   static constexpr size_t kMaxPacket = 1500;
 
  private:
-  SrtpStatus create(SrtpSuite suite, const uint8_t* keySalt, size_t len, bool inbound, unsigned window);
+  SrtpStatus create(SrtpSuite suite, const uint8_t* keySalt, size_t len, bool inbound, unsigned window,
+                    const uint8_t* mki, size_t mkiLen);
   void* out_ = nullptr;  // srtp_t (kept opaque so users of this header need no libsrtp include)
   void* in_ = nullptr;
   SrtpSuite outSuite_ = SrtpSuite::AES_CM_128_HMAC_SHA1_80;
   SrtpSuite inSuite_ = SrtpSuite::AES_CM_128_HMAC_SHA1_80;
+  size_t outMkiLen_ = 0;
+  size_t inMkiLen_ = 0;
   uint8_t* scratch_ = nullptr;  // kMaxPacket + trailer, allocated in the constructor
 };
 

@@ -162,6 +162,24 @@ static void testSrtp() {
       size_t back = 0;
       CHECK(rx.unprotectRtp(pkt, outLen, &back) == SrtpStatus::Ok && back == n);
     }
+    {  // MKI (RFC 3711 §3.1): round trip, and garbage against an MKI context
+      SrtpSession mtx, mrx;
+      const uint8_t mki[4] = {0, 0, 0, 1};
+      CHECK(mtx.setOutbound(suites[s], key, kl, mki, 4) == SrtpStatus::Ok);
+      CHECK(mrx.setInbound(suites[s], key, kl, 128, mki, 4) == SrtpStatus::Ok);
+      CHECK(mtx.setOutbound(suites[s], key, kl, mki, 129) == SrtpStatus::BadParam);
+      uint8_t pkt[300] = {0x80, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 9};
+      size_t outLen = 0, back = 0;
+      CHECK(mtx.protectRtp(pkt, 100, sizeof(pkt), &outLen) == SrtpStatus::Ok && outLen == 100 + 4 + srtpRtpOverhead(suites[s]));
+      CHECK(mrx.unprotectRtp(pkt, outLen, &back) == SrtpStatus::Ok && back == 100);
+      for (int k = 0; k < 500; k++) {
+        uint8_t junk[40];
+        const size_t len = rng() % sizeof(junk);
+        for (size_t i = 0; i < len; i++) junk[i] = static_cast<uint8_t>(rng());
+        CHECK(mrx.unprotectRtp(junk, len, &back) != SrtpStatus::Ok);
+        mrx.unprotectRtcp(junk, len, &back);
+      }
+    }
     for (int k = 0; k < 2000; k++) {  // garbage must come back as an error code, never a crash
       uint8_t junk[64];
       const size_t len = rng() % sizeof(junk);

@@ -51,8 +51,8 @@ export interface JitterRunResult {
 export type SrtpResult = { ok: true, packet: Buffer } | { ok: false, error: SrtpError }
 
 interface NativeSrtp {
-  setOutbound (suite: string, key: Uint8Array): string
-  setInbound (suite: string, key: Uint8Array, window: number): string
+  setOutbound (suite: string, key: Uint8Array, mki?: Uint8Array): string
+  setInbound (suite: string, key: Uint8Array, window: number, mki?: Uint8Array): string
   protectRtp (p: Uint8Array, cap?: number): Buffer | string
   unprotectRtp (p: Uint8Array): Buffer | string
   protectRtcp (p: Uint8Array, cap?: number): Buffer | string
@@ -244,20 +244,35 @@ function checkKey (suite: SrtpSuiteName, keySalt: unknown): asserts keySalt is U
   const need = info.keyLength + info.saltLength
   if (keySalt.length !== need) throw new RangeError(`${suite} needs ${need} octets of key+salt, got ${keySalt.length}`)
 }
+function checkMki (mki: unknown): void {
+  if (mki === undefined) return
+  checkBytes(mki, 'mki')
+  if (mki.length < 1 || mki.length > 128) throw new RangeError('mki must be 1..128 octets')
+}
+/** RFC 4568 §6.1 `|value:length` -> the MKI octets carried in each packet (big-endian value). */
+export function sdesMki (value: number, length: number): Buffer {
+  checkInt(length, 'length', 1, 128); checkInt(value, 'value', 0, Number.MAX_SAFE_INTEGER)
+  if (length < 7 && value >= 2 ** (8 * length)) throw new RangeError(`value does not fit in ${length} octets`)
+  const b = Buffer.alloc(length)
+  let v = value
+  for (let i = length - 1; i >= 0 && v > 0; i--) { b[i] = v % 256; v = Math.floor(v / 256) }
+  return b
+}
 function srtpResult (r: Buffer | string): SrtpResult {
   return typeof r === 'string' ? { ok: false, error: r as SrtpError } : { ok: true, packet: r }
 }
 /** One leg's SRTP contexts (RFC 3711 via libsrtp2): outbound with our SDES key, inbound with the peer's. */
 export class SrtpSession {
   private readonly s: NativeSrtp = new (dsp().SrtpSession)()
-  setOutbound (suite: SrtpSuiteName, keySalt: Uint8Array): void {
-    checkSuite(suite); checkKey(suite, keySalt)
-    const st = this.s.setOutbound(suite, keySalt)
+  /** `mki`: the RFC 3711 Master Key Identifier of an SDES key with `|value:length` (see `sdesMki`). */
+  setOutbound (suite: SrtpSuiteName, keySalt: Uint8Array, mki?: Uint8Array): void {
+    checkSuite(suite); checkKey(suite, keySalt); checkMki(mki)
+    const st = this.s.setOutbound(suite, keySalt, mki)
     if (st !== 'ok') throw new Error(`SRTP outbound context failed: ${st}`)
   }
-  setInbound (suite: SrtpSuiteName, keySalt: Uint8Array, replayWindow = 128): void {
-    checkSuite(suite); checkKey(suite, keySalt); checkInt(replayWindow, 'replayWindow', 64, 0x7fff)
-    const st = this.s.setInbound(suite, keySalt, replayWindow)
+  setInbound (suite: SrtpSuiteName, keySalt: Uint8Array, replayWindow = 128, mki?: Uint8Array): void {
+    checkSuite(suite); checkKey(suite, keySalt); checkInt(replayWindow, 'replayWindow', 64, 0x7fff); checkMki(mki)
+    const st = this.s.setInbound(suite, keySalt, replayWindow, mki)
     if (st !== 'ok') throw new Error(`SRTP inbound context failed: ${st}`)
   }
   /** `capacity` limits the output buffer (default: room for any trailer) to exercise the no-space path. */

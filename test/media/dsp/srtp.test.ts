@@ -4,7 +4,7 @@
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import t from 'tap'
-import { SrtpSession, supportedSrtpSuites, srtpSuiteInfo, type SrtpSuiteName } from '../../../src/media/dsp'
+import { SrtpSession, supportedSrtpSuites, srtpSuiteInfo, sdesMki, type SrtpSuiteName } from '../../../src/media/dsp'
 import { td } from './helpers'
 
 const json = (f: string): any => JSON.parse(fs.readFileSync(td('vectors', f), 'utf8')) // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -161,6 +161,29 @@ t.test('RFC 4568 SDES inline keys decode to this suite\'s master key + salt size
       t.same(p.ok && rx.unprotectRtp(p.packet), { ok: true, packet: rtp(3) })
     }
   }
+})
+
+t.test('RFC 3711 §3.1 MKI (RFC 4568 "|1:4"): carried before the tag, required to match on receive', async t => {
+  const ex = json('rfc4568_sdes_examples.json').examples.find((e: { line: string }) => e.line.endsWith('|2^20|1:4'))
+  const key = Buffer.from(ex.keys[0].b64, 'base64')
+  const mki = sdesMki(1, 4)
+  t.same(Array.from(mki), [0, 0, 0, 1])
+  const tx = new SrtpSession(); tx.setOutbound('AES_CM_128_HMAC_SHA1_80', key, mki)
+  const rx = new SrtpSession(); rx.setInbound('AES_CM_128_HMAC_SHA1_80', key, 128, mki)
+  const p = tx.protectRtp(rtp(5))
+  if (!p.ok) throw new Error(p.error)
+  t.equal(p.packet.length, rtp(5).length + 4 + 10, 'MKI (4) + tag (10)')
+  t.same(Array.from(p.packet.subarray(rtp(5).length, rtp(5).length + 4)), [0, 0, 0, 1], 'MKI precedes the tag')
+  t.same(rx.unprotectRtp(p.packet), { ok: true, packet: rtp(5) })
+  const noMki = new SrtpSession(); noMki.setInbound('AES_CM_128_HMAC_SHA1_80', key)
+  t.same(noMki.unprotectRtp(p.packet), { ok: false, error: 'auth-fail' }, 'a receiver without the MKI rejects it')
+  const otherMki = new SrtpSession(); otherMki.setInbound('AES_CM_128_HMAC_SHA1_80', key, 128, sdesMki(2, 4))
+  t.same(otherMki.unprotectRtp(p.packet), { ok: false, error: 'auth-fail' }, 'unknown MKI value')
+  const c = tx.protectRtcp(Buffer.from('81c8000bcafebabeabababababababababababababababab', 'hex'))
+  t.same(c.ok && rx.unprotectRtcp(c.packet), { ok: true, packet: Buffer.from('81c8000bcafebabeabababababababababababababababab', 'hex') }, 'SRTCP with MKI')
+  t.same(tx.protectRtp(rtp(6), rtp(6).length + 13), { ok: false, error: 'no-space' }, 'capacity counts the MKI')
+  t.throws(() => tx.setOutbound('AES_CM_128_HMAC_SHA1_80', key, Buffer.alloc(0)), new RangeError('mki must be 1..128 octets'))
+  t.throws(() => sdesMki(256, 1), new RangeError('value does not fit in 1 octets'))
 })
 
 t.test('argument checks', async t => {
