@@ -6,9 +6,9 @@ import type { SipRequest } from '../../src/sip/message/types'
 import { createResponse } from '../../src/sip/message/factory'
 import { TransactionLayer, type ServerTransaction } from '../../src/sip/transaction/transaction-layer'
 import type { ServerResponse } from '../../src/sip/transaction/server-response'
-import { FakeSender, SOURCE, makeRequest, silentLogger } from '../sip/transaction/fake-sender'
-import { FakeClock } from '../sip/transaction/fake-clock'
-import { agentPair, settle, SDP_A, SDP_B } from '../sip/dialog/agent-pair'
+import { FakeSender, SOURCE, makeRequest, silentLogger } from '../fixtures/sip/fake-sender'
+import { FakeClock } from '../fixtures/sip/fake-clock'
+import { agentPair, settle, SDP_A, SDP_B } from '../fixtures/sip/agent-pair'
 
 export async function run (args: string[]): Promise<void> {
   const nTx = Number(args[0] ?? 20000)

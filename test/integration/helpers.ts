@@ -1,9 +1,9 @@
 // Shared setup for integration tests: a loopback-only server on ephemeral ports.
 import { parseConfigText, type TrunkgateConfig } from '../../src/config'
-import { startServer, type RunningServer, type StartServerOptions } from '../../src/server'
+
 
 /** Loopback only, port 0 everywhere; `trunksYaml` replaces the trunk list when given. */
-export function testConfig (opts: { trunksYaml?: string; extraSip?: string; tls?: boolean; numbersYaml?: string } = {}): TrunkgateConfig {
+export function testConfig (opts: { trunksYaml?: string; extraSip?: string; tls?: boolean; tlsCa?: string; numbersYaml?: string } = {}): TrunkgateConfig {
   const trunks = opts.trunksYaml ?? `
   - name: loopback
     inbound: {acl: [127.0.0.0/8, '::1']}`
@@ -14,7 +14,7 @@ export function testConfig (opts: { trunksYaml?: string; extraSip?: string; tls?
 sip:
   listen:
     tcp: {host: 127.0.0.1, port: 0}
-${opts.tls ? '    tls: {host: 127.0.0.1, port: 0}' : ''}
+${opts.tls ? `    tls: {host: 127.0.0.1, port: 0${opts.tlsCa ? `, ca: '${opts.tlsCa}'` : ''}}` : ''}
 ${opts.extraSip ?? ''}
 trunks:${trunks}
 phone_numbers:${numbers}
@@ -24,6 +24,3 @@ log: {level: silent}
 `)
 }
 
-export async function withServer (config: TrunkgateConfig, opts: StartServerOptions = {}): Promise<RunningServer> {
-  return await startServer(config, opts)
-}

@@ -14,7 +14,7 @@ export interface StunnelClient {
   stop: () => Promise<void>
 }
 
-export async function startStunnelClient (tlsTarget: { host: string; port: number }): Promise<StunnelClient> {
+export async function startStunnelClient (tlsTarget: { host: string; port: number }, clientCert?: { cert: string; key: string }): Promise<StunnelClient> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tg-stunnel-'))
   const acceptPort = await freePort()
   const conf = path.join(dir, 'stunnel.conf')
@@ -30,6 +30,7 @@ export async function startStunnelClient (tlsTarget: { host: string; port: numbe
     // The test server uses its self-signed development certificate: no chain to verify.
     'verifyChain = no',
     'sslVersionMin = TLSv1.2',
+    ...(clientCert ? [`cert = ${clientCert.cert}`, `key = ${clientCert.key}`] : []),
     ''
   ].join('\n'))
   const child: ChildProcess = spawn('stunnel', [conf], { stdio: ['ignore', 'pipe', 'pipe'] })

@@ -1,12 +1,12 @@
 import t from 'tap'
 import { createResponse } from '../../../src/sip/message/factory'
 import { ChallengeAnswerer } from '../../../src/sip/dialog/challenge-answerer'
-import { makeRequest } from '../transaction/fake-sender'
+import { makeRequest } from '../../fixtures/sip/fake-sender'
 import type { SipRequest } from '../../../src/sip/message/types'
 import { getHeader } from '../../../src/sip/message/headers'
 import type { ServerResponse } from '../../../src/sip/transaction/server-response'
 import type { Dialog } from '../../../src/sip/dialog/dialog'
-import { agentPair, settle, SDP_A, SDP_B } from './agent-pair'
+import { agentPair, settle, SDP_A, SDP_B } from '../../fixtures/sip/agent-pair'
 
 const req = makeRequest({ method: 'INVITE' })
 function challenge (status: 401 | 407, params: string) {

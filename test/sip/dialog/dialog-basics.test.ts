@@ -5,7 +5,7 @@ import type { Dialog } from '../../../src/sip/dialog/dialog'
 import { DialogState } from '../../../src/sip/dialog/dialog-state'
 import type { ServerResponse } from '../../../src/sip/transaction/server-response'
 import { IllegalTransitionError } from '../../../src/sip/transaction/illegal-transition-error'
-import { agentPair, settle, SDP_A, SDP_B } from './agent-pair'
+import { agentPair, settle, SDP_A, SDP_B } from '../../fixtures/sip/agent-pair'
 
 const BOB_URI = 'sip:bob@127.0.0.1:5062;transport=tcp'
 

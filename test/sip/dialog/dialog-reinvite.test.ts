@@ -6,7 +6,7 @@ import { DialogState } from '../../../src/sip/dialog/dialog-state'
 import type { ServerResponse } from '../../../src/sip/transaction/server-response'
 import { sdpDirection, withDirection, answerDirection } from '../../../src/sip/dialog/sdp-direction'
 import { TIMERS } from '../../../src/sip/transaction/timers'
-import { agentPair, settle, SDP_A, SDP_B, type Pair } from './agent-pair'
+import { agentPair, settle, SDP_A, SDP_B, type Pair } from '../../fixtures/sip/agent-pair'
 
 const BOB_URI = 'sip:bob@127.0.0.1:5062;transport=tcp'
 

@@ -6,8 +6,8 @@ import { DialogState } from '../../../src/sip/dialog/dialog-state'
 import type { ServerResponse } from '../../../src/sip/transaction/server-response'
 import { uasSessionTimer } from '../../../src/sip/dialog/session-timer-headers'
 import { SessionTimer } from '../../../src/sip/dialog/session-timer'
-import { agentPair, settle, SDP_A, SDP_B, type Pair } from './agent-pair'
-import { makeRequest } from '../transaction/fake-sender'
+import { agentPair, settle, SDP_A, SDP_B, type Pair } from '../../fixtures/sip/agent-pair'
+import { makeRequest } from '../../fixtures/sip/fake-sender'
 
 const BOB_URI = 'sip:bob@127.0.0.1:5062;transport=tcp'
 const TARGET = { transport: 'tcp' as const, host: '127.0.0.1', port: 5062 }

@@ -7,8 +7,8 @@ import { InviteClientTransaction, InviteClientState } from '../../../src/sip/tra
 import { NonInviteClientTransaction, NonInviteClientState } from '../../../src/sip/transaction/non-invite-client-transaction'
 import { IllegalTransitionError } from '../../../src/sip/transaction/transaction'
 import { TIMERS, timerTable } from '../../../src/sip/transaction/timers'
-import { FakeClock } from './fake-clock'
-import { FakeSender, SOURCE, flush, makeRequest, silentLogger } from './fake-sender'
+import { FakeClock } from '../../fixtures/sip/fake-clock'
+import { FakeSender, SOURCE, flush, makeRequest, silentLogger } from '../../fixtures/sip/fake-sender'
 
 const TARGET = { transport: 'tcp' as const, host: '127.0.0.1', port: 5070 }
 

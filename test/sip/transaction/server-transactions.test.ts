@@ -7,8 +7,8 @@ import { InviteServerTransaction, InviteServerState } from '../../../src/sip/tra
 import { NonInviteServerTransaction, NonInviteServerState } from '../../../src/sip/transaction/non-invite-server-transaction'
 import { IllegalTransitionError } from '../../../src/sip/transaction/transaction'
 import { TIMERS } from '../../../src/sip/transaction/timers'
-import { FakeClock } from './fake-clock'
-import { FakeSender, SOURCE, flush, makeRequest, silentLogger } from './fake-sender'
+import { FakeClock } from '../../fixtures/sip/fake-clock'
+import { FakeSender, SOURCE, flush, makeRequest, silentLogger } from '../../fixtures/sip/fake-sender'
 
 function setup () {
   const clock = new FakeClock()

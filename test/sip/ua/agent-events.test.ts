@@ -6,7 +6,7 @@ import type { ServerResponse } from '../../../src/sip/transaction/server-respons
 import type { IncomingRequest } from '../../../src/sip/ua/incoming-request'
 import { UacError } from '../../../src/sip/ua/uac-error'
 import { sdpDirection, withDirection } from '../../../src/sip/dialog/sdp-direction'
-import { agentPair, settle, SDP_A, SDP_B, type Pair } from '../dialog/agent-pair'
+import { agentPair, settle, SDP_A, SDP_B, type Pair } from '../../fixtures/sip/agent-pair'
 
 const BOB_URI = 'sip:bob@127.0.0.1:5062;transport=tcp'
 const TARGET = { transport: 'tcp' as const, host: '127.0.0.1', port: 5062 }

@@ -8,7 +8,7 @@ import type { IncomingRequest } from '../../../src/sip/ua/incoming-request'
 import { UacError } from '../../../src/sip/ua/uac-error'
 import { DigestAuthenticator } from '../../../src/sip/auth/digest-server'
 import { SipError } from '../../../src/sip/sip-error'
-import { tcpAgent, until } from './tcp-agents'
+import { tcpAgent, until } from '../../fixtures/sip/tcp-agents'
 
 const SDP_A = 'v=0\r\no=alice 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\na=sendrecv\r\n'
 const SDP_B = 'v=0\r\no=bob 2 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0\r\na=sendrecv\r\n'

@@ -5,8 +5,8 @@ import type { SipMessage, SipRequest } from '../../../src/sip/message/types'
 import { parseMessage } from '../../../src/sip/parser/parser'
 import { SipAgent } from '../../../src/sip/ua/sip-agent'
 import type { ServerResponse } from '../../../src/sip/transaction/server-response'
-import { FakeClock } from '../transaction/fake-clock'
-import { FakeSender, SOURCE, flush, silentLogger } from '../transaction/fake-sender'
+import { FakeClock } from '../../fixtures/sip/fake-clock'
+import { FakeSender, SOURCE, flush, silentLogger } from '../../fixtures/sip/fake-sender'
 
 // Every RFC 4475 torture message the parser accepts goes through the transaction layer and the UA core: nothing
 // may throw, and every request other than ACK gets an answer (a precise status or the listener's), never silence.

@@ -7,7 +7,7 @@ import path from 'node:path'
 import type { SipRequest } from '../../../src/sip/message/types'
 import type { Dialog } from '../../../src/sip/dialog/dialog'
 import type { ServerResponse } from '../../../src/sip/transaction/server-response'
-import { tcpAgent, until } from './tcp-agents'
+import { tcpAgent, until } from '../../fixtures/sip/tcp-agents'
 
 const SDP = 'v=0\r\no=tg 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\na=sendrecv\r\n'
 
