@@ -31,7 +31,7 @@ export async function run (args: string[]): Promise<void> {
 
 export async function runCps (args: string[]): Promise<void> {
   const maxCalls = option(args, '--max-calls', 2000)
-  const maxRate = option(args, '--max-rate', 3200)
+  const maxRate = option(args, '--max-rate', 25600)
   const budgetMs = option(args, '--budget-s', 240) * 1000
   const config = parseConfigText(`
 sip:
