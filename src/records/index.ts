@@ -1,0 +1,6 @@
+export * from './call-record'
+export { CallRecordStore, CallRecordNotFoundError, type ListOptions, type OutboxJob, type CallRecordStoreOptions } from './call-record-store'
+export { PostCallWebhook, backoffDelay, type PostCallWebhookConfig, type WebhookDeps } from './post-call-webhook'
+export { callRecordToJson, type CallRecordJson } from './record-json'
+export { estimateMos, mosFromR, rFactor, type MosInput } from './mos'
+export { mediaQualityOf, type RtpReceiveStats } from './media-quality'
