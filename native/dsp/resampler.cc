@@ -93,8 +93,9 @@ int Resampler::process(const int16_t* in, size_t n, int16_t* out, size_t cap) {
     if (dir_ == Direction::Up8kTo16k) {
       // Zero-stuffed interpolation, polyphase: even outputs use the even (side) taps over the low-rate
       // history; odd outputs hit only the centre tap, a pure delay of (kCentre - 1) / 2 input samples.
+      // The taps are symmetric (h[k] = h[kTaps-1-k]): fold the pairs, 12 multiplies instead of 24.
       float acc = 0;
-      for (int j = 0; j <= kCentre; j++) acc += h[2 * j] * newest[-j];
+      for (int j = 0; j < (kCentre + 1) / 2; j++) acc += h[2 * j] * (newest[-j] + newest[-(kCentre - j)]);
       out[o++] = sat16(2.0f * acc);
       out[o++] = sat16(2.0f * h[kCentre] * newest[-(kCentre - 1) / 2]);
     } else {
@@ -105,7 +106,7 @@ int Resampler::process(const int16_t* in, size_t n, int16_t* out, size_t cap) {
       }
       pendingOdd_ = false;
       float acc = h[kCentre] * newest[-kCentre];
-      for (int j = 0; j <= kCentre; j++) acc += h[2 * j] * newest[-2 * j];
+      for (int j = 0; j < (kCentre + 1) / 2; j++) acc += h[2 * j] * (newest[-2 * j] + newest[-(2 * kCentre - 2 * j)]);
       out[o++] = sat16(acc);
     }
   }

@@ -2,6 +2,7 @@
 // Field meanings are documented in config/default.yaml; cross-field rules live in validate-config.ts.
 import { bool, ConfigError, int, list, obj, oneOf, optional, refine, str, type Infer } from './schema-builder'
 import { parseCidr } from '../sip/policy/cidr'
+import { transferRule, transferSettings, trunkTransferFields } from './transfer-schema'
 
 const host = str({ minLength: 1 })
 const port = int({ min: 0, max: 65535 })
@@ -78,6 +79,8 @@ const trunk = obj({
   phone_numbers: optional(list(phoneNumber, { unique: true }), () => []),
   media_encryption: optional(oneOf(mediaEncryptionModes), () => 'allowed' as const),
   allow_sdes_over_tcp: optional(bool(), () => false),
+  // Transfers (src/transfer): whether we may REFER through this trunk, how its own REFERs are answered.
+  ...trunkTransferFields,
   outbound: optional(obj({
     address: host,
     port: optional(port),
@@ -93,7 +96,8 @@ const agent = obj({
   id: name,
   name: str({ minLength: 1 }),
   greeting: optional(str()),
-  language: optional(str({ minLength: 1 }))
+  language: optional(str({ minLength: 1 })),
+  transfer_rules: optional(list(transferRule), () => [])
 })
 
 export const configSchema = obj({
@@ -102,6 +106,7 @@ export const configSchema = obj({
   phone_numbers: optional(list(phoneNumberRoute), () => []),
   agents: optional(list(agent), () => []),
   engine: optional(obj({ address: optional(host), embeddedDemo: optional(bool(), () => true) }), () => ({ embeddedDemo: true })),
+  transfer: optional(transferSettings, () => transferSettings.check({}, '')),
   log: optional(obj({ level: optional(oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const), () => 'info' as const) }),
     () => ({ level: 'info' as const }))
 })
