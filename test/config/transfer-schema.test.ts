@@ -80,3 +80,37 @@ t.test('transfer settings: defaults, bounds, hold file required for type file', 
   expectError(t, () => transferSettings.check({ hold_audio: { type: 'file' } }, 'transfer'), 'transfer.hold_audio.file', /required when type is 'file'/)
   t.equal(transferSettings.check({ hold_audio: { type: 'silence' } }, 'transfer').hold_audio.type, 'silence')
 })
+
+t.test('in a full configuration: default.yaml documents the fields, errors name agents[i].transfer_rules[j]', async t => {
+  const path = await import('node:path')
+  const { loadConfig, parseConfigText } = await import('../../src/config')
+  const c = loadConfig(path.resolve(__dirname, '..', '..', 'config', 'default.yaml'))
+  t.equal(c.trunks[0].allow_refer, true)
+  t.equal(c.trunks[0].incoming_refer, 'reject_403')
+  t.same(c.agents[0].transfer_rules, [])
+  t.equal(c.transfer.refer_notify_timeout_ms, 30000)
+  const yaml = (rules: string): string => `
+sip: {listen: {tcp: {host: 127.0.0.1, port: 0}}}
+trunks: [{name: t1, inbound: {acl: [127.0.0.1]}, incoming_refer: accept, allow_refer: false}]
+agents:
+  - id: demo
+    name: Demo
+    transfer_rules:${rules}
+transfer: {refer_notify_timeout_ms: 500}
+`
+  const ok = parseConfigText(yaml(`
+      - {transfer_destination: {type: phone, phone_number: '+15551234567'}, condition: billing}
+      - {transfer_destination: {type: sip_uri, sip_uri: 'sip:support@example.com'}, condition: complaint, transfer_type: sip_refer}`))
+  t.equal(ok.agents[0].transfer_rules.length, 2)
+  t.equal(ok.agents[0].transfer_rules[0].transfer_type, 'conference')
+  t.equal(ok.trunks[0].incoming_refer, 'accept')
+  t.equal(ok.trunks[0].allow_refer, false)
+  t.equal(ok.transfer.refer_notify_timeout_ms, 500)
+  expectError(t, () => parseConfigText(yaml(`
+      - {transfer_destination: {type: phone, phone_number: '+15551234567'}, condition: billing}
+      - {transfer_destination: {type: sip_uri, sip_uri: 'sip:support@example.com'}, condition: complaint}`)),
+  'agents[0].transfer_rules[1].transfer_type', /sip_refer/)
+  expectError(t, () => parseConfigText(yaml(`
+      - {transfer_destination: {type: phone, phone_number: '555-1234'}, condition: billing}`)),
+  'agents[0].transfer_rules[0].transfer_destination.phone_number', /E\.164/)
+})
