@@ -4,7 +4,7 @@ import crypto from 'node:crypto'
 import t from 'tap'
 import { MediaEngine } from '../../src/media/media-engine'
 import { concat, tone, toneLevel } from './audio-tools'
-import { RtpPeer, waitFor } from './rtp-peer'
+import { RtpPeer } from './rtp-peer'
 
 const engine = new MediaEngine({ portRange: [29700, 29799], bindAddress: '127.0.0.1', threads: 1 })
 t.teardown(() => engine.close())
