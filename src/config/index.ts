@@ -4,3 +4,5 @@ export type {
   TrunkgateConfig, SipConfig, TrunkConfig, DigestAuthConfig, PhoneNumberRoute, AgentConfig, MediaEncryptionMode,
   DigestAlgorithmName
 } from './schema'
+export type { OutboundTrunkConfig, ApiConfig, RecordsConfig } from './schema'
+export { parseTrunkAddress, RESERVED_OUTBOUND_HEADERS, type TrunkAddress } from './outbound-schema'

@@ -22,6 +22,10 @@ export function loadConfig (file: string): TrunkgateConfig {
       if (value !== undefined) tls[key] = path.resolve(dir, value)
     }
   }
+  // The records database, like certificates, lives relative to the configuration file.
+  if (config.records && config.records.path !== ':memory:') {
+    config.records.path = path.resolve(path.dirname(path.resolve(file)), config.records.path)
+  }
   return config
 }
 

@@ -2,6 +2,7 @@
 // Field meanings are documented in config/default.yaml; cross-field rules live in validate-config.ts.
 import { bool, ConfigError, int, list, obj, oneOf, optional, refine, str, type Infer } from './schema-builder'
 import { parseCidr } from '../sip/policy/cidr'
+import { apiSchema, outboundTrunkSchema, recordsSchema } from './outbound-schema'
 import { transferRule, transferSettings, trunkTransferFields } from './transfer-schema'
 
 const host = str({ minLength: 1 })
@@ -81,13 +82,8 @@ const trunk = obj({
   allow_sdes_over_tcp: optional(bool(), () => false),
   // Transfers (src/transfer): whether we may REFER through this trunk, how its own REFERs are answered.
   ...trunkTransferFields,
-  outbound: optional(obj({
-    address: host,
-    port: optional(port),
-    transport: optional(oneOf(['tcp', 'tls'] as const), () => 'tcp' as const),
-    media_encryption: optional(oneOf(mediaEncryptionModes), () => 'allowed' as const),
-    auth: optional(obj({ username: str({ minLength: 1 }), password: str({ minLength: 1 }) }))
-  }))
+  // Outbound calls through this trunk (issue 5): address, transport, encryption, headers, digest auth.
+  outbound: optional(outboundTrunkSchema)
 })
 
 const phoneNumberRoute = obj({ number: phoneNumber, agent: name, trunk: optional(name) })
@@ -107,6 +103,9 @@ export const configSchema = obj({
   agents: optional(list(agent), () => []),
   engine: optional(obj({ address: optional(host), embeddedDemo: optional(bool(), () => true) }), () => ({ embeddedDemo: true })),
   transfer: optional(transferSettings, () => transferSettings.check({}, '')),
+  // Control API (absent: no API) and call records (absent: kept in memory only) — issue 5.
+  api: optional(apiSchema),
+  records: optional(recordsSchema),
   log: optional(obj({ level: optional(oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const), () => 'info' as const) }),
     () => ({ level: 'info' as const }))
 })
@@ -118,3 +117,6 @@ export type DigestAuthConfig = NonNullable<TrunkConfig['inbound']['auth']>
 export type PhoneNumberRoute = TrunkgateConfig['phone_numbers'][number]
 export type AgentConfig = TrunkgateConfig['agents'][number]
 export type MediaEncryptionMode = TrunkConfig['media_encryption']
+export type OutboundTrunkConfig = NonNullable<TrunkConfig['outbound']>
+export type ApiConfig = NonNullable<TrunkgateConfig['api']>
+export type RecordsConfig = NonNullable<TrunkgateConfig['records']>
