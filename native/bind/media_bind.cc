@@ -129,6 +129,7 @@ class MediaEngineWrap : public Napi::ObjectWrap<MediaEngineWrap> {
     opts.timeoutAfterMs = static_cast<uint32_t>(getInt(o, "timeoutAfterMs", 15000));
     opts.frames = getBool(o, "frames", true);
     opts.frameQueueFrames = static_cast<uint32_t>(getInt(o, "frameQueueFrames", 50));
+    opts.playoutQueueMs = static_cast<uint32_t>(getInt(o, "playoutQueueMs", 16000));
     opts.inbandDtmfDetect = getBool(o, "inbandDtmf", false);
     opts.sendSilence = getBool(o, "sendSilence", true);
     opts.jitterMinMs = static_cast<uint32_t>(getInt(o, "jitterMinMs", 20));

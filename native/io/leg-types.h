@@ -21,6 +21,7 @@ struct LegOptions {
   uint32_t timeoutAfterMs = 15000;   // RTP stopped after it had flowed
   bool frames = true;              // deliver 20 ms frames to JS
   uint32_t frameQueueFrames = 50;  // bound of the JS frame queue (1 s)
+  uint32_t playoutQueueMs = 16000; // capacity of the playout queue (rounded up to a power of two of samples)
   bool inbandDtmfDetect = false;
   bool sendSilence = true;         // keep sending (silence) when nothing is queued, else stop & mark talkspurts
   uint32_t jitterMinMs = 20;

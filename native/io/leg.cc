@@ -24,7 +24,7 @@ std::unique_ptr<JitterBuffer> makeJitterBuffer(CodecId codec, const LegOptions& 
 }
 
 Leg::Leg(uint32_t id, const LegOptions& opts, const SocketPair& sockets, PortAllocator* ports)
-    : id_(id), opts_(opts), sockets_(sockets), ports_(ports) {
+    : id_(id), opts_(opts), sockets_(sockets), ports_(ports), playout_(static_cast<size_t>(opts.playoutQueueMs) * 16) {
   // RFC 3550 §5.1: the initial sequence number and timestamp SHOULD be random (plaintext attacks
   // on SRTP); the SSRC MUST be random (§8.1).
   std::random_device rd;

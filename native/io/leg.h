@@ -143,7 +143,7 @@ class Leg {
   bool timeoutRaised_ = false;
 
   // send side
-  PlayoutQueue playout_;
+  PlayoutQueue playout_;  // constructed from opts_ (declared after it)
   std::unique_ptr<FrameRing> frames_;
   int16_t txFrame_[kFrameSamples] = {};
   int16_t txAccum_[kFrameSamples * 3] = {};  // up to ptime 40 ms + one frame

@@ -21,8 +21,9 @@ struct PlayoutMark {
 
 class PlayoutQueue {
  public:
-  // capacity in samples (16 kHz): default 60 s of audio, so JS can queue a whole TTS answer.
-  explicit PlayoutQueue(size_t capacitySamples = 16000 * 60) : pcm_(capacitySamples), marks_(256) {}
+  // capacity in samples (16 kHz), rounded up to a power of two: the default 2^18 is 16.4 s, enough
+  // for a long TTS answer queued at once; LegOptions::playoutQueueMs raises it.
+  explicit PlayoutQueue(size_t capacitySamples = 1u << 18) : pcm_(capacitySamples), marks_(256) {}
 
   // --- JS thread ---
   // Returns samples accepted; the rest did not fit (the facade reports the overflow).

@@ -17,7 +17,9 @@ class SpscRing {
   explicit SpscRing(size_t capacity) {
     size_t c = 1;
     while (c < capacity) c <<= 1;
-    buf_.reset(new T[c]());
+    // Default-initialised on purpose: pages of a large ring are only committed once audio passes
+    // through them, so an idle leg's 16 s playout ring costs address space, not memory.
+    buf_.reset(new T[c]);
     mask_ = c - 1;
   }
   size_t capacity() const { return mask_ + 1; }

@@ -113,7 +113,7 @@ export class Leg extends EventEmitter {
     this.host.native.legSetDirection(this.id, DIRECTIONS[checkDirection(direction)])
   }
 
-  // Queues 16 kHz PCM of any length; returns the samples accepted (the queue holds 60 s).
+  // Queues 16 kHz PCM of any length; returns the samples accepted (capacity: LegOptions.playoutQueueMs).
   play (pcm16k: Int16Array | Buffer): number {
     this.live()
     return this.host.native.play(this.id, toPcm16(pcm16k))

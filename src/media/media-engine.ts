@@ -24,6 +24,7 @@ export interface LegOptions {
   timeouts?: { beforeMediaMs?: number, afterMediaMs?: number }  // RTP timeout (default 30 s / 15 s, 0 = off)
   frames?: boolean                   // emit 'frames' (default true)
   frameQueueFrames?: number          // frames buffered for a slow event loop before drop-and-count (default 50)
+  playoutQueueMs?: number            // playout queue capacity (default 16000; play() returns how much fitted)
   inbandDtmf?: boolean               // detect DTMF tones in the audio too
   sendSilence?: boolean              // send silence when nothing is queued (default true)
   jitter?: { minMs?: number, maxMs?: number }
@@ -74,6 +75,7 @@ export class MediaEngine {
       timeoutAfterMs: t.afterMediaMs === undefined ? 15000 : checkInteger(t.afterMediaMs, 'timeouts.afterMediaMs', 0, 3600000),
       frames: checkBoolean(opts.frames, 'frames', true),
       frameQueueFrames: opts.frameQueueFrames === undefined ? 50 : checkInteger(opts.frameQueueFrames, 'frameQueueFrames', 2, 3000),
+      playoutQueueMs: opts.playoutQueueMs === undefined ? 16000 : checkInteger(opts.playoutQueueMs, 'playoutQueueMs', 100, 600000),
       inbandDtmf: checkBoolean(opts.inbandDtmf, 'inbandDtmf', false),
       sendSilence: checkBoolean(opts.sendSilence, 'sendSilence', true),
       jitterMinMs: j.minMs === undefined ? 20 : checkInteger(j.minMs, 'jitter.minMs', 0, 1000),

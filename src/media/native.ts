@@ -34,7 +34,7 @@ export type NativeFrames = Array<[id: number, firstSeq: number, pcm: Int16Array]
 
 export interface NativeLegOptions {
   rtcpMux: boolean, symmetric: boolean, timeoutBeforeMs: number, timeoutAfterMs: number, frames: boolean
-  frameQueueFrames: number, inbandDtmf: boolean, sendSilence: boolean, jitterMinMs: number, jitterMaxMs: number
+  frameQueueFrames: number, playoutQueueMs: number, inbandDtmf: boolean, sendSilence: boolean, jitterMinMs: number, jitterMaxMs: number
 }
 
 export interface NativeMediaEngine {

@@ -86,6 +86,18 @@ t.test('slow event loop: frames are dropped and counted with visible sequence ga
   t.equal(seqs[seqs.length - 1] - seqs[0] + 1, seqs.length + s.framesDropped, 'delivered + dropped accounts for every frame')
 })
 
+t.test('an idle leg costs little memory (queues are committed only as audio passes through them)', async t => {
+  const engine = new MediaEngine({ portRange: [30000, 30999], bindAddress: '127.0.0.1', threads: 2 })
+  t.teardown(() => engine.close())
+  const rss0 = process.memoryUsage().rss
+  const legs = []
+  for (let i = 0; i < 500; i++) legs.push(engine.createLeg())
+  await new Promise(resolve => setTimeout(resolve, 200))
+  const perLegKb = (process.memoryUsage().rss - rss0) / 500 / 1024
+  t.ok(perLegKb < 250, `${perLegKb.toFixed(0)} KB per leg (a 16 s playout ring alone would be 512 KB if touched)`)
+  for (const l of legs) l.close()
+})
+
 t.test('1,000 legs created and destroyed: ports come back, memory stays bounded', async t => {
   // 100 port pairs only: without release on close, the second batch could not be allocated.
   const engine = new MediaEngine({ portRange: [27400, 27599], bindAddress: '127.0.0.1', threads: 2 })
