@@ -80,7 +80,7 @@ export async function main (argv: string[], io: CliIo): Promise<number> {
 
   let server: RunningServer
   try {
-    server = await startServer(config, { logger })
+    server = await startServer(config, { logger, aiCalls: true })
   } catch (err) {
     const e = err as NodeJS.ErrnoException
     logger.fatal({ err: { code: e.code, message: e.message } }, 'cannot start the SIP server')

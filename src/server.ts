@@ -20,6 +20,7 @@ import type { SendTarget, StreamTransport, TransportOptions, TransportSource } f
 import type { CallHandler, RoutedInvite, SdpOffer } from './call/call-handler'
 import { CallRouter, type CallRoute } from './call/call-router'
 import { StaticAnswerCallHandler } from './call/static-answer-handler'
+import { createAiCallStack, type AiCallStack } from './call/ai-call-stack'
 import type { TrunkConfig } from './config'
 
 export interface StartServerOptions {
@@ -28,6 +29,12 @@ export interface StartServerOptions {
   logger?: Logger
   /** Injected so tests can control digest nonce expiry and failure blocking. */
   authenticator?: DigestAuthenticator
+  /**
+   * AI calls (what the CLI runs): the server builds the media engine, the engine link and, without
+   * engine.address, the embedded demo engine from the config, and uses them as the call layer.
+   * Ignored when callHandler is given. `fetch` reaches the pre-call webhook (tests).
+   */
+  aiCalls?: boolean | { fetch?: typeof fetch }
 }
 
 export interface RunningServer {
@@ -41,6 +48,8 @@ export interface RunningServer {
   listening: Array<{ transport: StreamTransport; host: string; port: number }>
   /** Calls holding a capacity slot: routed INVITEs not yet finished, and confirmed dialogs. */
   activeCalls: () => number
+  /** The AI call layer when opts.aiCalls built it (media engine, engine link, demo engine, call records). */
+  aiCalls: AiCallStack | null
   close: () => Promise<void>
 }
 
@@ -55,8 +64,16 @@ interface AdmittedInvite {
 
 export async function startServer (config: TrunkgateConfig, opts: StartServerOptions = {}): Promise<RunningServer> {
   const logger = opts.logger ?? rootLogger.child({}, { level: config.log.level })
+  const aiCalls = opts.aiCalls && !opts.callHandler
+    ? await createAiCallStack(config, { logger, fetch: typeof opts.aiCalls === 'object' ? opts.aiCalls.fetch : undefined })
+    : null
   const transport = new TransportLayer(transportOptions(config), logger)
-  await transport.listen()
+  try {
+    await transport.listen()
+  } catch (err) {
+    await aiCalls?.close()
+    throw err
+  }
 
   const policy = new InboundPolicy(config, {
     logger,
@@ -65,7 +82,7 @@ export async function startServer (config: TrunkgateConfig, opts: StartServerOpt
     })
   })
   const router = new CallRouter(config)
-  const callHandler = opts.callHandler ?? new StaticAnswerCallHandler()
+  const callHandler = opts.callHandler ?? aiCalls?.handler ?? new StaticAnswerCallHandler()
   const admitted = new WeakMap<SipRequest, AdmittedInvite>()
   let active = 0
 
@@ -223,9 +240,12 @@ export async function startServer (config: TrunkgateConfig, opts: StartServerOpt
     ports,
     listening,
     activeCalls: () => active,
+    aiCalls,
     close: async () => {
       if (closed) return
       closed = true
+      // Calls first: their BYEs still need the agent and the transport.
+      await aiCalls?.close()
       agent.close()
       await transport.close()
     }

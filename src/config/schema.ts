@@ -16,6 +16,8 @@ const name = str({ pattern: /^[A-Za-z0-9._-]{1,64}$/, patternName: 'a name of 1-
  */
 const phoneNumber = str({ pattern: /^[A-Za-z0-9+\-_.!~*'()&=$,/]{1,64}$/, patternName: 'a phone number or identifier (e.g. "+15550100")' })
 
+const headerName = str({ pattern: /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/, patternName: 'an HTTP/SIP header name' })
+
 const cidr = refine(str({ minLength: 1 }), (v, path) => {
   if (!parseCidr(v)) throw new ConfigError(path, `${JSON.stringify(v)} is not an IPv4/IPv6 address or CIDR (e.g. "203.0.113.0/24", "2001:db8::/32")`)
 })
@@ -78,6 +80,8 @@ const trunk = obj({
     requireClientCert: optional(bool(), () => false)
   }),
   phone_numbers: optional(list(phoneNumber, { unique: true }), () => []),
+  // X-* headers of the INVITE passed to the engine in Start.sip_headers (names, case-insensitive).
+  forward_headers: optional(list(headerName, { unique: true }), () => []),
   media_encryption: optional(oneOf(mediaEncryptionModes), () => 'allowed' as const),
   allow_sdes_over_tcp: optional(bool(), () => false),
   // Transfers (src/transfer): whether we may REFER through this trunk, how its own REFERs are answered.
@@ -88,12 +92,49 @@ const trunk = obj({
 
 const phoneNumberRoute = obj({ number: phoneNumber, agent: name, trunk: optional(name) })
 
+// Call-layer agent settings (src/call): what the gateway does around the engine for this agent.
+export const overrideFields = ['prompt', 'first_message', 'language', 'voice_id'] as const
+
+const preCallWebhook = obj({
+  url: str({ minLength: 1 }),
+  headers: optional(list(obj({ name: headerName, value: str() })), () => []),
+  timeout_ms: optional(int({ min: 100, max: 30000 }), () => 3000),
+  allow_insecure_http: optional(bool(), () => false)
+})
+
 const agent = obj({
   id: name,
   name: str({ minLength: 1 }),
   greeting: optional(str()),
   language: optional(str({ minLength: 1 })),
+  engine_unavailable: optional(oneOf(['reject', 'answer_and_hangup'] as const), () => 'reject' as const),
+  voicemail_message: optional(str({ minLength: 1 })),
+  voicemail_timeout_ms: optional(int({ min: 1000, max: 600000 }), () => 30000),
+  timezone: optional(str({ minLength: 1 })),
+  dynamic_variables: optional(list(obj({ name: str({ pattern: /^(?!system__)[A-Za-z0-9_.-]{1,64}$/, patternName: 'a variable name not starting with system__' }), placeholder: optional(str()) })), () => []),
+  pre_call_webhook: optional(preCallWebhook),
+  on_webhook_failure: optional(oneOf(['continue', 'reject'] as const), () => 'continue' as const),
+  overrides: optional(obj({
+    allowed: optional(list(oneOf(overrideFields), { unique: true }), () => []),
+    on_disallowed: optional(oneOf(['ignore', 'reject'] as const), () => 'ignore' as const)
+  }), () => ({ allowed: [], on_disallowed: 'ignore' as const })),
   transfer_rules: optional(list(transferRule), () => [])
+})
+
+const engine = obj({
+  address: optional(host),
+  embeddedDemo: optional(bool(), () => true),
+  demoPort: optional(port, () => 50051),
+  connectTimeoutMs: optional(int({ min: 50, max: 60000 }), () => 2000),
+  readyTimeoutMs: optional(int({ min: 50, max: 60000 }), () => 3000)
+})
+
+const media = obj({
+  port_min: optional(int({ min: 1024, max: 65534 }), () => 10000),
+  port_max: optional(int({ min: 1025, max: 65535 }), () => 20000),
+  bind_address: optional(host, () => '0.0.0.0'),
+  advertise_address: optional(host),
+  threads: optional(int({ min: 1, max: 64 }))
 })
 
 export const configSchema = obj({
@@ -101,7 +142,8 @@ export const configSchema = obj({
   trunks: list(trunk, { minItems: 1 }),
   phone_numbers: optional(list(phoneNumberRoute), () => []),
   agents: optional(list(agent), () => []),
-  engine: optional(obj({ address: optional(host), embeddedDemo: optional(bool(), () => true) }), () => ({ embeddedDemo: true })),
+  engine: optional(engine, () => engine.check({}, '')),
+  media: optional(media, () => media.check({}, '')),
   transfer: optional(transferSettings, () => transferSettings.check({}, '')),
   // Control API (absent: no API) and call records (absent: kept in memory only) — issue 5.
   api: optional(apiSchema),
@@ -120,3 +162,5 @@ export type MediaEncryptionMode = TrunkConfig['media_encryption']
 export type OutboundTrunkConfig = NonNullable<TrunkConfig['outbound']>
 export type ApiConfig = NonNullable<TrunkgateConfig['api']>
 export type RecordsConfig = NonNullable<TrunkgateConfig['records']>
+export type MediaConfig = TrunkgateConfig['media']
+export type EngineConfig = TrunkgateConfig['engine']

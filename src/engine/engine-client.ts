@@ -205,7 +205,7 @@ export class EngineCall extends EventEmitter<EngineCallEvents> {
   }
 
   /** Ends the call from the gateway side: reports the hang-up, then half-closes the stream. */
-  hangup (side: 'HANGUP_SIDE_CALLER' | 'HANGUP_SIDE_GATEWAY', cause: string, sipStatus = 0): void {
+  hangup (side: 'HANGUP_SIDE_CALLER' | 'HANGUP_SIDE_GATEWAY' | 'HANGUP_SIDE_ENGINE', cause: string, sipStatus = 0): void {
     if (this.finished) return
     this.sendCallEvent({ hangup: { side, cause, sip_status: sipStatus } })
     this.finished = true

@@ -1,0 +1,52 @@
+// The call layer for AI calls: every routed INVITE becomes an AiCall. Keeps the live calls (for
+// shutdown) and the records of the last ended ones (for tests and the control API).
+import { EventEmitter } from 'node:events'
+import type { CallHandler, RoutedInvite } from './call-handler'
+import { AiCall, type AiCallDeps } from './ai-call'
+import type { CallRecord } from './call-record'
+
+export interface AiCallHandlerEvents {
+  call: [call: AiCall]
+  ended: [record: CallRecord]
+}
+
+export type AiCallHandlerOptions = Omit<AiCallDeps, 'onEnded'> & {
+  /** Ended-call records kept in memory (oldest dropped first). Default 1000. */
+  keepRecords?: number
+}
+
+export class AiCallHandler extends EventEmitter<AiCallHandlerEvents> implements CallHandler {
+  private readonly deps: AiCallDeps
+  private readonly keep: number
+  private readonly live = new Set<AiCall>()
+  readonly records: CallRecord[] = []
+
+  constructor (opts: AiCallHandlerOptions) {
+    super()
+    const { keepRecords, ...deps } = opts
+    this.keep = keepRecords ?? 1000
+    this.deps = deps
+  }
+
+  get activeCalls (): number { return this.live.size }
+
+  handleInvite (invite: RoutedInvite): Promise<void> {
+    const call = new AiCall(invite, {
+      ...this.deps,
+      onEnded: record => {
+        this.live.delete(call)
+        this.records.push(record)
+        if (this.records.length > this.keep) this.records.splice(0, this.records.length - this.keep)
+        this.emit('ended', record)
+      }
+    })
+    this.live.add(call)
+    this.emit('call', call)
+    return call.run()
+  }
+
+  /** Ends every call (BYE / 503 before answer, cause "shutdown"). */
+  close (): void {
+    for (const call of [...this.live]) call.hangup('gateway', 'shutdown', false)
+  }
+}

@@ -1,0 +1,582 @@
+// One inbound trunk call talking to a conversation engine: owns its UAS dialog, its media leg
+// (CallMedia) and its engine stream, and moves through CallState (call-state.ts).
+//
+//   INVITE (100 by the transaction layer) → SDP answer prepared (488 here) → 180 Ringing, with the
+//   pre-call webhook in parallel → engine Start … Ready → 200 OK → ACK → audio both ways.
+//
+// The engine answers Ready before the 200 OK (engine proto README), so an unreachable engine is
+// still a SIP answer to the INVITE: 503 + Retry-After, or answer / tone / hang up, per agent.
+import { randomUUID } from 'node:crypto'
+import type { Logger } from '../log'
+import type { EngineCall, EngineClient, EngineError } from '../engine/engine-client'
+import type { DtmfSource, ToolCallMsg } from '../engine/engine-messages'
+import type { LegOptions, MediaEngine } from '../media/media-engine'
+import type { DtmfEvent, FramesEvent, TimeoutEvent } from '../media/leg'
+import type { Dialog } from '../sip/dialog/dialog'
+import { getHeader } from '../sip/message/headers'
+import type { SipRequest } from '../sip/message/types'
+import type { ServerResponse } from '../sip/transaction/server-response'
+import { SipError } from '../sip/sip-error'
+import type { RoutedInvite } from './call-handler'
+import { CallMedia } from './call-media'
+import type { CallOutcome, CallRecord } from './call-record'
+import { CALL_TRANSITIONS, CallState, isPreAnswer } from './call-state'
+import { DtmfDeduplicator, type DtmfOrigin } from './dtmf-deduplicator'
+import { parseInfoDtmf } from './info-dtmf'
+import { specialInformationTone } from './notice-tone'
+import { callIdentity, decideCallStart, fetchInitiationData, type CallIdentity, type CallPersonalization } from './personalization'
+import { buildStart, defaultPersonalization, forwardedHeaders, personalizationPolicy, webhookConfig } from './start-message'
+import { SystemTools, type ToolHost } from './system-tools'
+
+export interface AiCallDeps {
+  media: MediaEngine
+  engine: EngineClient
+  /** SRTP suites the native core supports (libsrtp2 build). */
+  supportedSuites: readonly string[]
+  retryAfterSeconds: number
+  legOptions?: LegOptions
+  fetch?: typeof fetch
+  onEnded?: (record: CallRecord) => void
+}
+
+type Side = 'caller' | 'gateway' | 'engine'
+
+/** Token for the internal mark that releases a hang-up once queued audio has played. */
+const HANGUP_MARK = { kind: 'hangup' } as const
+/** Longest we wait for queued audio before a drained hang-up happens anyway. */
+const MAX_DRAIN_MS = 65000
+const FRAME_BYTES = 640
+
+const ENGINE_DTMF_SOURCE: Record<DtmfOrigin, DtmfSource> = {
+  rfc4733: 'DTMF_SOURCE_RFC4733', inband: 'DTMF_SOURCE_INBAND', info: 'DTMF_SOURCE_INFO'
+}
+
+export class AiCall {
+  readonly record: CallRecord
+  readonly identity: CallIdentity
+  private current = CallState.Routing
+  private readonly invite: RoutedInvite
+  private readonly deps: AiCallDeps
+  private readonly log: Logger
+  private media: CallMedia | null = null
+  private dialog: Dialog | null = null
+  private engineCall: EngineCall | null = null
+  private readonly tools: SystemTools
+  private readonly dedup = new DtmfDeduplicator()
+  /** Set while Ending: how the call ends once the drain (or the ACK) allows it. */
+  private ending: { side: Side; cause: string } | null = null
+  private drainTimer: NodeJS.Timeout | null = null
+  private voicemailHangup: { cause: string; timer: NodeJS.Timeout } | null = null
+  private digitsInFlight: { resolve: () => void; reject: (e: Error) => void; timer: NodeJS.Timeout } | null = null
+
+  constructor (invite: RoutedInvite, deps: AiCallDeps) {
+    this.invite = invite
+    this.deps = deps
+    this.identity = callIdentity(name => getHeader(invite.req, name))
+    const conversationId = `conv_${randomUUID().replace(/-/g, '')}`
+    this.log = invite.logger.child({ conversationId })
+    this.tools = new SystemTools(this.toolHost(), this.log)
+    this.record = {
+      conversationId,
+      sipCallId: getHeader(invite.req, 'Call-ID') ?? '',
+      callId: this.identity.call_id,
+      callSid: this.identity.call_sid,
+      agentId: invite.agentId,
+      trunk: invite.trunk.name,
+      callerId: this.identity.caller_id,
+      calledNumber: invite.phoneNumber,
+      startedAtMs: Date.now(),
+      answeredAtMs: null,
+      endedAtMs: null,
+      outcome: null,
+      endedBy: null,
+      cause: null,
+      sipStatus: null,
+      voicemail: null,
+      tools: [],
+      dtmfReceived: 0,
+      personalization: { usedDefaults: true, webhook: 'none' }
+    }
+  }
+
+  get state (): CallState { return this.current }
+  /** A getter, so TypeScript does not narrow the state across awaits and callbacks. */
+  private get isOver (): boolean { return this.current === CallState.Ended }
+
+  private transition (next: CallState): void {
+    if (!CALL_TRANSITIONS[this.current].includes(next)) {
+      throw new Error(`CALL_ERR_ILLEGAL_TRANSITION: ${this.current} → ${next}`)
+    }
+    this.log.debug({ from: this.current, to: next }, 'call state')
+    this.current = next
+  }
+
+  /** Runs the call setup; never throws (a failure becomes a SIP answer or a BYE and a record). */
+  async run (): Promise<void> {
+    try {
+      await this.setup()
+    } catch (err) {
+      this.fail(err)
+    }
+  }
+
+  // ------------------------------------------------------------------ setup
+
+  private async setup (): Promise<void> {
+    const inv = this.invite
+    inv.res.once('cancel', () => this.onCanceled())
+    if (inv.canceled) { this.onCanceled(); return }
+    if (inv.sdpOffer?.error) { this.reject(inv.sdpOffer.error); return }
+
+    const offer = inv.sdpOffer?.parsed ?? null
+    let localSdp: string
+    try {
+      this.media = new CallMedia({
+        media: this.deps.media,
+        policy: { ...inv.mediaPolicy, supportedSuites: this.deps.supportedSuites },
+        fallbackAddress: inv.mediaAddress,
+        rtcpMux: offer?.media.some(m => m.media === 'audio' && m.rtcpMux) ?? false,
+        legOptions: this.deps.legOptions,
+        log: this.log
+      })
+    } catch (err) {
+      this.log.error({ err }, 'no media leg for the call')
+      this.reject(new SipError(503, 'Service Unavailable', 'CALL_ERR_MEDIA_UNAVAILABLE', {
+        detail: (err as Error).message, headers: [{ name: 'Retry-After', value: String(this.deps.retryAfterSeconds) }]
+      }))
+      return
+    }
+    this.attachLeg()
+    try {
+      localSdp = this.media.initialDescription(offer)
+    } catch (err) {
+      if (err instanceof SipError) { this.reject(err); return }
+      throw err
+    }
+
+    const personalization = await this.personalize()
+    if (personalization === null || this.isOver) return
+    this.transition(CallState.Ringing)
+
+    const start = buildStart({
+      conversationId: this.record.conversationId,
+      agentId: inv.agentId,
+      agent: inv.agent,
+      identity: this.identity,
+      calledNumber: inv.phoneNumber,
+      personalization,
+      sipHeaders: forwardedHeaders(inv.req, inv.trunk),
+      nowMs: Date.now()
+    })
+    let engineCall: EngineCall
+    try {
+      engineCall = await this.deps.engine.startCall(start)
+    } catch (err) {
+      if (this.isOver) return
+      await this.engineUnavailable(err as EngineError, localSdp)
+      return
+    }
+    if (this.isOver) {
+      // Canceled while the engine was getting ready.
+      engineCall.hangup('HANGUP_SIDE_CALLER', 'canceled', 487)
+      return
+    }
+    this.engineCall = engineCall
+    this.attachEngine(engineCall)
+    await this.answer(localSdp)
+  }
+
+  /** Pre-call webhook during ringing (seed "Twilio personalization"); null when the call was rejected. */
+  private async personalize (): Promise<CallPersonalization | null> {
+    const inv = this.invite
+    const policy = personalizationPolicy(inv.agentId, inv.agent)
+    const hook = webhookConfig(inv.agent)
+    if (!hook) {
+      inv.ringing()
+      return defaultPersonalization(policy)
+    }
+    this.transition(CallState.Personalizing)
+    inv.ringing()
+    const outcome = await fetchInitiationData(hook, {
+      caller_id: this.identity.caller_id,
+      agent_id: inv.agentId,
+      called_number: inv.phoneNumber,
+      call_sid: this.identity.call_sid ?? this.identity.call_id
+    }, policy, { fetch: this.deps.fetch, log: this.log })
+    if (this.isOver) return null
+    this.record.personalization.webhook = outcome.kind === 'ok' ? 'ok' : 'failed'
+    const decision = decideCallStart(outcome, policy, this.log, this.deps.retryAfterSeconds)
+    if (decision.action === 'reject') { this.reject(decision.error); return null }
+    this.record.personalization.usedDefaults = decision.personalization.usedDefaults
+    return decision.personalization
+  }
+
+  /** 200 OK with our SDP, then wait for the ACK (the dialog resolves on it). */
+  private async answer (localSdp: string): Promise<void> {
+    const media = this.media
+    if (!media) return
+    media.apply()
+    this.transition(CallState.Answering)
+    let dialog: Dialog
+    try {
+      dialog = await this.invite.answer(localSdp)
+    } catch (err) {
+      this.log.info({ err: (err as Error).message }, 'call not confirmed (no ACK, CANCEL or BYE first)')
+      this.end('failed', 'caller', 'not_confirmed', (err as { status?: number }).status ?? null)
+      return
+    }
+    this.dialog = dialog
+    this.record.answeredAtMs = Date.now()
+    this.attachDialog(dialog)
+    if (this.isOver) { void dialog.destroy().catch(() => undefined); return }
+    if (dialog.localSdp && !media.negotiated) this.log.warn('offer-less INVITE: no answer seen in the ACK')
+    if (this.current === CallState.Ending) {
+      // The engine or a tool ended the call before the ACK: BYE is only allowed now (§15).
+      this.startDrain()
+      return
+    }
+    this.transition(CallState.Active)
+  }
+
+  private async engineUnavailable (err: EngineError, localSdp: string): Promise<void> {
+    const behaviour = this.invite.agent?.engine_unavailable ?? 'reject'
+    this.log.warn({ code: err.code, detail: err.message, behaviour }, 'engine unavailable at call start')
+    if (behaviour === 'reject') {
+      this.reject(new SipError(503, 'Service Unavailable', 'CALL_ERR_ENGINE_UNAVAILABLE', {
+        detail: `${err.code}: ${err.message}`,
+        headers: [{ name: 'Retry-After', value: String(this.deps.retryAfterSeconds) }]
+      }))
+      return
+    }
+    // answer_and_hangup: the caller hears a clear "cannot be completed" instead of ringing forever.
+    this.media?.leg.play(specialInformationTone())
+    this.ending = { side: 'gateway', cause: 'engine_unavailable' }
+    this.media?.apply()
+    this.transition(CallState.Answering)
+    this.transition(CallState.Ending)
+    await this.answerForHangup(localSdp)
+  }
+
+  private async answerForHangup (localSdp: string): Promise<void> {
+    try {
+      this.dialog = await this.invite.answer(localSdp)
+    } catch (err) {
+      this.end('failed', 'caller', 'not_confirmed')
+      return
+    }
+    this.record.answeredAtMs = Date.now()
+    this.attachDialog(this.dialog)
+    if (this.current !== CallState.Ended) this.startDrain()
+  }
+
+  // ------------------------------------------------------------------ media leg
+
+  private attachLeg (): void {
+    const leg = this.media?.leg
+    if (!leg) return
+    leg.on('frames', (ev: FramesEvent) => this.onFrames(ev))
+    leg.on('dtmf', (ev: DtmfEvent) => this.onDigit(ev.digit, ev.durationMs, ev.source))
+    leg.on('mark', (id: unknown, info: { flushed: boolean }) => this.onLegMark(id, info.flushed))
+    leg.on('timeout', (ev: TimeoutEvent) => {
+      this.log.warn({ afterMedia: ev.afterMedia, silentMs: ev.silentMs }, 'RTP timeout')
+      this.hangup('gateway', 'media_timeout', false)
+    })
+    leg.on('dtmfDone', () => {
+      const d = this.digitsInFlight
+      if (!d) return
+      this.digitsInFlight = null
+      clearTimeout(d.timer)
+      d.resolve()
+    })
+  }
+
+  private onFrames (ev: FramesEvent): void {
+    const engine = this.engineCall
+    if (!engine || this.media?.held || this.isOver) return
+    const pcm = ev.pcm
+    // The media layer reuses its frame buffer; EngineCall.sendAudio copies each frame into its batch.
+    for (let i = 0; i < ev.frames; i++) {
+      engine.sendAudio(Buffer.from(pcm.buffer, pcm.byteOffset + i * FRAME_BYTES, FRAME_BYTES))
+    }
+  }
+
+  private onDigit (digit: string, durationMs: number, origin: DtmfOrigin): void {
+    if (!this.engineCall || this.isOver) return
+    if (!this.dedup.accept(digit, origin)) {
+      this.log.debug({ digit, origin }, 'DTMF already reported by another source')
+      return
+    }
+    this.record.dtmfReceived++
+    this.log.info({ digit, durationMs, origin }, 'DTMF from caller')
+    this.engineCall.sendDtmf(digit, durationMs, ENGINE_DTMF_SOURCE[origin])
+  }
+
+  private onLegMark (id: unknown, flushed: boolean): void {
+    if (id === HANGUP_MARK) { this.finishEnding(); return }
+    const name = (id as { engineMark?: string } | null)?.engineMark
+    if (name === undefined) return
+    this.engineCall?.sendPlaybackMark(name, flushed)
+    const vm = this.voicemailHangup
+    if (vm && !flushed) {
+      // seed "Voicemail detection": the message has been left; the call ends now.
+      clearTimeout(vm.timer)
+      this.voicemailHangup = null
+      this.hangup('gateway', vm.cause, true)
+    }
+  }
+
+  // ------------------------------------------------------------------ engine stream
+
+  private attachEngine (engine: EngineCall): void {
+    engine.on('audio', (data: Buffer) => {
+      if (this.current === CallState.Ending || this.isOver || !this.media) return
+      if (data.length % 2 !== 0) { this.log.warn({ bytes: data.length }, 'engine audio with an odd byte count dropped'); return }
+      this.media.leg.play(data)
+    })
+    engine.on('clear', () => { if (this.current !== CallState.Ended) this.media?.leg.clear() })
+    engine.on('mark', (name: string) => {
+      if (this.isOver || !this.media) return
+      try {
+        this.media.leg.mark({ engineMark: name })
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message, mark: name }, 'engine mark not placed')
+        engine.sendPlaybackMark(name, true)
+      }
+    })
+    engine.on('toolCall', (call: ToolCallMsg) => { void this.runTool(call) })
+    engine.on('hangup', (reason: string) => {
+      this.log.info({ reason }, 'engine hung up')
+      this.hangup('engine', 'engine_hangup', true)
+    })
+    engine.on('end', () => { if (!this.ending) this.hangup('engine', 'engine_ended', true) })
+    engine.on('error', (err: EngineError) => {
+      this.log.warn({ code: err.code, grpcCode: err.grpcCode, detail: err.message }, 'engine stream broken: hanging up')
+      this.hangup('gateway', 'engine_error', false)
+    })
+    engine.resume()
+  }
+
+  private async runTool (call: ToolCallMsg): Promise<void> {
+    const run = await this.tools.run(call)
+    const engine = this.engineCall
+    if (!engine) return
+    const o = run.outcome
+    this.record.tools.push(o.ok ? { name: run.name, ok: true, atMs: Date.now() } : { name: run.name, ok: false, error: o.error, atMs: Date.now() })
+    this.log.info({ tool: run.name, toolCallId: call.tool_call_id, ok: o.ok, error: o.ok ? undefined : o.error }, 'system tool')
+    if (this.current !== CallState.Ended) engine.sendToolResult(call.tool_call_id, o)
+    run.after?.()
+  }
+
+  private toolHost (): ToolHost {
+    return {
+      phoneLegReady: () => (this.current === CallState.Active || this.current === CallState.Answering) && this.media !== null,
+      sendDigits: digits => this.sendDigits(digits),
+      voicemailMessage: () => this.invite.agent?.voicemail_message ?? null,
+      voicemailTimeoutMs: () => this.invite.agent?.voicemail_timeout_ms ?? 30000,
+      markVoicemail: reason => { this.record.voicemail = { reason } },
+      hangupAfterNextMark: (cause, timeoutMs) => {
+        if (this.voicemailHangup || this.isOver) return
+        const timer = setTimeout(() => {
+          this.voicemailHangup = null
+          this.log.warn({ timeoutMs }, 'voicemail message not played in time: hanging up')
+          this.hangup('gateway', cause, false)
+        }, timeoutMs)
+        this.voicemailHangup = { cause, timer }
+      },
+      hangupAfterPlayout: cause => this.hangup('gateway', cause, true)
+    }
+  }
+
+  private sendDigits (digits: string): Promise<{ mode: 'rfc4733' | 'inband' }> {
+    const media = this.media
+    if (!media) return Promise.reject(new Error('no media leg'))
+    if (this.digitsInFlight) return Promise.reject(new Error('touch tones are already being sent'))
+    const mode = media.telephoneEvent ? 'rfc4733' as const : 'inband' as const
+    // 100 ms tone + 100 ms gap per key, w = 0.5 s, W = 1 s (media defaults), plus margin.
+    let expectMs = 2000
+    for (const c of digits) expectMs += c === 'w' ? 500 : c === 'W' ? 1000 : 200
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.digitsInFlight = null
+        reject(new Error(`the media core did not finish within ${expectMs} ms`))
+      }, expectMs)
+      this.digitsInFlight = { resolve: () => resolve({ mode }), reject, timer }
+      try {
+        media.leg.sendDtmf(digits, { mode: 'auto' })
+      } catch (err) {
+        clearTimeout(timer)
+        this.digitsInFlight = null
+        reject(err as Error)
+      }
+    })
+  }
+
+  // ------------------------------------------------------------------ dialog
+
+  private attachDialog (dialog: Dialog): void {
+    dialog.on('destroy', (info: { reason: string }) => {
+      if (info.reason === 'BYE') this.end('completed', 'caller', 'normal_clearing')
+      else this.end('failed', 'gateway', info.reason.replace(/-/g, '_'))
+    })
+    dialog.on('modify', (req: SipRequest, res: ServerResponse) => this.onReInvite(req, res))
+    dialog.on('info', (req: SipRequest, res: ServerResponse) => this.onInfo(req, res))
+    dialog.on('ack', (ack: SipRequest) => this.onReInviteAck(ack))
+  }
+
+  private awaitingAckAnswer = false
+
+  private onReInvite (req: SipRequest, res: ServerResponse): void {
+    const media = this.media
+    if (!media || this.isOver) { res.send(481, 'Call/Transaction Does Not Exist'); return }
+    if (req.body.length === 0) {
+      this.awaitingAckAnswer = true
+      res.send(200, 'OK', { body: media.offerForReInvite() })
+      return
+    }
+    const a = media.answerReInvite(req)
+    res.send(a.status, a.reason, { headers: a.headers, body: a.body })
+    if (a.holdChanged) this.reportHold()
+  }
+
+  private onReInviteAck (ack: SipRequest): void {
+    if (!this.awaitingAckAnswer || !this.media) return
+    this.awaitingAckAnswer = false
+    if (ack.body.length === 0) return
+    try {
+      if (this.media.acceptAckAnswer(ack.body)) this.reportHold()
+    } catch (err) {
+      // RFC 3261 §14.2 / RFC 3264: an unacceptable answer in the ACK leaves nothing to negotiate with.
+      this.log.warn({ err: (err as Error).message }, 'unusable SDP answer in the ACK: ending the call')
+      this.hangup('gateway', 'sdp_answer_in_ack', false)
+    }
+  }
+
+  private reportHold (): void {
+    const held = this.media?.held ?? false
+    this.log.info({ held }, held ? 'caller put the call on hold' : 'caller resumed the call')
+    this.engineCall?.sendCallEvent(held ? { hold: {} } : { unhold: {} })
+  }
+
+  private onInfo (req: SipRequest, res: ServerResponse): void {
+    try {
+      const dtmf = parseInfoDtmf(getHeader(req, 'Content-Type'), req.body)
+      res.send(200, 'OK')
+      if (dtmf) this.onDigit(dtmf.digit, dtmf.durationMs, 'info')
+    } catch (err) {
+      if (!(err instanceof SipError)) throw err
+      this.log.info({ status: err.status, detail: err.message }, 'INFO refused')
+      res.send(err.status, err.reason, { headers: err.headers })
+    }
+  }
+
+  // ------------------------------------------------------------------ ending
+
+  /**
+   * Ends the call from our side. drain: let the engine audio already queued play out first (a mark
+   * releases the BYE), bounded by MAX_DRAIN_MS; otherwise BYE at once.
+   */
+  hangup (side: Side, cause: string, drain: boolean): void {
+    if (this.isOver) return
+    if (isPreAnswer(this.current)) {
+      this.reject(new SipError(503, 'Service Unavailable', 'CALL_ERR_ENDED_BEFORE_ANSWER', {
+        detail: cause, headers: [{ name: 'Retry-After', value: String(this.deps.retryAfterSeconds) }]
+      }))
+      return
+    }
+    if (this.ending && !drain) {
+      // Escalation (the engine broke during the drain): stop waiting.
+      this.ending = { side: this.ending.side, cause: this.ending.cause }
+      if (this.dialog) this.finishEnding()
+      return
+    }
+    if (this.ending) return
+    this.ending = { side, cause }
+    if (this.current === CallState.Answering) {
+      this.transition(CallState.Ending)   // BYE waits for the ACK (answer() continues there)
+      return
+    }
+    this.transition(CallState.Ending)
+    if (drain) this.startDrain()
+    else this.finishEnding()
+  }
+
+  private startDrain (): void {
+    const leg = this.media?.leg
+    if (!leg || leg.isClosed) { this.finishEnding(); return }
+    let waitMs: number
+    try {
+      waitMs = Math.min(MAX_DRAIN_MS, leg.queuedMs() + 2000)
+      leg.mark(HANGUP_MARK)
+    } catch {
+      this.finishEnding()
+      return
+    }
+    this.drainTimer = setTimeout(() => {
+      this.log.warn({ waitMs }, 'queued audio did not play out in time: hanging up')
+      this.finishEnding()
+    }, waitMs)
+  }
+
+  /** BYE now (RFC 3261 §15.1.1), then the call is over for us whatever the BYE's response. */
+  private finishEnding (): void {
+    if (this.isOver) return
+    const e = this.ending ?? { side: 'gateway' as const, cause: 'normal_clearing' }
+    const dialog = this.dialog
+    if (dialog) {
+      dialog.destroy({ headers: { Reason: `Q.850;cause=16;text="${e.cause}"` } })
+        .then(r => { if (r && r.status >= 300) this.log.info({ status: r.status }, 'BYE answered with an error') })
+        .catch(err => this.log.warn({ err: (err as Error).message }, 'BYE failed'))
+    }
+    this.end('completed', e.side, e.cause)
+  }
+
+  private onCanceled (): void {
+    if (!isPreAnswer(this.current)) return
+    this.log.info('caller canceled the call')
+    this.end('canceled', 'caller', 'canceled', 487)
+  }
+
+  private reject (err: SipError): void {
+    if (this.isOver) return
+    this.log.info({ status: err.status, code: err.code, detail: err.message }, 'call rejected')
+    this.invite.reject(err)
+    this.end('rejected', 'gateway', err.code, err.status)
+  }
+
+  private fail (err: unknown): void {
+    this.log.error({ err }, 'call failed')
+    if (isPreAnswer(this.current) && !this.invite.res.finished) {
+      this.reject(new SipError(500, 'Server Internal Error', 'CALL_ERR_INTERNAL', { detail: (err as Error).message }))
+      return
+    }
+    if (this.dialog && this.current !== CallState.Ended) {
+      this.ending = { side: 'gateway', cause: 'internal_error' }
+      this.finishEnding()
+      return
+    }
+    this.end('failed', 'gateway', 'internal_error')
+  }
+
+  /** Releases everything the call holds and writes the record. Idempotent. */
+  private end (outcome: CallOutcome, side: Side, cause: string, sipStatus: number | null = null): void {
+    if (this.isOver) return
+    this.current = CallState.Ended
+    if (this.drainTimer) clearTimeout(this.drainTimer)
+    if (this.voicemailHangup) clearTimeout(this.voicemailHangup.timer)
+    if (this.digitsInFlight) {
+      clearTimeout(this.digitsInFlight.timer)
+      this.digitsInFlight.reject(new Error('the call ended'))
+      this.digitsInFlight = null
+    }
+    const engine = this.engineCall
+    if (engine) {
+      const engineSide = side === 'caller' ? 'HANGUP_SIDE_CALLER' : side === 'engine' ? 'HANGUP_SIDE_ENGINE' : 'HANGUP_SIDE_GATEWAY'
+      engine.hangup(engineSide, cause, sipStatus ?? 0)
+    }
+    this.media?.close()
+    Object.assign(this.record, { outcome, endedBy: side, cause, sipStatus, endedAtMs: Date.now() })
+    this.log.info({ outcome, endedBy: side, cause, sipStatus, voicemail: this.record.voicemail !== null, tools: this.record.tools.length },
+      'call ended')
+    this.deps.onEnded?.(this.record)
+  }
+}

@@ -1,0 +1,28 @@
+// What is kept of each call once it ends (issue 4: every outcome, including engine failures,
+// leaves a record): identity, timing, how it ended, and what happened on the way.
+
+export type CallOutcome = 'completed' | 'rejected' | 'canceled' | 'failed'
+
+export interface CallRecord {
+  conversationId: string
+  sipCallId: string
+  callId: string
+  callSid: string | null
+  agentId: string
+  trunk: string
+  callerId: string
+  calledNumber: string
+  startedAtMs: number
+  answeredAtMs: number | null
+  endedAtMs: number | null
+  outcome: CallOutcome | null
+  /** Who ended it: caller, gateway or engine. */
+  endedBy: 'caller' | 'gateway' | 'engine' | null
+  cause: string | null
+  /** Final SIP status for a call that was never answered. */
+  sipStatus: number | null
+  voicemail: { reason: string } | null
+  tools: Array<{ name: string; ok: boolean; error?: string; atMs: number }>
+  dtmfReceived: number
+  personalization: { usedDefaults: boolean; webhook: 'none' | 'ok' | 'failed' }
+}
