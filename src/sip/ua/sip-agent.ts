@@ -195,12 +195,10 @@ export class SipAgent extends EventEmitter {
       res.send(420, 'Bad Extension', { headers: { Unsupported: unsupported.join(', ') } })
       return false
     }
-    // §16.3 step 3 applies to proxies; a UA receiving Max-Forwards 0 on anything but OPTIONS answers 483 as well.
-    const mf = getMaxForwards(req)
-    if (mf === 0 && req.method !== 'OPTIONS') {
-      res.send(483, 'Too Many Hops')
-      return false
-    }
+    // Max-Forwards 0 is only a proxy's concern (§16.3 step 3 → 483). We terminate the call as a UAS, so RFC 4475
+    // §3.3.11 (zeromf) applies: process the request as if the value were still positive. Our own outgoing legs start
+    // a fresh Max-Forwards, as any B2BUA does. getMaxForwards still validates the value (overflow → 400).
+    getMaxForwards(req)
     return true
   }
 
