@@ -5,6 +5,8 @@ import path from 'node:path'
 import { parseConfigText, type TrunkgateConfig } from '../../src/config'
 import { startServer, type RunningServer } from '../../src/server'
 import type { CallRecord } from '../../src/call/call-record'
+import { freePort, runSipp, type SippRun } from '../integration/sipp-runner'
+import { RtpCapture, type RtpSummary } from './rtp-capture'
 
 export const ROOT = path.resolve(__dirname, '..', '..')
 /** Independent test material (team rule: by path, never copied). */
@@ -70,8 +72,28 @@ export function nextRecord (server: RunningServer, timeoutMs = 20000): Promise<C
   })
 }
 
-/** The SIPp scenario with its hang-up part: the caller sends BYE, or waits for ours. */
-export function audioScenario (hangup: 'bye' | 'wait', byeTimeoutMs = 15000): Record<string, string> {
-  const part = fs.readFileSync(path.join(E2E_SIPP, `hangup-${hangup}.xml.part`), 'latin1')
-  return { HANGUP: part, BYE_TIMEOUT_MS: String(byeTimeoutMs) }
+/** The SIPp scenario with its hang-up part: the caller sends BYE. */
+export function callerByeScenario (): Record<string, string> {
+  return { HANGUP: fs.readFileSync(path.join(E2E_SIPP, 'hangup-bye.xml.part'), 'latin1') }
+}
+
+/**
+ * One SIPp call (uac-until-bye.xml) that only succeeds when the gateway sends BYE within
+ * byeTimeoutMs; with capture, the RTP sent to SIPp's media port is summarised.
+ */
+export async function callUntilGatewayBye (server: RunningServer, opts: { byeTimeoutMs: number; capture?: boolean; speechPcap?: string }):
+Promise<{ run: SippRun; rtp: RtpSummary | null }> {
+  const mediaPort = await freePort()
+  const capture = opts.capture ? new RtpCapture(mediaPort) : null
+  await capture?.started()
+  const run = await runSipp({
+    scenario: path.join(E2E_SIPP, 'uac-until-bye.xml'),
+    target: { host: '127.0.0.1', port: server.ports.tcp! },
+    service: '+15550100',
+    timeoutSec: Math.ceil(opts.byeTimeoutMs / 1000) + 10,
+    extraArgs: ['-mp', String(mediaPort)],
+    substitutions: { SPEECH_PCAP: opts.speechPcap ?? PCAP('g711a.pcap'), BYE_TIMEOUT_MS: String(opts.byeTimeoutMs) }
+  })
+  const rtp = capture ? await capture.stop() : null
+  return { run, rtp }
 }

@@ -10,7 +10,11 @@ export interface RtpSummary {
   byPayloadType: Map<number, number>
   /** Packets of PT 8 whose decoded audio RMS exceeds 300 (not silence/comfort noise). */
   loudPcmaPackets: number
+  /** RFC 4733 events (PT 101) in arrival order, one entry per key press (end packet, retransmissions folded). */
+  digits: string
 }
+
+const EVENT_DIGITS = '0123456789*#ABCD'
 
 /** ITU-T G.711 A-law decode (the reference expansion, written out independently of the media core). */
 export function alawToLinear (a: number): number {
@@ -58,15 +62,22 @@ export class RtpCapture {
     this.child.kill('SIGINT')
     await exited
     try {
-      const out = spawnSync('tshark', ['-r', this.file, '-d', `udp.port==${this.port},rtp`, '-T', 'fields', '-e', 'rtp.p_type', '-e', 'rtp.payload'],
+      const out = spawnSync('tshark', ['-r', this.file, '-d', `udp.port==${this.port},rtp`, '-o', 'rtpevent.event_payload_type_value:101',
+        '-T', 'fields', '-e', 'rtp.p_type', '-e', 'rtp.payload', '-e', 'rtpevent.event_id', '-e', 'rtpevent.end_of_event', '-e', 'rtp.timestamp'],
         { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
-      const summary: RtpSummary = { packets: 0, byPayloadType: new Map(), loudPcmaPackets: 0 }
+      const summary: RtpSummary = { packets: 0, byPayloadType: new Map(), loudPcmaPackets: 0, digits: '' }
+      const endedEvents = new Set<string>()
       for (const line of out.stdout.split('\n')) {
-        const [ptText, payload] = line.trim().split('\t')
+        const [ptText, payload, eventId, endOfEvent, timestamp] = line.replace(/\n$/, '').split('\t')
         if (!ptText) continue
         const pt = Number(ptText)
         summary.packets++
         summary.byPayloadType.set(pt, (summary.byPayloadType.get(pt) ?? 0) + 1)
+        // RFC 4733 §2.5.1.4: the end packet is sent three times with the same timestamp: one press.
+        if (pt === 101 && eventId && endOfEvent === '1' && !endedEvents.has(timestamp)) {
+          endedEvents.add(timestamp)
+          summary.digits += EVENT_DIGITS[Number(eventId)] ?? '?'
+        }
         if (pt === 8 && payload) {
           const bytes = Buffer.from(payload.replace(/:/g, ''), 'hex')
           let sum = 0

@@ -4,7 +4,7 @@
 import t from 'tap'
 import { freePort, runSipp, describeRun } from '../integration/sipp-runner'
 import { TestEngine } from './test-engine'
-import { audioScenario, E2E_SIPP, nextRecord, PCAP, startGateway } from './helpers'
+import { callerByeScenario, E2E_SIPP, nextRecord, PCAP, startGateway } from './helpers'
 import { RtpCapture } from './rtp-capture'
 import path from 'node:path'
 
@@ -25,7 +25,7 @@ t.test('SIPp PCMA call: speech and RFC 4733 digit reach the engine, echo comes b
     service: '+15550100',
     timeoutSec: 30,
     extraArgs: ['-mp', String(mediaPort)],
-    substitutions: { ...audioScenario('bye'), SPEECH_PCAP: PCAP('g711a.pcap'), DTMF_PCAP: PCAP('dtmf_2833_7.pcap'), SPEECH_MS: '7500' }
+    substitutions: { ...callerByeScenario(), SPEECH_PCAP: PCAP('g711a.pcap'), DTMF_PCAP: PCAP('dtmf_2833_7.pcap'), SPEECH_MS: '7500' }
   })
   const rtp = await capture.stop()
   t.equal(run.exitCode, 0, describeRun(run))
