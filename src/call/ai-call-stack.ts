@@ -58,6 +58,7 @@ export async function createAiCallStack (config: TrunkgateConfig, opts: AiCallSt
     engine,
     supportedSuites: supportedSrtpSuites(),
     retryAfterSeconds: config.sip.retryAfterSeconds,
+    transferSettings: config.transfer,
     fetch: opts.fetch
   })
   log.info({ engine: engineAddress, embeddedDemo: demo !== null, rtpPorts: `${m.port_min}-${m.port_max}` }, 'AI call layer ready')

@@ -27,6 +27,9 @@ import { specialInformationTone } from './notice-tone'
 import { callIdentity, decideCallStart, fetchInitiationData, type CallIdentity, type CallPersonalization } from './personalization'
 import { buildStart, defaultPersonalization, forwardedHeaders, personalizationPolicy, webhookConfig } from './start-message'
 import { SystemTools, type ToolHost } from './system-tools'
+import { CallTransfer } from '../transfer/call-transfer'
+import { transferSettings, type TransferSettings } from '../config/transfer-schema'
+import { systemClock } from '../sip/transaction/clock'
 
 export interface AiCallDeps {
   media: MediaEngine
@@ -37,6 +40,8 @@ export interface AiCallDeps {
   legOptions?: LegOptions
   fetch?: typeof fetch
   onEnded?: (record: CallRecord) => void
+  /** Transfer timings (config `transfer:`); defaults when absent. */
+  transferSettings?: TransferSettings
 }
 
 type Side = 'caller' | 'gateway' | 'engine'
@@ -62,6 +67,7 @@ export class AiCall {
   private dialog: Dialog | null = null
   private engineCall: EngineCall | null = null
   private readonly tools: SystemTools
+  private readonly transfer: CallTransfer
   private readonly dedup = new DtmfDeduplicator()
   /** Set while Ending: how the call ends once the drain (or the ACK) allows it. */
   private ending: { side: Side; cause: string } | null = null
@@ -76,6 +82,16 @@ export class AiCall {
     const conversationId = `conv_${randomUUID().replace(/-/g, '')}`
     this.log = invite.logger.child({ conversationId })
     this.tools = new SystemTools(this.toolHost(), this.log)
+    this.transfer = new CallTransfer({
+      trunk: invite.trunk,
+      agent: invite.agent,
+      settings: deps.transferSettings ?? transferSettings.check({}, 'transfer'),
+      clock: systemClock,
+      logger: this.log,
+      dialog: () => this.current === CallState.Active ? this.dialog : null,
+      sendCallEvent: ev => { if (this.current !== CallState.Ended) this.engineCall?.sendCallEvent(ev) },
+      onTransferred: () => this.hangup('gateway', 'transferred', false)
+    })
     this.record = {
       conversationId,
       sipCallId: getHeader(invite.req, 'Call-ID') ?? '',
@@ -383,7 +399,8 @@ export class AiCall {
         }, timeoutMs)
         this.voicemailHangup = { cause, timer }
       },
-      hangupAfterPlayout: cause => this.hangup('gateway', cause, true)
+      hangupAfterPlayout: cause => this.hangup('gateway', cause, true),
+      transferToNumber: (id, args) => this.transfer.transferToNumber(id, args)
     }
   }
 
@@ -421,6 +438,7 @@ export class AiCall {
     dialog.on('modify', (req: SipRequest, res: ServerResponse) => this.onReInvite(req, res))
     dialog.on('info', (req: SipRequest, res: ServerResponse) => this.onInfo(req, res))
     dialog.on('ack', (ack: SipRequest) => this.onReInviteAck(ack))
+    this.transfer.attachDialog(dialog)
   }
 
   private awaitingAckAnswer = false
@@ -574,6 +592,9 @@ export class AiCall {
       engine.hangup(engineSide, cause, sipStatus ?? 0)
     }
     this.media?.close()
+    this.transfer.close()
+    this.record.transfer = this.transfer.record
+    if (this.transfer.record?.result === 'succeeded') outcome = 'transferred'
     Object.assign(this.record, { outcome, endedBy: side, cause, sipStatus, endedAtMs: Date.now() })
     this.log.info({ outcome, endedBy: side, cause, sipStatus, voicemail: this.record.voicemail !== null, tools: this.record.tools.length },
       'call ended')

@@ -1,7 +1,10 @@
 // What is kept of each call once it ends (issue 4: every outcome, including engine failures,
 // leaves a record): identity, timing, how it ended, and what happened on the way.
 
-export type CallOutcome = 'completed' | 'rejected' | 'canceled' | 'failed'
+import type { TransferRecord } from '../transfer/transfer-service'
+
+// transferred: the caller ended up with a human (REFER or conference transfer), see `transfer`.
+export type CallOutcome = 'completed' | 'rejected' | 'canceled' | 'failed' | 'transferred'
 
 export interface CallRecord {
   conversationId: string
@@ -25,4 +28,6 @@ export interface CallRecord {
   tools: Array<{ name: string; ok: boolean; error?: string; atMs: number }>
   dtmfReceived: number
   personalization: { usedDefaults: boolean; webhook: 'none' | 'ok' | 'failed' }
+  /** The last transfer attempt (transfer_to_number or the trunk's REFER), null when none. */
+  transfer?: TransferRecord | null
 }

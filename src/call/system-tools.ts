@@ -3,7 +3,7 @@
 // ToolResult; a tool that cannot run is an ok:false result with a readable error, never a dropped
 // stream or a dropped call.
 import type { Logger } from '../log'
-import type { ToolCallMsg, ToolName } from '../engine/engine-messages'
+import type { ToolCallMsg, ToolName, TransferToNumberArgs } from '../engine/engine-messages'
 
 export type ToolOutcome =
   | { ok: true; result?: Record<string, unknown> }
@@ -23,6 +23,8 @@ export interface ToolHost {
   /** Hang up after the audio already queued has played. */
   hangupAfterPlayout: (cause: string) => void
   voicemailTimeoutMs: () => number
+  /** transfer_to_number (src/transfer): resolves when the transfer succeeded or failed. */
+  transferToNumber?: (toolCallId: string, args: TransferToNumberArgs) => Promise<{ outcome: ToolOutcome; after?: () => void }>
 }
 
 /** seed "Supported characters": 0-9 * # and the pauses w (0.5 s) and W (1 s). */
@@ -66,11 +68,13 @@ export class SystemTools {
           outcome: { ok: true },
           after: () => this.host.hangupAfterPlayout('end_call')
         }
-      case 'transfer_to_number':
-        return {
-          name,
-          outcome: { ok: false, error: 'transfer_to_number is not available on this gateway yet; continue the conversation' }
+      case 'transfer_to_number': {
+        if (!this.host.transferToNumber) {
+          return { name, outcome: { ok: false, error: 'transfer_to_number is not available on this gateway; continue the conversation' } }
         }
+        const r = await this.host.transferToNumber(call.tool_call_id, call.transfer_to_number)
+        return { name, outcome: r.outcome, after: r.after }
+      }
       default:
         return { name: 'unknown', outcome: { ok: false, error: 'unknown tool: ToolCall carries no tool the gateway knows' } }
     }
