@@ -60,6 +60,7 @@ class MediaEngineWrap : public Napi::ObjectWrap<MediaEngineWrap> {
     cfg.advertiseAddress = getString(c, "advertiseAddress", "");
     cfg.threads = getInt(c, "threads", 0);
     cfg.realtimePriority = getInt(c, "realtimePriority", 0);
+    cfg.paced = getBool(c, "paced", true);
     sockaddr_storage probe;
     socklen_t plen;
     if (!parseAddress(cfg.bindAddress, 0, &probe, &plen)) {

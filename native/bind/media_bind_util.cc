@@ -84,12 +84,15 @@ Napi::Object engineStatsToJs(Napi::Env env, const MediaEngine& engine, size_t le
     w.Set("maxLateMs", static_cast<double>(t.maxLateNs.load()) / 1e6);
     Napi::Array late = Napi::Array::New(env, WorkerTiming::kBuckets);
     Napi::Array busy = Napi::Array::New(env, WorkerTiming::kBuckets);
+    Napi::Array sendStart = Napi::Array::New(env, WorkerTiming::kBuckets);
     for (uint32_t b = 0; b < WorkerTiming::kBuckets; ++b) {
       late.Set(b, static_cast<double>(t.lateHist[b].load()));
       busy.Set(b, static_cast<double>(t.busyHist[b].load()));
+      sendStart.Set(b, static_cast<double>(t.sendStartHist[b].load()));
     }
     w.Set("lateHist100us", late);
     w.Set("busyHist100us", busy);
+    w.Set("sendStartHist100us", sendStart);
     workers.Set(static_cast<uint32_t>(i), w);
   }
   o.Set("workers", workers);

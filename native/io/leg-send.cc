@@ -23,27 +23,52 @@ inline int16_t sat16(int32_t v) { return static_cast<int16_t>(v > 32767 ? 32767 
 
 void Leg::setConferenceOutput(const int16_t* pcm) { confOut_ = pcm; }
 
+void Leg::deferEvent(const MediaEvent& ev) {
+  if (deferredCount_ < kMaxDeferred) deferred_[deferredCount_++] = ev;
+}
+
+void Leg::flush(TickContext& ctx) {
+  for (int i = 0; i < outCount_; ++i) {
+    const OutPacket& p = out_[i];
+    const bool muxed = opts_.rtcpMux || sockets_.rtcpFd < 0;
+    const int fd = p.rtcp && !muxed ? sockets_.rtcpFd : sockets_.rtpFd;
+    const sockaddr_storage& to = p.rtcp ? remoteRtcp_ : remoteRtp_;
+    const socklen_t toLen = p.rtcp ? remoteRtcpLen_ : remoteRtpLen_;
+    // Non-blocking: a full socket buffer loses this packet rather than stalling every other leg.
+    if (fd < 0 || sendto(fd, p.data, p.len, MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&to), toLen) < 0) continue;
+    if (p.rtcp) {
+      ++stats_.rtcpSent;
+    } else {
+      ++stats_.packetsSent;
+      stats_.bytesSent += p.payloadLen;
+    }
+  }
+  outCount_ = 0;
+  for (int i = 0; i < deferredCount_; ++i) ctx.events->push(deferred_[i]);
+  if (deferredCount_ > 0) ctx.producedForJs = true;
+  deferredCount_ = 0;
+}
+
 void Leg::sendPacket(const uint8_t* payload, size_t len, uint8_t pt, bool marker, uint32_t ts, TickContext&) {
+  if (outCount_ >= kMaxOut) return;
+  OutPacket& out = out_[outCount_];
   RtpHeader h;
   h.payloadType = pt;
   h.marker = marker;
   h.sequence = seq_++;  // wraps at 2^16 by design (RFC 3550 §5.1)
   h.timestamp = ts;
   h.ssrc = ssrc_;
-  size_t n = marshalRtp(h, payload, len, packet_, kMaxPacket);
+  size_t n = marshalRtp(h, payload, len, out.data, kMaxPacket);
   if (n == 0) return;
   if (srtp_ && srtp_->hasOutbound()) {
     size_t outLen = 0;
-    if (srtp_->protectRtp(packet_, n, sizeof(packet_), &outLen) != SrtpStatus::Ok) return;
+    if (srtp_->protectRtp(out.data, n, sizeof(out.data), &outLen) != SrtpStatus::Ok) return;
     n = outLen;
   }
-  // Non-blocking: a full socket buffer loses this packet rather than stalling every other leg.
-  if (sendto(sockets_.rtpFd, packet_, n, MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&remoteRtp_),
-             remoteRtpLen_) < 0) {
-    return;
-  }
-  ++stats_.packetsSent;
-  stats_.bytesSent += len;
+  out.len = static_cast<uint16_t>(n);
+  out.payloadLen = static_cast<uint16_t>(len);
+  out.rtcp = false;
+  ++outCount_;
   ++sentSinceReport_;
 }
 
@@ -78,8 +103,7 @@ void Leg::send(TickContext& ctx) {
     ev.type = MediaEventType::Mark;
     ev.value = mark.id;
     ev.flag = markFlushed ? 1 : 0;
-    ctx.events->push(ev);
-    ctx.producedForJs = true;
+    deferEvent(ev);  // raised when the audio before it has actually left (flush)
   }
   if (wasPlaying_ && playout_.queuedSamples() == 0 && (got < kFrameSamples || flushed)) {
     wasPlaying_ = false;
@@ -87,8 +111,7 @@ void Leg::send(TickContext& ctx) {
     ev.legId = id_;
     ev.type = MediaEventType::PlayoutDone;
     ev.flag = flushed ? 1 : 0;
-    ctx.events->push(ev);
-    ctx.producedForJs = true;
+    deferEvent(ev);
   }
 
   const bool canSend = haveRemote_ && directionSends(direction_) && encoder_;
@@ -114,8 +137,7 @@ void Leg::send(TickContext& ctx) {
       ev.legId = id_;
       ev.type = MediaEventType::DtmfDone;
       ev.value = dtmfRequestId_;
-      ctx.events->push(ev);
-      ctx.producedForJs = true;
+      deferEvent(ev);
     }
   }
 
@@ -148,13 +170,15 @@ void Leg::maybeSendRtcp(TickContext& ctx) {
   // RFC 3550 §6.3.1: randomise the interval (0.5..1.5 x) so reports of many legs do not synchronise.
   rtcpRand_ = rtcpRand_ * 1664525u + 1013904223u;
   nextRtcpNs_ = ctx.nowNs + kRtcpIntervalNs / 2 + static_cast<int64_t>((rtcpRand_ >> 8) % 1000) * (kRtcpIntervalNs / 1000);
+  if (outCount_ >= kMaxOut) return;
+  OutPacket& op = out_[outCount_];
   RtcpReportBlock block;
   size_t blocks = 0;
   if (haveRxSsrc_ && rxStats_.received() > 0) {
     rxStats_.makeReportBlock(ctx.nowUs, &block);
     blocks = 1;
   }
-  uint8_t* out = packet_;
+  uint8_t* out = op.data;
   size_t n;
   if (sentSinceReport_ > 0) {
     // §6.4.1: a participant that sent data since the last report sends an SR.
@@ -177,13 +201,13 @@ void Leg::maybeSendRtcp(TickContext& ctx) {
   n += sdes;
   if (srtp_ && srtp_->hasOutbound()) {
     size_t outLen = 0;
-    if (srtp_->protectRtcp(packet_, n, sizeof(packet_), &outLen) != SrtpStatus::Ok) return;
+    if (srtp_->protectRtcp(op.data, n, sizeof(op.data), &outLen) != SrtpStatus::Ok) return;
     n = outLen;
   }
-  const int fd = opts_.rtcpMux || sockets_.rtcpFd < 0 ? sockets_.rtpFd : sockets_.rtcpFd;
-  if (sendto(fd, packet_, n, MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&remoteRtcp_), remoteRtcpLen_) >= 0) {
-    ++stats_.rtcpSent;
-  }
+  op.len = static_cast<uint16_t>(n);
+  op.payloadLen = 0;
+  op.rtcp = true;
+  ++outCount_;
 }
 
 }  // namespace tg::io

@@ -88,9 +88,14 @@ class Leg {
                   TickContext& ctx);
   // Produces this tick's received frame (jitter pop, decode, DTMF detect, delivery to JS).
   void produce(TickContext& ctx);
-  // Builds and sends this tick's outgoing audio.
+  // Builds this tick's outgoing packets (audio, DTMF) into the leg's out queue.
   void send(TickContext& ctx);
   void maybeSendRtcp(TickContext& ctx);
+  // Transmits the queued packets and raises the events that wait for them (marks, playout done,
+  // DTMF done). The worker calls it first thing in the next tick (paced: every packet leaves at a
+  // fixed offset from the 20 ms deadline, whatever the rest of the tick costs) or right after
+  // send() (low latency: one frame earlier, but the send time moves with the tick's workload).
+  void flush(TickContext& ctx);
   void checkTimeout(TickContext& ctx);
 
   // Conference hook-up (worker thread): the leg exposes its received frame as the conference input
@@ -108,6 +113,7 @@ class Leg {
   void onRtcp(uint8_t* buf, size_t len, const sockaddr_storage& from, uint64_t arrivalUs, TickContext& ctx);
   bool acceptSource(const sockaddr_storage& from, bool rtcp);
   void sendPacket(const uint8_t* payload, size_t len, uint8_t pt, bool marker, uint32_t ts, TickContext& ctx);
+  void deferEvent(const MediaEvent& ev);
   void emitDtmf(char digit, uint32_t durationMs, uint8_t source, TickContext& ctx);
   void publishStats();
 
@@ -160,7 +166,18 @@ class Leg {
   bool dtmfInband_ = false;
   uint64_t dtmfRequestId_ = 0;
   uint32_t dtmfBaseTs_ = 0;
-  uint8_t packet_[kMaxPacket + 64] = {};
+  struct OutPacket {
+    uint16_t len;
+    uint16_t payloadLen;
+    bool rtcp;
+    uint8_t data[kMaxPacket + 64];
+  };
+  static constexpr int kMaxOut = 6;  // ptime 10 (2) + DTMF event + RTCP, with room to spare
+  OutPacket out_[kMaxOut];
+  int outCount_ = 0;
+  static constexpr int kMaxDeferred = 16;
+  MediaEvent deferred_[kMaxDeferred];
+  int deferredCount_ = 0;
   uint8_t payload_[kMaxPacket] = {};
 
   // RTCP (RFC 3550 §6)

@@ -14,7 +14,7 @@ MediaEngine::MediaEngine(const EngineConfig& cfg, std::function<void()> wake)
   // All workers share one tick grid, so conferences and bridges see the same frame timing.
   const int64_t start = monotonicNs();
   for (int i = 0; i < n; ++i) {
-    workers_.push_back(std::make_unique<MediaWorker>(i, start, wake, &wakePending_, cfg_.realtimePriority));
+    workers_.push_back(std::make_unique<MediaWorker>(i, start, wake, &wakePending_, cfg_.realtimePriority, cfg_.paced));
   }
   for (auto& w : workers_) w->start();
 }

@@ -24,6 +24,10 @@ struct EngineConfig {
   std::string advertiseAddress;  // address put in SDP (NAT); defaults to bindAddress
   int threads = 0;               // 0: hardware concurrency
   int realtimePriority = 0;      // >0: SCHED_FIFO priority of the media threads (needs CAP_SYS_NICE)
+  // Paced: packets built in a tick leave at the start of the next one, so their send time does not
+  // move with the tick's workload (tight 20 ms intervals at high load; +1 frame of latency).
+  // Low latency: they leave as soon as they are built.
+  bool paced = true;
 };
 
 class MediaEngine {

@@ -29,10 +29,11 @@ void bump(std::atomic<uint64_t>* hist, int64_t ns) {
 }  // namespace
 
 MediaWorker::MediaWorker(int index, int64_t clockStartNs, WakeFn wake, std::atomic<bool>* wakePending,
-                         int realtimePriority)
+                         int realtimePriority, bool paced)
     : index_(index),
       clockStartNs_(clockStartNs),
       realtimePriority_(realtimePriority),
+      paced_(paced),
       wake_(std::move(wake)),
       wakePending_(wakePending) {
   epollFd_ = epoll_create1(EPOLL_CLOEXEC);
@@ -209,20 +210,27 @@ void MediaWorker::run() {
     if (late > 0 && static_cast<uint64_t>(late) > timing_.maxLateNs.load(std::memory_order_relaxed)) {
       timing_.maxLateNs.store(static_cast<uint64_t>(late), std::memory_order_relaxed);
     }
-    runCommands();
     ctx.nowNs = start;
     ctx.nowUs = static_cast<uint64_t>(start / 1000);
     ctx.nowUnixUs = static_cast<uint64_t>(realtimeNs() / 1000);
     ctx.producedForJs = false;
+    // Paced: last tick's packets leave first, at a near-constant offset from the deadline.
+    if (paced_) {
+      bump(timing_.sendStartHist, monotonicNs() - clock.deadlineNs());
+      for (auto& leg : legs_) leg->flush(ctx);
+    }
+    runCommands();
     receiveAll(ctx);
     for (auto& leg : legs_) {
       leg->checkTimeout(ctx);
       leg->produce(ctx);
     }
     for (auto& conf : conferences_) conf->mix(ctx);
+    if (!paced_) bump(timing_.sendStartHist, monotonicNs() - clock.deadlineNs());
     for (auto& leg : legs_) {
       leg->send(ctx);
       leg->maybeSendRtcp(ctx);
+      if (!paced_) leg->flush(ctx);
     }
     if (!events_.empty()) ctx.producedForJs = true;
     {

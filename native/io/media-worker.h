@@ -29,12 +29,14 @@ struct WorkerTiming {
   std::atomic<uint64_t> maxLateNs{0};
   std::atomic<uint64_t> lateHist[kBuckets] = {};  // wake-up lateness; last bucket = >= 19.9 ms
   std::atomic<uint64_t> busyHist[kBuckets] = {};  // tick work duration
+  std::atomic<uint64_t> sendStartHist[kBuckets] = {};  // deadline -> start of the send phase
 };
 
 class MediaWorker {
  public:
   using WakeFn = std::function<void()>;
-  MediaWorker(int index, int64_t clockStartNs, WakeFn wake, std::atomic<bool>* wakePending, int realtimePriority = 0);
+  MediaWorker(int index, int64_t clockStartNs, WakeFn wake, std::atomic<bool>* wakePending, int realtimePriority = 0,
+              bool paced = true);
   ~MediaWorker();
   MediaWorker(const MediaWorker&) = delete;
   MediaWorker& operator=(const MediaWorker&) = delete;
@@ -70,6 +72,7 @@ class MediaWorker {
   const int index_;
   const int64_t clockStartNs_;
   const int realtimePriority_;
+  const bool paced_;
   std::atomic<bool> realtime_{false};
   WakeFn wake_;
   std::atomic<bool>* wakePending_;

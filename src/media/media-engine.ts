@@ -16,6 +16,10 @@ export interface MediaEngineOptions {
   threads?: number                   // media threads (default: CPU cores)
   realtimePriority?: number          // SCHED_FIFO priority for media threads, 1-99 (needs CAP_SYS_NICE); 0 = off
   statsIntervalMs?: number           // emit 'stats' on every leg this often (0 = never; read leg.stats() instead)
+  // 'paced' (default): packets built in a tick leave at the start of the next, at a fixed offset
+  // from the 20 ms deadline (tight intervals under load, one frame more latency).
+  // 'low-latency': packets leave as soon as they are built; their timing moves with the tick's load.
+  pacing?: 'paced' | 'low-latency'
 }
 
 export interface LegOptions {
@@ -50,9 +54,11 @@ export class MediaEngine {
     this.advertiseAddress = opts.advertiseAddress === undefined ? bindAddress : checkIp(opts.advertiseAddress, 'advertiseAddress')
     const threads = opts.threads === undefined ? os.availableParallelism() : checkInteger(opts.threads, 'threads', 1, 64)
     const realtimePriority = opts.realtimePriority === undefined ? 0 : checkInteger(opts.realtimePriority, 'realtimePriority', 0, 99)
+    const pacing = opts.pacing ?? 'paced'
+    if (pacing !== 'paced' && pacing !== 'low-latency') throw new RangeError("pacing must be 'paced' or 'low-latency'")
     const addon = loadAddon()
     this.native = new addon.MediaEngine(
-      { minPort: min, maxPort: max, bindAddress, advertiseAddress: this.advertiseAddress, threads, realtimePriority },
+      { minPort: min, maxPort: max, bindAddress, advertiseAddress: this.advertiseAddress, threads, realtimePriority, paced: pacing === 'paced' },
       (frames, events) => this.dispatch(frames, events))
     const statsMs = opts.statsIntervalMs === undefined ? 0 : checkInteger(opts.statsIntervalMs, 'statsIntervalMs', 0, 3600000)
     if (statsMs > 0) {

@@ -18,7 +18,7 @@ export interface NativeLegStats {
 
 export interface NativeWorkerStats {
   legs: number, realtime: boolean, ticks: number, skippedTicks: number, busyMs: number, maxLateMs: number
-  lateHist100us: number[], busyHist100us: number[]
+  lateHist100us: number[], busyHist100us: number[], sendStartHist100us: number[]
 }
 
 export interface NativeEngineStats { threads: number, legs: number, droppedEvents: number, workers: NativeWorkerStats[] }
@@ -62,7 +62,7 @@ export interface NativeMediaEngine {
 
 export interface NativeAddon {
   version: string
-  MediaEngine: new (config: { minPort: number, maxPort: number, bindAddress: string, advertiseAddress: string, threads: number, realtimePriority: number },
+  MediaEngine: new (config: { minPort: number, maxPort: number, bindAddress: string, advertiseAddress: string, threads: number, realtimePriority: number, paced: boolean },
     onMedia: (frames: NativeFrames, events: NativeEvent[]) => void) => NativeMediaEngine
 }
 
