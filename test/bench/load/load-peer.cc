@@ -3,8 +3,10 @@
 // Side A is the narrowband trunk (PCMU, PT 0), side B the wideband end (G.722, PT 9, 64 kbit/s:
 // also 160 bytes per 20 ms, RTP clock 8000 per RFC 3551 §4.5.2). Derived from test/bench/media-peer.cc
 // (same pacing and measurement), extended to two sockets and two codecs.
-//   load-peer <warmupSec> <measureSec> [srtpKeySaltHexForSideA|-]
-// stdin: "<serverPort> <a|b>" per stream (the server port this stream is sent to), then "go".
+//   load-peer <warmupSec> <measureSec> [srtpKeySaltHexForSideA|-] [g722|pcmu (side B's codec, default g722)]
+// stdin: "<serverPort> <a|b> [rxKeySaltHex]" per stream (the server port this stream is sent to;
+// with SRTP, the key the server sends that stream with: RFC 4568 gives each direction its own key),
+// then "go". Side A's sending key is the argv key (the one our SDP offer carried).
 // stdout: first line "<portA> <portB>"; at the end one JSON line of results.
 // Sending: one sendmmsg batch per socket per 20 ms tick on an absolute clock. Receiving: recvmmsg
 // after each tick with kernel timestamps (SO_TIMESTAMPNS), so send-interval error is measured at
@@ -62,7 +64,27 @@ struct Stream {
   uint16_t lastSeq = 0;
   int64_t lastArrival = 0;
   uint64_t received = 0, lost = 0, wrongPt = 0;
+  srtp_t rx = nullptr;  // per-stream receive context when the server keys each call differently
 };
+
+static bool parseKey(const char* hex, uint8_t key[30]) {
+  if (strlen(hex) != 60) return false;
+  for (int i = 0; i < 30; i++) key[i] = static_cast<uint8_t>(strtol(std::string(hex + 2 * i, 2).c_str(), nullptr, 16));
+  return true;
+}
+
+static srtp_t makeContext(const uint8_t key[30], srtp_ssrc_type_t dir) {
+  srtp_policy_t p;
+  memset(&p, 0, sizeof(p));
+  srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtp);
+  srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtcp);
+  p.key = const_cast<uint8_t*>(key);
+  p.window_size = 128;
+  p.ssrc.type = dir;
+  srtp_t ctx = nullptr;
+  if (srtp_create(&ctx, &p) != srtp_err_status_ok) exit(3);
+  return ctx;
+}
 
 struct Side {
   int fd = -1;
@@ -99,21 +121,12 @@ int main(int argc, char** argv) {
   if (argc < 3) return 2;
   const double warmup = atof(argv[1]), measure = atof(argv[2]);
   Side sides[2];
+  srtp_init();
   if (argc > 3 && strcmp(argv[3], "-") != 0) {
-    if (strlen(argv[3]) != 60) return 2;
     uint8_t key[30];
-    for (int i = 0; i < 30; i++) key[i] = static_cast<uint8_t>(strtol(std::string(argv[3] + 2 * i, 2).c_str(), nullptr, 16));
-    srtp_init();
-    srtp_policy_t p;
-    memset(&p, 0, sizeof(p));
-    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtp);
-    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtcp);
-    p.key = key;
-    p.window_size = 128;
-    p.ssrc.type = ssrc_any_outbound;
-    if (srtp_create(&sides[0].tx, &p) != srtp_err_status_ok) return 3;
-    p.ssrc.type = ssrc_any_inbound;
-    if (srtp_create(&sides[0].rx, &p) != srtp_err_status_ok) return 3;
+    if (!parseKey(argv[3], key)) return 2;
+    sides[0].tx = makeContext(key, ssrc_any_outbound);
+    sides[0].rx = makeContext(key, ssrc_any_inbound);
   }
   // Real-time priority when permitted, so a busy host does not make the generator the bottleneck.
   sched_param sp{};
@@ -125,8 +138,12 @@ int main(int argc, char** argv) {
   // 1 kHz tone at -12 dBFS: whole periods per 20 ms, so every packet of a side is identical.
   sides[0].pt = 0;
   for (int i = 0; i < 160; i++) sides[0].payload[i] = linearToUlaw(int(8000 * sin(2 * M_PI * 1000 * i / 8000.0)));
+  const bool sideBPcmu = argc > 4 && strcmp(argv[4], "pcmu") == 0;
   sides[1].pt = 9;
-  {
+  if (sideBPcmu) {
+    sides[1].pt = 0;
+    memcpy(sides[1].payload, sides[0].payload, 160);
+  } else {
     g722_encode_state_t* enc = g722_encode_init(nullptr, 64000, 0);
     int16_t pcm[320];
     for (int i = 0; i < 320; i++) pcm[i] = int16_t(8000 * sin(2 * M_PI * 1000 * i / 16000.0));
@@ -140,7 +157,10 @@ int main(int argc, char** argv) {
     Stream s;
     char side = 'a';
     unsigned port = 0;
-    if (sscanf(line.c_str(), "%u %c", &port, &side) < 1 || port == 0 || port > 65535) continue;
+    char rxKey[128] = "";
+    if (sscanf(line.c_str(), "%u %c %127s", &port, &side, rxKey) < 1 || port == 0 || port > 65535) continue;
+    uint8_t key[30];
+    if (rxKey[0] && parseKey(rxKey, key)) s.rx = makeContext(key, ssrc_any_inbound);
     s.dutPort = uint16_t(port);
     s.side = side == 'b' ? 1 : 0;
     s.ssrc = static_cast<uint32_t>(random());
@@ -170,7 +190,7 @@ int main(int argc, char** argv) {
   std::vector<uint8_t> rxCtl(kRx * 64);
 
   std::vector<uint64_t> hist(2001, 0);  // interval error, 10 us buckets up to 20 ms
-  uint64_t samples = 0, sendErrors = 0, strays = 0;
+  uint64_t samples = 0, sendErrors = 0, strays = 0, srtpFailures = 0;
   const int64_t period = 20000000;
   const int64_t start = nowNs() + period;
   const int64_t measureFrom = start + int64_t(warmup * 1e9), measureTo = measureFrom + int64_t(measure * 1e9);
@@ -203,7 +223,8 @@ int main(int argc, char** argv) {
           if (len < 12 || (p[1] >= 200 && p[1] <= 204)) continue;  // RTCP (RFC 5761 §4 ranges)
           const int idx = sd.byPort[ntohs(rxFrom[i].sin_port)];
           if (idx < 0) { strays++; continue; }
-          if (sd.rx && srtp_unprotect(sd.rx, p, &len) != srtp_err_status_ok) continue;
+          srtp_t rxCtx = streams[idx].rx ? streams[idx].rx : sd.rx;
+          if (rxCtx && srtp_unprotect(rxCtx, p, &len) != srtp_err_status_ok) { srtpFailures++; continue; }
           int64_t arrival = nowNs();
           for (cmsghdr* c = CMSG_FIRSTHDR(&rxMsgs[i].msg_hdr); c; c = CMSG_NXTHDR(&rxMsgs[i].msg_hdr, c)) {
             if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
@@ -283,8 +304,8 @@ int main(int argc, char** argv) {
   }
   const double expected = measure * 50.0 * double(streams.size());
   printf("{\"streams\":%zu,\"received\":%llu,\"expected\":%.0f,\"lost\":%llu,\"silentStreams\":%llu,\"wrongPt\":%llu,"
-         "\"strays\":%llu,\"p50ErrMs\":%.2f,\"p99ErrMs\":%.2f,\"maxErrMs\":%.2f,\"sendErrors\":%llu}\n",
+         "\"strays\":%llu,\"srtpFailures\":%llu,\"p50ErrMs\":%.2f,\"p99ErrMs\":%.2f,\"maxErrMs\":%.2f,\"sendErrors\":%llu}\n",
          streams.size(), (unsigned long long)received, expected, (unsigned long long)lost, (unsigned long long)silentStreams,
-         (unsigned long long)wrongPt, (unsigned long long)strays, p50, p99, maxErr, (unsigned long long)sendErrors);
+         (unsigned long long)wrongPt, (unsigned long long)strays, (unsigned long long)srtpFailures, p50, p99, maxErr, (unsigned long long)sendErrors);
   return 0;
 }

@@ -1,0 +1,63 @@
+// Child process for the AI-call load bench: a conversation engine (trunkgate.engine.v1 over gRPC)
+// that echoes every audio message back and counts what it received, so the gateway under test is
+// charged only for its own work. Per conversation it checks the gateway's audio sequence numbers
+// (the first frame's seq per message) for gaps.
+// stdout: first line the port. stdin commands (one per line) -> one JSON line each:
+//   stats -> {"conversations":n,"active":n,"frames":n,"seqGaps":n,"atMs":t}
+import readline from 'node:readline'
+import * as grpc from '@grpc/grpc-js'
+import { conversationEngineService } from '../../../src/engine/engine-proto'
+import type { EngineMessage, GatewayMessage } from '../../../src/engine/engine-messages'
+
+const FRAME_BYTES = 640  // 20 ms of 16 kHz s16le
+let conversations = 0
+let active = 0
+let frames = 0
+let seqGaps = 0
+
+function converse (stream: grpc.ServerDuplexStream<GatewayMessage, EngineMessage>): void {
+  let started = false
+  let nextSeq = -1
+  let outSeq = 0
+  let done = false
+  const finish = (): void => { if (!done) { done = true; if (started) active-- } }
+  stream.on('data', (m: GatewayMessage) => {
+    if (!started) {
+      if (m.msg !== 'start') return
+      started = true
+      conversations++
+      active++
+      stream.write({ ready: {} })
+      return
+    }
+    if (m.msg === 'audio') {
+      const n = Math.floor(m.audio.data.length / FRAME_BYTES)
+      if (nextSeq >= 0 && m.audio.seq !== nextSeq) seqGaps += Math.abs(m.audio.seq - nextSeq)
+      nextSeq = m.audio.seq + n
+      frames += n
+      stream.write({ audio: { seq: outSeq, data: m.audio.data } })
+      outSeq += n
+    } else if (m.msg === 'call_event' && m.call_event.event === 'hangup') {
+      finish()
+      stream.end()
+    }
+  })
+  stream.on('end', () => { finish(); stream.end() })
+  stream.on('error', finish)
+  stream.on('cancelled', finish)
+}
+
+async function main (): Promise<void> {
+  const server = new grpc.Server()
+  server.addService(conversationEngineService().service, { Converse: converse })
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => err ? reject(err) : resolve(p)))
+  process.stdout.write(`${port}\n`)
+  const lines = readline.createInterface({ input: process.stdin })
+  lines.on('line', line => {
+    if (line.trim() === 'stats') process.stdout.write(JSON.stringify({ conversations, active, frames, seqGaps, atMs: performance.now() }) + '\n')
+  })
+  lines.on('close', () => { server.forceShutdown(); process.exit(0) })
+}
+
+main().catch(err => { console.error(err); process.exit(1) })
