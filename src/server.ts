@@ -21,7 +21,9 @@ import type { CallHandler, RoutedInvite, SdpOffer } from './call/call-handler'
 import { CallRouter, type CallRoute } from './call/call-router'
 import { StaticAnswerCallHandler } from './call/static-answer-handler'
 import { createAiCallStack, type AiCallStack } from './call/ai-call-stack'
+import { sipHumanDialer } from './transfer/human-dialer'
 import type { TrunkConfig } from './config'
+import { startGatewayServices, type GatewayServices, type GatewayServicesOptions } from './api/gateway-services'
 
 export interface StartServerOptions {
   /** The call layer; default answers every call with a static PCMU SDP (no media engine yet). */
@@ -29,6 +31,11 @@ export interface StartServerOptions {
   logger?: Logger
   /** Injected so tests can control digest nonce expiry and failure blocking. */
   authenticator?: DigestAuthenticator
+  /**
+   * Issue 5 services (records, metrics, outbound dialler, control API): native media for outbound calls,
+   * DNS answers (tests), fetch for the post-call webhook, environment for TRUNKGATE_API_KEY.
+   */
+  services?: Pick<GatewayServicesOptions, 'media' | 'outboundMedia' | 'dns' | 'fetch' | 'env' | 'inbound'>
   /**
    * AI calls (what the CLI runs): the server builds the media engine, the engine link and, without
    * engine.address, the embedded demo engine from the config, and uses them as the call layer.
@@ -48,6 +55,8 @@ export interface RunningServer {
   listening: Array<{ transport: StreamTransport; host: string; port: number }>
   /** Calls holding a capacity slot: routed INVITEs not yet finished, and confirmed dialogs. */
   activeCalls: () => number
+  /** Call records, metrics, the outbound dialler and the control API (issue 5). */
+  services: GatewayServices
   /** The AI call layer when opts.aiCalls built it (media engine, engine link, demo engine, call records). */
   aiCalls: AiCallStack | null
   close: () => Promise<void>
@@ -86,11 +95,12 @@ export async function startServer (config: TrunkgateConfig, opts: StartServerOpt
   const admitted = new WeakMap<SipRequest, AdmittedInvite>()
   let active = 0
 
+  let services: GatewayServices | null = null
   const st = config.sip.sessionTimer
   // The agent gets a sender without 'message' events: requests pass the silent-drop screen first,
   // so a dropped source gets nothing at all, not even 100 Trying.
   const sender = {
-    send: (msg: SipMessage, target: SendTarget) => transport.send(msg, target),
+    send: (msg: SipMessage, target: SendTarget) => { services?.countSent(msg); return transport.send(msg, target) },
     localAddressFor: (t: StreamTransport) => transport.localAddressFor(t)
   }
   const agent = new SipAgent({
@@ -106,6 +116,9 @@ export async function startServer (config: TrunkgateConfig, opts: StartServerOpt
       }
     }
   })
+
+  // Conference transfers dial the human through the same SIP agent (src/transfer).
+  if (aiCalls) aiCalls.handler.useHumanDialer(sipHumanDialer(agent, aiCalls.media))
 
   transport.on('message', (msg: SipMessage, source: TransportSource) => {
     if (msg.kind === 'request' && policy.screen(msg, source)) return
@@ -231,6 +244,15 @@ export async function startServer (config: TrunkgateConfig, opts: StartServerOpt
     listening.push({ transport: t, host: listen.host, port })
   }
 
+  try {
+    services = await startGatewayServices({ config, agent, transport, logger, inboundActive: () => active, media: aiCalls?.media ?? null, ...opts.services })
+  } catch (err) {
+    await aiCalls?.close()
+    agent.close()
+    await transport.close()
+    throw err
+  }
+  const gateway = services
   let closed = false
   return {
     config,
@@ -240,10 +262,13 @@ export async function startServer (config: TrunkgateConfig, opts: StartServerOpt
     ports,
     listening,
     activeCalls: () => active,
+    services: gateway,
     aiCalls,
     close: async () => {
       if (closed) return
       closed = true
+      // Outbound calls end (records committed) while the SIP stack can still send their CANCEL/BYE.
+      await gateway.close()
       // Calls first: their BYEs still need the agent and the transport.
       await aiCalls?.close()
       agent.close()

@@ -1,0 +1,117 @@
+// Issue 5 services next to the SIP server: the call records store (+ post-call webhook), Prometheus
+// metrics, the outbound dialler and the control API — built from the configuration and closed in the
+// order that keeps records safe: API first (no new calls), live calls ended (records committed),
+// webhook stopped, store closed.
+import type { TrunkgateConfig } from '../config'
+import type { Logger } from '../log'
+import type { MediaEngine } from '../media/media-engine'
+import { CallRecordStore, PostCallWebhook } from '../records'
+import type { SipMessage } from '../sip/message/types'
+import type { SipAgent } from '../sip/ua'
+import { OutboundDialler, type InboundCallControl } from '../outbound/outbound-dialler'
+import { legMediaFactory, signallingOnlyFactory, type OutboundMediaFactory } from '../outbound/outbound-media'
+import { SipResolver, type DnsLookup } from '../outbound/sip-resolver'
+import { apiKeysFrom } from './api-keys'
+import { ControlApi } from './control-api'
+import { GatewayMetrics } from './gateway-metrics'
+
+export interface GatewayServicesOptions {
+  config: TrunkgateConfig
+  agent: SipAgent
+  /** The transport: received responses are counted from its 'message' events. */
+  transport: { on: (event: 'message', fn: (msg: SipMessage) => void) => unknown, localAddressFor: (t: 'tcp' | 'tls') => { host: string } }
+  logger: Logger
+  inboundActive: () => number
+  /** Native media for outbound calls; without it outbound calls are signalling only. */
+  media?: MediaEngine | null
+  outboundMedia?: OutboundMediaFactory
+  dns?: DnsLookup
+  inbound?: InboundCallControl
+  fetch?: typeof fetch
+  env?: NodeJS.ProcessEnv
+}
+
+export interface GatewayServices {
+  store: CallRecordStore
+  metrics: GatewayMetrics
+  dialler: OutboundDialler
+  webhook: PostCallWebhook | null
+  api: ControlApi | null
+  /** Bound API address (the real port when the config asked for 0). */
+  apiAddress: { host: string, port: number } | null
+  /** Count a SIP response we sent (the server's sender calls it). */
+  countSent: (msg: SipMessage) => void
+  close: () => Promise<void>
+}
+
+export async function startGatewayServices (o: GatewayServicesOptions): Promise<GatewayServices> {
+  const { config, logger } = o
+  const log = logger.child({ component: 'gateway-services' })
+  const recordsPath = config.records?.path ?? ':memory:'
+  if (recordsPath === ':memory:') log.warn('records.path not set: call records are kept in memory only and lost on restart')
+  const hookCfg = config.records?.post_call_webhook
+  const store = new CallRecordStore(recordsPath, { outbox: hookCfg !== undefined })
+  let dialler: OutboundDialler | null = null
+  const metrics = new GatewayMetrics(() => ({ inbound: o.inboundActive(), outbound: dialler?.activeCount() ?? 0 }))
+  o.transport.on('message', (msg: SipMessage) => { if (msg.kind === 'response') metrics.sipResponse(msg.status, 'received') })
+  const webhook = hookCfg
+    ? new PostCallWebhook(store, {
+      url: hookCfg.url,
+      secret: hookCfg.secret,
+      timeoutMs: hookCfg.timeout_ms,
+      maxAttempts: hookCfg.max_attempts,
+      baseDelayMs: hookCfg.base_delay_ms
+    }, { logger, fetch: o.fetch, onAttempt: (ms, ok) => metrics.webhook('post_call', ms, ok) })
+    : null
+  webhook?.start()
+  dialler = new OutboundDialler({
+    config,
+    agent: o.agent,
+    store,
+    resolver: new SipResolver({ dns: o.dns }),
+    media: o.outboundMedia ?? (o.media ? legMediaFactory(o.media) : signallingOnlyFactory()),
+    mediaAddress: (t) => config.sip.advertise?.host ?? o.transport.localAddressFor(t).host,
+    inboundActive: o.inboundActive,
+    logger,
+    inbound: o.inbound,
+    onEnded: (rec) => {
+      metrics.callEnded(rec.direction, rec.status, rec.media)
+      webhook?.kick()
+    }
+  })
+  let api: ControlApi | null = null
+  let apiAddress: GatewayServices['apiAddress'] = null
+  try {
+    if (config.api) {
+      const keys = apiKeysFrom(config.api.keys, o.env ?? process.env)
+      if (keys.length === 0) throw new Error('api: no API key configured (set api.keys or TRUNKGATE_API_KEY): the control API will not run open')
+      api = new ControlApi({ host: config.api.listen.host, port: config.api.listen.port, keys, calls: dialler, metrics, publicMetrics: config.api.public_metrics, logger })
+      const a = await api.listen()
+      apiAddress = { host: a.address, port: a.port }
+      log.info({ host: a.address, port: a.port }, 'control API listening')
+    }
+  } catch (err) {
+    await webhook?.stop()
+    store.close()
+    throw err
+  }
+  const d = dialler
+  let closed = false
+  return {
+    store,
+    metrics,
+    dialler: d,
+    webhook,
+    api,
+    apiAddress,
+    countSent: (msg) => { if (msg.kind === 'response') metrics.sipResponse(msg.status, 'sent') },
+    close: async () => {
+      if (closed) return
+      closed = true
+      await api?.close()
+      await d.close()
+      await webhook?.stop()
+      store.close()
+    }
+  }
+}

@@ -1,0 +1,7 @@
+export { ControlApi, type ControlApiOptions } from './control-api'
+export { CallControlError, type CallControl, type OriginateRequest } from './call-control'
+export { GatewayMetrics } from './gateway-metrics'
+export { ApiKeys, apiKeysFrom } from './api-keys'
+export { openApiDocument } from './openapi'
+export { validate, ValidationError, type JsonSchema } from './json-schema'
+export * from './api-schemas'

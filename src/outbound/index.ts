@@ -1,0 +1,6 @@
+export { OutboundDialler, type OutboundDiallerDeps, type InboundCallControl } from './outbound-dialler'
+export { OutboundCall, OutboundCallState, type OutboundCallPlan, type OutboundCallDeps } from './outbound-call'
+export { SipResolver, ResolveError, DEFAULT_SIP_PORT, type DnsLookup, type SipTarget, type SrvRecord } from './sip-resolver'
+export { renderHeaders, templateVariables, HeaderTemplateError } from './header-template'
+export { legMediaFactory, signallingOnlyFactory, type OutboundMedia, type OutboundMediaFactory, type OutboundMediaContext } from './outbound-media'
+export { outcomeOfFailure, shouldFailOver, type CancelReason, type CallOutcome } from './call-outcome'

@@ -1,0 +1,80 @@
+// Outbound calls to SIPp as a carrier that challenges the INVITE: 401 (WWW-Authenticate → Authorization)
+// and 407 (Proxy-Authenticate → Proxy-Authorization), MD5 and SHA-256, over TCP and over TLS (stunnel).
+// SIPp checks the retried INVITE with regexp actions (check_it): digest response present, nc=00000001,
+// templated and static custom headers, the From user exactly as configured; the test recomputes the digest.
+import t from 'tap'
+import { startCarrier, makeCarrierCert } from './carrier'
+import { checkDigest, findHeader } from './digest-check'
+import { startGateway } from './gateway'
+
+const cases = [
+  { name: '401 MD5 over TCP', challenge: '401', alg: 'MD5', tls: false },
+  { name: '407 SHA-256 over TCP', challenge: '407', alg: 'SHA-256', tls: false },
+  { name: '407 MD5 over TLS (stunnel)', challenge: '407', alg: 'MD5', tls: true },
+  { name: '401 SHA-256 over TLS (stunnel)', challenge: '401', alg: 'SHA-256', tls: true }
+]
+
+for (const c of cases) {
+  t.test(c.name, async t => {
+    const proxy = c.challenge === '407'
+    const certDir = c.tls ? (await import('node:fs')).mkdtempSync((await import('node:path')).join((await import('node:os')).tmpdir(), 'tg-cert-')) : null
+    const cert = certDir ? makeCarrierCert(certDir) : undefined
+    const carrier = await startCarrier({
+      scenario: 'carrier-challenge.xml',
+      tls: cert,
+      substitutions: {
+        CHALLENGE: c.challenge,
+        CHALLENGE_REASON: proxy ? 'Proxy Authentication Required' : 'Unauthorized',
+        CHALLENGE_HDR: proxy ? 'Proxy-Authenticate' : 'WWW-Authenticate',
+        AUTH_HDR: proxy ? 'Proxy-Authorization' : 'Authorization',
+        ALGORITHM: c.alg,
+        FROM_USER_RE: '&lt;sip:\\+15550100@',
+        CUSTOMER_RE: '^ *cust-4711$',
+        SECRET_RE: '^ *Bearer s3cr3t-t0ken$'
+      }
+    })
+    const gw = await startGateway({
+      tls: cert ? { ca: cert.cert } : undefined,
+      outboundYaml: [
+        `address: 127.0.0.1:${carrier.port}`,
+        `transport: ${c.tls ? 'tls' : 'tcp'}`,
+        `media_encryption: disabled`,
+        `auth: {username: trunkuser, password: 'p@ss w0rd'}`,
+        'headers:',
+        "  - {name: X-Customer, value: '{{customer_id}}'}",
+        "  - {name: X-Trunk-Tag, value: static-tag}",
+        "  - {name: X-Auth-Token, value: 'Bearer {{secret__token}}'}"
+      ].join('\n')
+    })
+    t.teardown(async () => { await gw.close(); await carrier.stop(); if (certDir) (await import('node:fs')).rmSync(certDir, { recursive: true, force: true }) })
+
+    const res = await gw.request('POST', '/v1/calls', {
+      agent_id: 'support', from_number: '+15550100', to: '+15550199',
+      dynamic_variables: { customer_id: 'cust-4711', secret__token: 's3cr3t-t0ken' }
+    })
+    t.equal(res.status, 201, res.text)
+    const id = res.json.conversation_id
+    t.equal(res.json.status, 'initiated')
+    const live = await gw.waitStatus(id, 'in-progress')
+    t.equal(live.direction, 'outbound')
+    t.ok(live.answered_at)
+    const hang = await gw.request('POST', `/v1/calls/${id}/hangup`)
+    t.equal(hang.status, 200, hang.text)
+    t.equal(hang.json.status, 'completed')
+    t.equal(hang.json.hangup_cause, 'api_hangup')
+    t.equal(hang.json.hangup_side, 'local')
+    const run = await carrier.done
+    t.equal(run.exitCode, 0, `SIPp carrier checks passed\n${run.errors}\n${run.stderr.slice(-1500)}`)
+    const auth = findHeader(run.messages, proxy ? 'Proxy-Authorization' : 'Authorization')
+    t.equal(auth.length, 1, 'one retried INVITE carried credentials')
+    const d = checkDigest(auth[0], 'INVITE', 'p@ss w0rd')
+    t.ok(d.ok, `digest response verifies: ${auth[0]}`)
+    t.equal(d.params.get('username'), 'trunkuser')
+    t.equal(d.params.get('opaque'), 'op4que', 'opaque echoed')
+    t.equal((d.params.get('algorithm') ?? '').toUpperCase(), c.alg)
+    t.equal(findHeader(run.messages, proxy ? 'Authorization' : 'Proxy-Authorization').length, 0, 'no credentials in the wrong header')
+    const rec = gw.server.services.store.get(id)
+    t.equal(rec?.status, 'completed')
+    t.ok(rec?.sipCallId, 'SIP Call-ID recorded')
+  })
+}
