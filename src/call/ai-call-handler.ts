@@ -4,6 +4,7 @@ import { EventEmitter } from 'node:events'
 import type { CallHandler, RoutedInvite } from './call-handler'
 import { AiCall, type AiCallDeps } from './ai-call'
 import type { CallRecord } from './call-record'
+import type { HumanDialer } from '../transfer/human-dialer'
 
 export interface AiCallHandlerEvents {
   call: [call: AiCall]
@@ -29,6 +30,11 @@ export class AiCallHandler extends EventEmitter<AiCallHandlerEvents> implements 
   }
 
   get activeCalls (): number { return this.live.size }
+
+  /** Conference transfers call the human with this (the server sets it once its SIP agent exists). */
+  useHumanDialer (dialer: HumanDialer): void {
+    this.deps.humanDialer = dialer
+  }
 
   handleInvite (invite: RoutedInvite): Promise<void> {
     const call = new AiCall(invite, {

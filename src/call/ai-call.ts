@@ -28,6 +28,9 @@ import { callIdentity, decideCallStart, fetchInitiationData, type CallIdentity, 
 import { buildStart, defaultPersonalization, forwardedHeaders, personalizationPolicy, webhookConfig } from './start-message'
 import { SystemTools, type ToolHost } from './system-tools'
 import { CallTransfer } from '../transfer/call-transfer'
+import { ConferenceTransfer } from '../transfer/conference-transfer'
+import type { HumanDialer } from '../transfer/human-dialer'
+import type { Leg } from '../media/leg'
 import { transferSettings, type TransferSettings } from '../config/transfer-schema'
 import { systemClock } from '../sip/transaction/clock'
 
@@ -42,6 +45,8 @@ export interface AiCallDeps {
   onEnded?: (record: CallRecord) => void
   /** Transfer timings (config `transfer:`); defaults when absent. */
   transferSettings?: TransferSettings
+  /** Calls the human of a conference transfer (needs the SIP agent: set once the server has one). */
+  humanDialer?: HumanDialer
 }
 
 type Side = 'caller' | 'gateway' | 'engine'
@@ -68,6 +73,8 @@ export class AiCall {
   private engineCall: EngineCall | null = null
   private readonly tools: SystemTools
   private readonly transfer: CallTransfer
+  /** Where engine audio goes instead of the caller's leg (the human during a transfer whisper). */
+  private engineAudioLeg: Leg | null = null
   private readonly dedup = new DtmfDeduplicator()
   /** Set while Ending: how the call ends once the drain (or the ACK) allows it. */
   private ending: { side: Side; cause: string } | null = null
@@ -82,15 +89,33 @@ export class AiCall {
     const conversationId = `conv_${randomUUID().replace(/-/g, '')}`
     this.log = invite.logger.child({ conversationId })
     this.tools = new SystemTools(this.toolHost(), this.log)
+    const xferSettings = deps.transferSettings ?? transferSettings.check({}, 'transfer')
     this.transfer = new CallTransfer({
       trunk: invite.trunk,
       agent: invite.agent,
-      settings: deps.transferSettings ?? transferSettings.check({}, 'transfer'),
+      settings: xferSettings,
       clock: systemClock,
       logger: this.log,
       dialog: () => this.current === CallState.Active ? this.dialog : null,
       sendCallEvent: ev => { if (this.current !== CallState.Ended) this.engineCall?.sendCallEvent(ev) },
-      onTransferred: () => this.hangup('gateway', 'transferred', false)
+      conference: () => deps.humanDialer === undefined ? null : new ConferenceTransfer({
+        host: {
+          callerLeg: () => this.current === CallState.Ended ? null : this.media?.leg ?? null,
+          routeEngineAudio: leg => { this.engineAudioLeg = leg },
+          humanHungUp: () => this.hangup('gateway', 'transfer_target_hangup', false),
+          trunk: invite.trunk,
+          callId: this.identity.call_id,
+          callerId: this.identity.caller_id,
+          mediaAddress: invite.mediaAddress,
+          log: this.log
+        },
+        dial: deps.humanDialer,
+        settings: xferSettings,
+        clock: systemClock
+      }),
+      // REFER: the caller left our dialog, the call ends. Conference: caller and human stay bridged
+      // through our legs, only the engine leaves; the call ends when either side hangs up.
+      onTransferred: record => { if (record.type === 'conference') this.leaveEngine(); else this.hangup('gateway', 'transferred', false) }
     })
     this.record = {
       conversationId,
@@ -347,13 +372,13 @@ export class AiCall {
     engine.on('audio', (data: Buffer) => {
       if (this.current === CallState.Ending || this.isOver || !this.media) return
       if (data.length % 2 !== 0) { this.log.warn({ bytes: data.length }, 'engine audio with an odd byte count dropped'); return }
-      this.media.leg.play(data)
+      ;(this.engineAudioLeg ?? this.media.leg).play(data)
     })
-    engine.on('clear', () => { if (this.current !== CallState.Ended) this.media?.leg.clear() })
+    engine.on('clear', () => { if (this.current !== CallState.Ended) (this.engineAudioLeg ?? this.media?.leg)?.clear() })
     engine.on('mark', (name: string) => {
       if (this.isOver || !this.media) return
       try {
-        this.media.leg.mark({ engineMark: name })
+        ;(this.engineAudioLeg ?? this.media.leg).mark({ engineMark: name })
       } catch (err) {
         this.log.warn({ err: (err as Error).message, mark: name }, 'engine mark not placed')
         engine.sendPlaybackMark(name, true)
@@ -488,6 +513,18 @@ export class AiCall {
   }
 
   // ------------------------------------------------------------------ ending
+
+  /** Conference transfer done: the engine stream ends (cause "transferred"), the bridged legs live on. */
+  private leaveEngine (): void {
+    const engine = this.engineCall
+    this.engineCall = null
+    this.engineAudioLeg = null
+    if (!engine) return
+    // Its end/error must not end the bridged call any more.
+    engine.removeAllListeners()
+    engine.on('error', () => undefined)
+    engine.hangup('HANGUP_SIDE_GATEWAY', 'transferred', 0)
+  }
 
   /**
    * Ends the call from our side. drain: let the engine audio already queued play out first (a mark

@@ -9,7 +9,8 @@ import type { ServerResponse } from '../sip/transaction/server-response'
 import type { Clock } from '../sip/transaction/clock'
 import type { Logger } from '../log'
 import { IncomingReferHandler, type ReferTargetDialer } from './incoming-refer'
-import { TransferService, type ConferenceRunner, type TransferRecord, type TransferToolOutcome } from './transfer-service'
+import { TransferService, type TransferRecord, type TransferToolOutcome } from './transfer-service'
+import type { ConferenceTransfer } from './conference-transfer'
 
 export interface CallTransferOptions {
   trunk: TrunkConfig
@@ -21,8 +22,8 @@ export interface CallTransferOptions {
   dialog: () => Dialog | null
   /** CallEvent to the engine (no-op once the stream is gone). */
   sendCallEvent: (ev: CallEventMsg) => void
-  /** A conference transfer for this call, when the call can make one. */
-  conference?: () => ConferenceRunner | null
+  /** A new conference transfer for this call, when the call can make one (an outbound trunk and a dialer). */
+  conference?: () => ConferenceTransfer | null
   /** Calls a REFER's target and moves the conversation onto it (incoming_refer: accept). */
   referTarget?: ReferTargetDialer
   /** The caller is with someone else now: the call ends its own part (cause "transferred"). */
@@ -39,6 +40,7 @@ export class CallTransfer {
   private readonly opts: CallTransferOptions
   private readonly service: TransferService
   private incoming: IncomingReferHandler | null = null
+  private conference: ConferenceTransfer | null = null
   /** The last transfer attempt, for the call record. */
   record: TransferRecord | null = null
 
@@ -51,12 +53,15 @@ export class CallTransfer {
 
   async transferToNumber (toolCallId: string, args: TransferToNumberArgs): Promise<TransferToolRun> {
     const o = this.opts
+    // One conference object per attempt; the last one is closed with the call (it may hold the human's leg).
+    const conference = this.service.inProgress ? null : (o.conference?.() ?? null)
+    if (conference !== null) { this.conference?.close(); this.conference = conference }
     const run = await this.service.transferToNumber(toolCallId, args, {
       dialog: () => o.dialog(),
       trunk: o.trunk,
       rules: o.agent?.transfer_rules ?? [],
       sendProgress: (p) => o.sendCallEvent({ transfer: p }),
-      conference: o.conference?.() ?? null,
+      conference,
       logger: o.logger
     })
     if (run.record) this.record = run.record
@@ -88,5 +93,6 @@ export class CallTransfer {
 
   close (): void {
     this.incoming?.close()
+    this.conference?.close()
   }
 }
