@@ -7,7 +7,7 @@ import * as grpc from '@grpc/grpc-js'
 import t from 'tap'
 import { describeRun, runSipp } from '../integration/sipp-runner'
 import { TestEngine } from './test-engine'
-import { callUntilGatewayBye, E2E_SIPP, nextRecord, startGateway } from './helpers'
+import { callUntilGatewayBye, E2E_SIPP, nextRecord, refusedScenario, startGateway } from './helpers'
 import type { RunningServer } from '../../src/server'
 
 /** A loopback port nobody listens on. */
@@ -25,7 +25,7 @@ function refused (server: RunningServer, status: number): ReturnType<typeof runS
     target: { host: '127.0.0.1', port: server.ports.tcp! },
     service: '+15550100',
     timeoutSec: 15,
-    substitutions: { STATUS: String(status) }
+    substitutions: refusedScenario(status)
   })
 }
 

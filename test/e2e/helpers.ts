@@ -97,3 +97,14 @@ Promise<{ run: SippRun; rtp: RtpSummary | null }> {
   const rtp = capture ? await capture.stop() : null
   return { run, rtp }
 }
+
+/** Substitutions for uac-refused.xml: the status and header to expect, the offer's profile. */
+export function refusedScenario (status: number, opts: { header?: string; headerRe?: string; proto?: string; crypto?: string } = {}): Record<string, string> {
+  return {
+    STATUS: String(status),
+    HEADER: opts.header ?? 'Retry-After:',
+    HEADER_RE: opts.headerRe ?? '[0-9]+',
+    PROTO: opts.proto ?? 'RTP/AVP',
+    CRYPTO: opts.crypto ? `\n      ${opts.crypto}` : ''
+  }
+}

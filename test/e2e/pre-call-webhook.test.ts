@@ -7,7 +7,7 @@ import path from 'node:path'
 import t, { type Test } from 'tap'
 import { describeRun, runSipp } from '../integration/sipp-runner'
 import { TestEngine } from './test-engine'
-import { callerByeScenario, E2E_SIPP, nextRecord, PCAP, startGateway } from './helpers'
+import { callerByeScenario, E2E_SIPP, nextRecord, PCAP, refusedScenario, startGateway } from './helpers'
 import type { RunningServer } from '../../src/server'
 
 interface Hook { url: string; requests: Array<{ body: Record<string, unknown>; headers: http.IncomingHttpHeaders }> }
@@ -110,7 +110,7 @@ t.test('reject policy: malformed webhook JSON refuses the call with 480 + Retry-
     target: { host: '127.0.0.1', port: server.ports.tcp! },
     service: '+15550100',
     timeoutSec: 15,
-    substitutions: { STATUS: '480' }
+    substitutions: refusedScenario(480)
   })
   t.equal(run.successfulCalls, 1, describeRun(run))
   t.equal(engine.conversations.length, 0, 'the engine was never asked')
