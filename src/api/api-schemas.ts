@@ -32,7 +32,7 @@ export const originateRequestSchema: JsonSchema = {
     to: {
       type: 'string',
       maxLength: 256,
-      pattern: `${E164_PATTERN.slice(0, -1)}|${SIP_URI_PATTERN.slice(1)}`,
+      pattern: `^(?:${E164_PATTERN.slice(1, -1)}|${SIP_URI_PATTERN.slice(1, -1)})$`,
       description: 'E.164 number (dialled through the trunk) or a sip:/sips: URI.',
       'x-error': 'must be an E.164 number ("+15550100") or a sip:/sips: URI'
     },

@@ -66,7 +66,8 @@ export class OutboundDialler implements CallControl {
       headers = renderHeaders(out.headers, req.dynamicVariables)
     } catch (err) {
       if (err instanceof HeaderTemplateError) {
-        throw new CallControlError(400, err.code, err.message, err.variable ? `dynamic_variables.${err.variable}` : 'dynamic_variables')
+        const field = err.variable ? `dynamic_variables.${err.variable}` : 'dynamic_variables'
+        throw new CallControlError(400, err.code, `${field}: ${err.message}`, field)
       }
       throw err
     }
