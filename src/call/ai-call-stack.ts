@@ -32,7 +32,8 @@ export async function createAiCallStack (config: TrunkgateConfig, opts: AiCallSt
     portRange: [m.port_min, m.port_max],
     bindAddress: m.bind_address,
     advertiseAddress: m.advertise_address,
-    threads: m.threads
+    threads: m.threads,
+    realtimePriority: m.realtime_priority
   })
   let demo: DemoEngine | null = null
   let engineAddress = config.engine.address

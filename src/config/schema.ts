@@ -110,7 +110,9 @@ const agent = obj({
   engine_unavailable: optional(oneOf(['reject', 'answer_and_hangup'] as const), () => 'reject' as const),
   voicemail_message: optional(str({ minLength: 1 })),
   voicemail_timeout_ms: optional(int({ min: 1000, max: 600000 }), () => 30000),
-  timezone: optional(str({ minLength: 1 })),
+  timezone: optional(refine(str({ minLength: 1 }), (v, path) => {
+    try { new Intl.DateTimeFormat('en-US', { timeZone: v }) } catch { throw new ConfigError(path, `${JSON.stringify(v)} is not an IANA time zone (e.g. "Europe/Paris")`) }
+  })),
   dynamic_variables: optional(list(obj({ name: str({ pattern: /^(?!system__)[A-Za-z0-9_.-]{1,64}$/, patternName: 'a variable name not starting with system__' }), placeholder: optional(str()) })), () => []),
   pre_call_webhook: optional(preCallWebhook),
   on_webhook_failure: optional(oneOf(['continue', 'reject'] as const), () => 'continue' as const),
@@ -129,12 +131,18 @@ const engine = obj({
   readyTimeoutMs: optional(int({ min: 50, max: 60000 }), () => 3000)
 })
 
-const media = obj({
+const media = refine(obj({
   port_min: optional(int({ min: 1024, max: 65534 }), () => 10000),
   port_max: optional(int({ min: 1025, max: 65535 }), () => 20000),
   bind_address: optional(host, () => '0.0.0.0'),
   advertise_address: optional(host),
-  threads: optional(int({ min: 1, max: 64 }))
+  threads: optional(int({ min: 1, max: 64 })),
+  // SCHED_FIFO priority for the media threads (0 = normal scheduling). On a shared host the 20 ms
+  // cadence otherwise waits behind other processes; where the OS refuses it, threads run normally.
+  realtime_priority: optional(int({ min: 0, max: 99 }), () => 0)
+}), (v, path) => {
+  if (v.port_min % 2 !== 0) throw new ConfigError(`${path}.port_min`, `must be even (RTP on even ports, RTCP on the next odd one; RFC 3550 §11), got ${v.port_min}`)
+  if (v.port_max <= v.port_min) throw new ConfigError(`${path}.port_max`, `must be greater than port_min (${v.port_min}), got ${v.port_max}`)
 })
 
 export const configSchema = obj({

@@ -13,15 +13,18 @@ import { buildTool, LineReader, spawnTracked, stopChild } from './children'
 import { CpuWindow, rssBytes } from './proc-stat'
 import type { PeerResult } from './side-by-side'
 
-export interface CallsOptions { warmupS: number, measureS: number, setupRate: number, threads: number }
+// rtPriority: the gateway's media.realtime_priority (SCHED_FIFO where permitted, 0 = normal).
+export interface CallsOptions { warmupS: number, measureS: number, setupRate: number, threads: number, rtPriority: number }
 
-interface GatewayStats { activeCalls: number, legs: number, rss: number, jbLost: number, framesDropped: number, packetsLost: number, srtpFailures: number }
+interface WorkerStats { legs: number, ticks: number, skippedTicks: number, busyMs: number, maxLateMs: number, realtime: boolean }
+interface GatewayStats { activeCalls: number, legs: number, rss: number, jbLost: number, framesDropped: number, packetsLost: number, srtpFailures: number, workers: WorkerStats[] }
 interface EngineStats { conversations: number, active: number, frames: number, seqGaps: number, atMs: number }
 
 export interface CallsResult {
   calls: number, srtp: boolean, established: number, cores: number, cpuPctPerCall: number, rssKbPerCall: number
   framesLost: number, engineFrameRatio: number, peer: PeerResult, gw: GatewayStats, sippOk: boolean, pass: boolean
   why: string
+  gw0: GatewayStats
 }
 
 const SCENARIO = path.join(__dirname, '..', '..', '..', ...(__dirname.includes(`${path.sep}dist${path.sep}`) ? ['..'] : []),
@@ -38,7 +41,7 @@ export async function runCalls (calls: number, srtp: boolean, opts: CallsOptions
   let peer: ReturnType<typeof spawnTracked> | null = null
   try {
     const enginePort = Number(await engineOut.next(10000, 'echo engine start'))
-    gateway = spawnTracked(process.execPath, [path.join(__dirname, 'gateway-server.js'), `127.0.0.1:${enginePort}`, String(opts.threads)],
+    gateway = spawnTracked(process.execPath, [path.join(__dirname, 'gateway-server.js'), `127.0.0.1:${enginePort}`, String(opts.threads), String(opts.rtPriority)],
       { stdio: ['pipe', 'pipe', 'inherit'] })
     const gwOut = new LineReader(gateway.stdout!)
     const sipPort = Number(await gwOut.next(15000, 'gateway start'))
@@ -116,7 +119,7 @@ export async function runCalls (calls: number, srtp: boolean, opts: CallsOptions
     return {
       calls, srtp, established, cores: cpu.cores, cpuPctPerCall: cpu.cores * 100 / calls,
       rssKbPerCall: (rssLoaded - rssIdle) / 1024 / calls, framesLost, engineFrameRatio, peer: result, gw: gw1, sippOk,
-      pass: why === 'pass', why
+      pass: why === 'pass', why, gw0
     }
   } finally {
     if (peer) await stopChild(peer, 1000)
@@ -135,5 +138,5 @@ export function describeCalls (r: CallsResult): string {
   return `# calls ${r.srtp ? 'srtp ' : 'plain'} n=${r.calls} answered=${r.established} cpu=${(r.cores * 100).toFixed(1)}% ` +
     `(${r.cpuPctPerCall.toFixed(3)}%/call) rss=${r.rssKbPerCall.toFixed(0)}kB/call lost=${r.framesLost} ` +
     `engineFrames=${(r.engineFrameRatio * 100).toFixed(1)}% rtp=${p.received}/${p.expected} p99=${p.p99ErrMs}ms ` +
-    `max=${p.maxErrMs}ms -> ${r.why}`
+    `max=${p.maxErrMs}ms ticks=${r.gw.workers.map((w, i) => `${w.ticks - (r.gw0.workers[i]?.ticks ?? 0)}/skip${w.skippedTicks - (r.gw0.workers[i]?.skippedTicks ?? 0)}/late${w.maxLateMs}`).join(',')} -> ${r.why}`
 }

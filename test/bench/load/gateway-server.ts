@@ -1,6 +1,6 @@
 // Child process for the AI-call load bench: the real gateway (startServer with the AI call layer:
 // SIP over TCP, media engine, engine link) pointed at the echo engine, in a process of its own so
-// /proc charges it only for its own work. argv: <engineAddress> <mediaThreads>.
+// /proc charges it only for its own work. argv: <engineAddress> <mediaThreads> [<realtimePriority>].
 // stdout: first line the SIP TCP port. stdin commands -> one JSON line each:
 //   stats -> {"activeCalls":n,"legs":n,"rss":bytes,"jbLost":n,"framesDropped":n,"packetsLost":n,"srtpFailures":n}
 //            (leg counters summed over the legs alive now)
@@ -14,7 +14,7 @@ import { rssBytes } from './proc-stat'
 async function main (): Promise<void> {
   // An RTP/SAVP offer with a=crypto is answered with SRTP (src/sdp). SDES keys normally need TLS
   // signalling; SIPp has no TLS, and this is loopback, so the bench trunk allows SDES over TCP.
-  const [engineAddress, threads] = process.argv.slice(2)
+  const [engineAddress, threads, rtPriority] = process.argv.slice(2)
   const config = parseConfigText(`
 sip:
   listen: {tcp: {host: 127.0.0.1, port: 0}}
@@ -27,7 +27,7 @@ trunks:
 phone_numbers: [{number: '+15550100', agent: demo}]
 agents: [{id: demo, name: Demo}]
 engine: {address: '${engineAddress}', connectTimeoutMs: 5000, readyTimeoutMs: 10000}
-media: {port_min: 42000, port_max: 60000, bind_address: 127.0.0.1, threads: ${Number(threads) || 2}}
+media: {port_min: 42000, port_max: 60000, bind_address: 127.0.0.1, threads: ${Number(threads) || 2}, realtime_priority: ${Number(rtPriority) || 0}}
 log: {level: silent}
 `)
   const server = await startServer(config, { aiCalls: true })
@@ -59,7 +59,8 @@ log: {level: silent}
           srtpFailures += s.srtpFailures
         } catch { /* closed meanwhile */ }
       }
-      reply({ activeCalls: server.activeCalls(), legs: legs.size, rss: rssBytes('self'), jbLost, framesDropped, packetsLost, srtpFailures })
+      const workers = media.stats().workers.map(w => ({ legs: w.legs, ticks: w.ticks, skippedTicks: w.skippedTicks, busyMs: w.busyMs, maxLateMs: w.maxLateMs, realtime: w.realtime }))
+      reply({ activeCalls: server.activeCalls(), legs: legs.size, rss: rssBytes('self'), jbLost, framesDropped, packetsLost, srtpFailures, workers })
     } else if (cmd === 'close') {
       server.close().finally(() => { reply({ closed: true }); process.exit(0) })
     }
