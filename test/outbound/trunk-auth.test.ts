@@ -78,3 +78,35 @@ for (const c of cases) {
     t.ok(rec?.sipCallId, 'SIP Call-ID recorded')
   })
 }
+
+t.test('refused credentials (same nonce challenged again) end the call after one retry', async t => {
+  const carrier = await startCarrier({ scenario: 'carrier-refuse-auth.xml' })
+  const gw = await startGateway({ outboundYaml: `address: 127.0.0.1:${carrier.port}\ntransport: tcp\nauth: {username: u, password: wrong}` })
+  t.teardown(async () => { await gw.close(); await carrier.stop() })
+  const res = await gw.request('POST', '/v1/calls', { agent_id: 'support', from_number: '+15550100', to: '+15550199' })
+  const ended = await gw.waitEnded(res.json.conversation_id)
+  t.equal(ended.status, 'rejected')
+  t.equal(ended.hangup_cause, 'authentication_failed')
+  t.equal(ended.sip_status, 401)
+  const run = await carrier.done
+  t.equal(run.exitCode, 0, run.errors)
+  t.equal((run.messages.match(/^INVITE sip:/gm) ?? []).length, 2, 'exactly two INVITEs: no loop')
+})
+
+t.test('a carrier that challenges with a fresh nonce forever gets a bounded number of answers', async t => {
+  const carrier = await startCarrier({ scenario: 'carrier-endless-auth.xml' })
+  const gw = await startGateway({ outboundYaml: `address: 127.0.0.1:${carrier.port}\ntransport: tcp\nauth: {username: u, password: p}` })
+  t.teardown(async () => { await gw.close(); await carrier.stop() })
+  const res = await gw.request('POST', '/v1/calls', { agent_id: 'support', from_number: '+15550100', to: '+15550199' })
+  const ended = await gw.waitEnded(res.json.conversation_id)
+  t.equal(ended.status, 'rejected')
+  t.equal(ended.hangup_cause, 'authentication_failed')
+  const run = await carrier.done
+  t.equal(run.exitCode, 0, run.errors)
+  const invites = run.messages.match(/^INVITE sip:/gm) ?? []
+  t.equal(invites.length, 4, 'initial INVITE + 3 answered challenges, then stop')
+  const cseqs = [...run.messages.matchAll(/^CSeq:\s*(\d+) INVITE/gm)].map(m => Number(m[1]))
+  const sentSeqs = [...new Set(cseqs)]
+  t.same(sentSeqs, [1, 2, 3, 4], 'each retry is a new transaction with CSeq + 1 (RFC 3261 §8.1.3.5)')
+  for (const h of findHeader(run.messages, 'Authorization')) t.match(h, /nc=00000001/, 'a fresh nonce starts at nc=00000001')
+})
