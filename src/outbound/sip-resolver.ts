@@ -15,6 +15,11 @@ export interface DnsLookup {
   resolveSrv: (name: string) => Promise<SrvRecord[]>
   resolve4: (name: string) => Promise<string[]>
   resolve6: (name: string) => Promise<string[]>
+  /**
+   * getaddrinfo (dns.lookup): the fallback when the DNS queries find no address, so names from
+   * /etc/hosts (and "localhost") work as trunk addresses the way every other tool on the host sees them.
+   */
+  lookup?: (name: string) => Promise<string[]>
 }
 
 export interface SipTarget {
@@ -39,7 +44,12 @@ export class SipResolver {
   private readonly random: () => number
 
   constructor (opts: { dns?: DnsLookup, random?: () => number } = {}) {
-    this.dns = opts.dns ?? { resolveSrv: n => dnsPromises.resolveSrv(n), resolve4: n => dnsPromises.resolve4(n), resolve6: n => dnsPromises.resolve6(n) }
+    this.dns = opts.dns ?? {
+      resolveSrv: n => dnsPromises.resolveSrv(n),
+      resolve4: n => dnsPromises.resolve4(n),
+      resolve6: n => dnsPromises.resolve6(n),
+      lookup: async n => (await dnsPromises.lookup(n, { all: true })).map(a => a.address)
+    }
     this.random = opts.random ?? Math.random
   }
 
@@ -75,7 +85,13 @@ export class SipResolver {
 
   private async addresses (name: string, port: number, transport: 'tcp' | 'tls', via: string): Promise<SipTarget[]> {
     if (isIP(name) !== 0) return [{ transport, host: name, port, via }]
-    const [v4, v6] = await Promise.all([this.lookup(() => this.dns.resolve4(name)), this.lookup(() => this.dns.resolve6(name))])
+    let [v4, v6] = await Promise.all([this.lookup(() => this.dns.resolve4(name)), this.lookup(() => this.dns.resolve6(name))])
+    if (v4.length === 0 && v6.length === 0 && this.dns.lookup) {
+      const local = this.dns.lookup
+      const found = await this.lookup(() => local(name))
+      v4 = found.filter(a => isIP(a) === 4)
+      v6 = found.filter(a => isIP(a) === 6)
+    }
     if (v4.length === 0 && v6.length === 0) return []
     if (transport === 'tls') return [{ transport, host: name.replace(/\.$/, ''), port, via }]
     return [...v4, ...v6].map(a => ({ transport, host: a, port, via }))
