@@ -245,7 +245,7 @@ export async function startServer (config: TrunkgateConfig, opts: StartServerOpt
   }
 
   try {
-    services = await startGatewayServices({ config, agent, transport, logger, inboundActive: () => active, media: aiCalls?.media ?? null, ...opts.services })
+    services = await startGatewayServices({ config, agent, transport, logger, inboundActive: () => active, media: aiCalls?.media ?? null, inboundCalls: aiCalls?.handler ?? null, ...opts.services })
   } catch (err) {
     await aiCalls?.close()
     agent.close()

@@ -5,7 +5,8 @@
 import type { TrunkgateConfig } from '../config'
 import type { Logger } from '../log'
 import type { MediaEngine } from '../media/media-engine'
-import { CallRecordStore, PostCallWebhook } from '../records'
+import { CallRecordStore, InboundRecords, PostCallWebhook, type InboundCallSource } from '../records'
+import type { CallRecord } from '../records'
 import type { SipMessage } from '../sip/message/types'
 import type { SipAgent } from '../sip/ua'
 import { OutboundDialler, type InboundCallControl } from '../outbound/outbound-dialler'
@@ -26,7 +27,10 @@ export interface GatewayServicesOptions {
   media?: MediaEngine | null
   outboundMedia?: OutboundMediaFactory
   dns?: DnsLookup
+  /** Live control of inbound calls (overrides the one built from inboundCalls). */
   inbound?: InboundCallControl
+  /** The inbound AI call layer (AiCallHandler): its calls get records too. */
+  inboundCalls?: InboundCallSource | null
   fetch?: typeof fetch
   env?: NodeJS.ProcessEnv
 }
@@ -64,6 +68,11 @@ export async function startGatewayServices (o: GatewayServicesOptions): Promise<
     }, { logger, fetch: o.fetch, onAttempt: (ms, ok) => metrics.webhook('post_call', ms, ok) })
     : null
   webhook?.start()
+  const callEnded = (rec: CallRecord): void => {
+    metrics.callEnded(rec.direction, rec.status, rec.media)
+    webhook?.kick()
+  }
+  const inboundRecords = o.inboundCalls ? new InboundRecords(o.inboundCalls, store, logger, callEnded) : null
   dialler = new OutboundDialler({
     config,
     agent: o.agent,
@@ -73,11 +82,8 @@ export async function startGatewayServices (o: GatewayServicesOptions): Promise<
     mediaAddress: (t) => config.sip.advertise?.host ?? o.transport.localAddressFor(t).host,
     inboundActive: o.inboundActive,
     logger,
-    inbound: o.inbound,
-    onEnded: (rec) => {
-      metrics.callEnded(rec.direction, rec.status, rec.media)
-      webhook?.kick()
-    }
+    inbound: o.inbound ?? inboundRecords ?? undefined,
+    onEnded: callEnded
   })
   let api: ControlApi | null = null
   let apiAddress: GatewayServices['apiAddress'] = null

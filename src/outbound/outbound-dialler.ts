@@ -18,6 +18,8 @@ import type { SipResolver } from './sip-resolver'
 export interface InboundCallControl {
   hangup: (conversationId: string) => Promise<boolean>
   dtmf: (conversationId: string, digits: string) => Promise<boolean>
+  /** Refresh the stored record of a live inbound call before it is read. */
+  sync?: (conversationId: string) => void
 }
 
 export interface OutboundDiallerDeps {
@@ -123,10 +125,14 @@ export class OutboundDialler implements CallControl {
   }
 
   get (id: string): CallRecord | null {
+    this.deps.inbound?.sync?.(id)
     return this.deps.store.get(id)
   }
 
   list (filter: { status?: CallStatus, direction?: 'inbound' | 'outbound', limit?: number }): CallRecord[] {
+    if (this.deps.inbound?.sync) {
+      for (const r of this.deps.store.list({ status: 'ringing', direction: 'inbound', limit: 1000 })) this.deps.inbound.sync(r.conversationId)
+    }
     return this.deps.store.list(filter)
   }
 
