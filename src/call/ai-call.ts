@@ -27,12 +27,11 @@ import { specialInformationTone } from './notice-tone'
 import { callIdentity, decideCallStart, fetchInitiationData, type CallIdentity, type CallPersonalization } from './personalization'
 import { buildStart, defaultPersonalization, forwardedHeaders, personalizationPolicy, webhookConfig } from './start-message'
 import { SystemTools, type ToolHost } from './system-tools'
-import { CallTransfer } from '../transfer/call-transfer'
-import { ConferenceTransfer } from '../transfer/conference-transfer'
+import type { CallTransfer } from '../transfer/call-transfer'
+import { aiCallTransfer } from '../transfer/ai-call-transfer'
 import type { HumanDialer } from '../transfer/human-dialer'
 import type { Leg } from '../media/leg'
 import { transferSettings, type TransferSettings } from '../config/transfer-schema'
-import { systemClock } from '../sip/transaction/clock'
 
 export interface AiCallDeps {
   media: MediaEngine
@@ -89,33 +88,22 @@ export class AiCall {
     const conversationId = `conv_${randomUUID().replace(/-/g, '')}`
     this.log = invite.logger.child({ conversationId })
     this.tools = new SystemTools(this.toolHost(), this.log)
-    const xferSettings = deps.transferSettings ?? transferSettings.check({}, 'transfer')
-    this.transfer = new CallTransfer({
+    this.transfer = aiCallTransfer({
       trunk: invite.trunk,
       agent: invite.agent,
-      settings: xferSettings,
-      clock: systemClock,
-      logger: this.log,
+      mediaAddress: invite.mediaAddress,
+      callId: this.identity.call_id,
+      callerId: this.identity.caller_id,
+      settings: deps.transferSettings ?? transferSettings.check({}, 'transfer'),
+      humanDialer: deps.humanDialer,
+      log: this.log,
       dialog: () => this.current === CallState.Active ? this.dialog : null,
-      sendCallEvent: ev => { if (this.current !== CallState.Ended) this.engineCall?.sendCallEvent(ev) },
-      conference: () => deps.humanDialer === undefined ? null : new ConferenceTransfer({
-        host: {
-          callerLeg: () => this.current === CallState.Ended ? null : this.media?.leg ?? null,
-          routeEngineAudio: leg => { this.engineAudioLeg = leg },
-          humanHungUp: () => this.hangup('gateway', 'transfer_target_hangup', false),
-          trunk: invite.trunk,
-          callId: this.identity.call_id,
-          callerId: this.identity.caller_id,
-          mediaAddress: invite.mediaAddress,
-          log: this.log
-        },
-        dial: deps.humanDialer,
-        settings: xferSettings,
-        clock: systemClock
-      }),
-      // REFER: the caller left our dialog, the call ends. Conference: caller and human stay bridged
-      // through our legs, only the engine leaves; the call ends when either side hangs up.
-      onTransferred: record => { if (record.type === 'conference') this.leaveEngine(); else this.hangup('gateway', 'transferred', false) }
+      callerLeg: () => this.isOver ? null : this.media?.leg ?? null,
+      routeEngineAudio: leg => { this.engineAudioLeg = leg },
+      sendCallEvent: ev => { if (!this.isOver) this.engineCall?.sendCallEvent(ev) },
+      hangup: cause => this.hangup('gateway', cause, false),
+      leaveEngine: () => this.leaveEngine(),
+      adoptLeg: (media, dialog) => this.adoptLeg(media, dialog)
     })
     this.record = {
       conversationId,
@@ -457,10 +445,15 @@ export class AiCall {
 
   private attachDialog (dialog: Dialog): void {
     dialog.on('destroy', (info: { reason: string }) => {
+      // A leg replaced by an incoming REFER (adoptLeg) ending is not the call ending.
+      if (dialog !== this.dialog) return
       if (info.reason === 'BYE') this.end('completed', 'caller', 'normal_clearing')
       else this.end('failed', 'gateway', info.reason.replace(/-/g, '_'))
     })
-    dialog.on('modify', (req: SipRequest, res: ServerResponse) => this.onReInvite(req, res))
+    dialog.on('modify', (req: SipRequest, res: ServerResponse) => {
+      if (dialog !== this.dialog) { res.send(488, 'Not Acceptable Here'); return }
+      this.onReInvite(req, res)
+    })
     dialog.on('info', (req: SipRequest, res: ServerResponse) => this.onInfo(req, res))
     dialog.on('ack', (ack: SipRequest) => this.onReInviteAck(ack))
     this.transfer.attachDialog(dialog)
@@ -513,6 +506,23 @@ export class AiCall {
   }
 
   // ------------------------------------------------------------------ ending
+
+  /** Incoming REFER accepted: the referred party's leg and dialog replace the caller's; the engine talks on. */
+  private adoptLeg (media: CallMedia, dialog: Dialog): boolean {
+    if (this.isOver || this.current === CallState.Ending) {
+      media.close()
+      void dialog.destroy().catch(() => null)
+      return false
+    }
+    const old = this.media
+    this.media = media
+    this.attachLeg()
+    this.dialog = dialog
+    this.attachDialog(dialog)
+    old?.close()
+    this.log.info({ dialog: dialog.id }, 'incoming REFER: the referred party replaced the caller')
+    return true
+  }
 
   /** Conference transfer done: the engine stream ends (cause "transferred"), the bridged legs live on. */
   private leaveEngine (): void {

@@ -1,0 +1,81 @@
+// How an AiCall's transfers are built from what the call owns (its dialog, legs, engine stream): the
+// REFER and conference paths of transfer_to_number and the incoming-REFER takeover. Kept here so the
+// call (src/call/ai-call.ts) only hands over a few hooks.
+import type { AgentConfig, TrunkConfig } from '../config'
+import type { TransferSettings } from '../config/transfer-schema'
+import type { CallEventMsg } from '../engine/engine-messages'
+import type { Leg } from '../media/leg'
+import type { Dialog } from '../sip/dialog/dialog'
+import type { CallMedia } from '../call/call-media'
+import { systemClock } from '../sip/transaction/clock'
+import type { Logger } from '../log'
+import { CallTransfer } from './call-transfer'
+import { ConferenceTransfer } from './conference-transfer'
+import type { HumanDialer } from './human-dialer'
+
+export interface AiCallTransferHost {
+  trunk: TrunkConfig
+  agent: AgentConfig | null
+  mediaAddress: string
+  callId: string
+  callerId: string
+  settings: TransferSettings
+  humanDialer: HumanDialer | undefined
+  log: Logger
+  /** The caller's dialog while the call is active, else null. */
+  dialog: () => Dialog | null
+  callerLeg: () => Leg | null
+  routeEngineAudio: (leg: Leg | null) => void
+  sendCallEvent: (ev: CallEventMsg) => void
+  /** BYE now (no drain) with this cause. */
+  hangup: (cause: string) => void
+  /** The engine leaves; the call's legs stay up (conference transfer done). */
+  leaveEngine: () => void
+  /** The referred party's leg replaces the caller's; false when the call is already over. */
+  adoptLeg: (media: CallMedia, dialog: Dialog) => boolean
+}
+
+export function aiCallTransfer (h: AiCallTransferHost): CallTransfer {
+  const dialer = h.humanDialer
+  return new CallTransfer({
+    trunk: h.trunk,
+    agent: h.agent,
+    settings: h.settings,
+    clock: systemClock,
+    logger: h.log,
+    dialog: h.dialog,
+    sendCallEvent: h.sendCallEvent,
+    referTarget: dialer === undefined ? undefined : async ({ uri, referredBy }) => {
+      try {
+        const leg = await dialer({
+          number: '', uri, trunk: h.trunk, callId: h.callId, callerId: h.callerId,
+          // RFC 3892 §3: the referee copies Referred-By into the INVITE.
+          extraHeaders: referredBy ? [{ name: 'Referred-By', value: referredBy }] : [],
+          frames: true, ringTimeoutMs: h.settings.ring_timeout_ms, mediaAddress: h.mediaAddress, log: h.log, onProvisional: () => undefined
+        })
+        if (!h.adoptLeg(leg.media, leg.dialog)) return { status: 487, reason: 'Request Terminated' }
+        return { status: 200, reason: 'OK' }
+      } catch (err) {
+        return { status: (err as { status?: number }).status || 503, reason: (err as { reason?: string }).reason ?? 'Service Unavailable' }
+      }
+    },
+    conference: () => dialer === undefined ? null : new ConferenceTransfer({
+      host: {
+        callerLeg: h.callerLeg,
+        routeEngineAudio: h.routeEngineAudio,
+        humanHungUp: () => h.hangup('transfer_target_hangup'),
+        trunk: h.trunk,
+        callId: h.callId,
+        callerId: h.callerId,
+        mediaAddress: h.mediaAddress,
+        log: h.log
+      },
+      dial: dialer,
+      settings: h.settings,
+      clock: systemClock
+    }),
+    // REFER: the caller left our dialog, the call ends. Conference: caller and human stay bridged
+    // through our legs, only the engine leaves; the call ends when either side hangs up.
+    onTransferred: record => { if (record.type === 'conference') h.leaveEngine(); else h.hangup('transferred') }
+  })
+}
