@@ -82,6 +82,8 @@ void JitterBuffer::resetStream() {
   std::memset(seenValid_, 0, sizeof(seenValid_));
   decodedLen_ = decodedPos_ = 0;
   delayHead_ = delayCount_ = 0;
+  delayScanValid_ = false;
+  delaySinceScan_ = 0;
   haveStream_ = false;
   havePlayedSeq_ = false;
   state_ = JitterState::Buffering;
@@ -159,6 +161,8 @@ void JitterBuffer::updateDelayStats(uint32_t ts, uint64_t arrivalUs) {
   delayAt_[delayHead_] = arrivalUs;
   delayHead_ = (delayHead_ + 1) % delayCap_;
   if (delayCount_ < delayCap_) delayCount_++;
+  if (delayScanValid_ && ++delaySinceScan_ < kDelayStatsStride && rel >= delayScanLo_ && rel <= delayScanHi_) return;
+  delaySinceScan_ = 0;
   size_t n = 0;
   const uint64_t windowUs = static_cast<uint64_t>(cfg_.windowMs) * 1000;
   for (size_t k = 0; k < delayCount_; k++) {
@@ -174,6 +178,9 @@ void JitterBuffer::updateDelayStats(uint32_t ts, uint64_t arrivalUs) {
   const size_t qi = static_cast<size_t>(cfg_.quantile * static_cast<double>(n - 1));
   std::nth_element(sortScratch_, sortScratch_ + qi, sortScratch_ + n);
   const int64_t spreadMs = (sortScratch_[qi] - lo) / 1000;
+  delayScanValid_ = true;
+  delayScanLo_ = lo;
+  delayScanHi_ = sortScratch_[qi];
   // Packets of ptime P consumed in frames of F: right after a pop the buffer may hold as little as
   // P + F - gcd(P, F) minus one frame, so that much must be buffered even without any jitter.
   uint32_t a = packetMs_, b = cfg_.frameMs;

@@ -134,6 +134,14 @@ class JitterBuffer {
   uint64_t* delayAt_ = nullptr;      // ring: their arrival times
   size_t delayCap_ = 0, delayHead_ = 0, delayCount_ = 0;
   int64_t* sortScratch_ = nullptr;
+  // The quantile scan is O(window) per packet (200 packets at 4 s, 8 % of a transcoding bridge's CPU):
+  // it is redone at once when a packet falls outside the last [minimum, quantile] range (jitter grew:
+  // react now) and otherwise every kDelayStatsStride packets, so the effect of samples leaving the
+  // window is picked up at most that many packets late (100 ms at 20 ms ptime).
+  static constexpr uint32_t kDelayStatsStride = 5;
+  uint32_t delaySinceScan_ = 0;
+  bool delayScanValid_ = false;
+  int64_t delayScanLo_ = 0, delayScanHi_ = 0;
   uint16_t seenSeq_[256];            // duplicate detection over the last 256 sequence numbers
   bool seenValid_[256];
   void* plc_ = nullptr;              // spandsp plc_state_t (an anonymous struct: cannot be forward-declared)
