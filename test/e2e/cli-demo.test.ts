@@ -23,7 +23,7 @@ engine: {embeddedDemo: true, demoPort: 0}
 media: {port_min: ${base}, port_max: ${base + 200}, bind_address: 127.0.0.1}
 log: {level: info}
 `)
-  const env = { ...process.env, TS_NODE_TRANSPILE_ONLY: '1' }
+  const env: NodeJS.ProcessEnv = { ...process.env, TS_NODE_TRANSPILE_ONLY: '1' }
   delete env.TRUNKGATE_LOG_LEVEL
   const child = spawn(process.execPath, [...process.execArgv, path.join(ROOT, 'src', 'cli.ts'), '--config', file], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
   const killer = setTimeout(() => child.kill('SIGKILL'), 60000)
