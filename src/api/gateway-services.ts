@@ -90,11 +90,15 @@ export async function startGatewayServices (o: GatewayServicesOptions): Promise<
   try {
     if (config.api) {
       const keys = apiKeysFrom(config.api.keys, o.env ?? process.env)
-      if (keys.length === 0) throw new Error('api: no API key configured (set api.keys or TRUNKGATE_API_KEY): the control API will not run open')
-      api = new ControlApi({ host: config.api.listen.host, port: config.api.listen.port, keys, calls: dialler, metrics, publicMetrics: config.api.public_metrics, logger })
-      const a = await api.listen()
-      apiAddress = { host: a.address, port: a.port }
-      log.info({ host: a.address, port: a.port }, 'control API listening')
+      if (keys.length === 0) {
+        // Never an open control API: without a key it stays off, and says so.
+        log.error({ code: 'API_ERR_NO_KEYS' }, 'control API disabled: no API key (set api.keys or TRUNKGATE_API_KEY)')
+      } else {
+        api = new ControlApi({ host: config.api.listen.host, port: config.api.listen.port, keys, calls: dialler, metrics, publicMetrics: config.api.public_metrics, logger })
+        const a = await api.listen()
+        apiAddress = { host: a.address, port: a.port }
+        log.info({ host: a.address, port: a.port }, 'control API listening')
+      }
     }
   } catch (err) {
     await webhook?.stop()
