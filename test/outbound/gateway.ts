@@ -23,6 +23,8 @@ export interface GatewayOptions {
   outboundYaml: string
   tls?: { ca: string }
   extraYaml?: string
+  /** Lines inside records: (indented 2 spaces), e.g. a post_call_webhook. */
+  recordsYaml?: string
   opts?: StartServerOptions
 }
 
@@ -48,6 +50,7 @@ api:
   keys: ['${API_KEY}']
 records:
   path: '${path.join(dir, 'calls.db')}'
+${(o.recordsYaml ?? '').split('\n').map(l => `  ${l}`).join('\n')}
 ${o.extraYaml ?? ''}
 log: {level: silent}
 `)
