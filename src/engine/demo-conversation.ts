@@ -69,6 +69,8 @@ export class DemoConversation {
   private greetingTimer: NodeJS.Timeout | null = null
   private readonly echoTimers = new Set<NodeJS.Timeout>()
   private outSeq = 0
+  /** The transfer_to_number in flight: no echo (it would reach the human during the whisper). */
+  private transfer: { id: string, agentMessage: string } | null = null
   private toolSeq = 0
   private log: Logger
 
@@ -111,6 +113,7 @@ export class DemoConversation {
       case 'playback_mark': this.log.debug({ mark: m.playback_mark.name, cleared: m.playback_mark.cleared }, 'playback mark'); break
       case 'call_event':
         if (m.call_event.event === 'hangup') this.finish()
+        if (m.call_event.event === 'transfer') this.onTransferProgress(m.call_event.transfer.tool_call_id, m.call_event.transfer.state)
         break
       default: break
     }
@@ -177,7 +180,7 @@ export class DemoConversation {
         this.log.info('caller spoke over the greeting: cleared')
       }
     }
-    if (this.state !== 'listening') return
+    if (this.state !== 'listening' || this.transfer !== null) return
     const copy = Buffer.from(data)
     const timer = setTimeout(() => {
       this.echoTimers.delete(timer)
@@ -193,7 +196,42 @@ export class DemoConversation {
       return
     }
     this.log.info({ digit, tool: call.tool }, 'keypad digit → tool call')
+    if ('transfer_to_number' in call) {
+      if (this.transfer !== null) return
+      const args = (call as { transfer_to_number: { agent_message: string } }).transfer_to_number
+      this.transfer = { id: call.tool_call_id, agentMessage: args.agent_message }
+      for (const t of this.echoTimers) clearTimeout(t)
+      this.echoTimers.clear()
+      if (this.state === 'greeting') {
+        // The rest of the greeting must not become the human's whisper: the caller gets hold audio instead.
+        this.stopGreeting()
+        this.send({ clear: {} })
+        this.state = 'listening'
+      }
+    }
     this.send({ tool_call: call })
+  }
+
+  /**
+   * Transfer progress (proto README "Tools"): on ANSWERED the human hears what we send next, so we
+   * speak agent_message and end it with a Mark (the gateway bridges when it plays); on FAILED the
+   * conversation with the caller goes on.
+   */
+  private onTransferProgress (toolCallId: string, state: string): void {
+    const t = this.transfer
+    if (t === null || t.id !== toolCallId) return
+    if (state === 'STATE_FAILED') { this.transfer = null; return }
+    if (state !== 'STATE_ANSWERED') return
+    const whisper = (pcm: Buffer): void => {
+      if (this.state === 'ended') return
+      this.sendAudio(pcm.subarray(0, pcm.length - (pcm.length % PCM16K_FRAME_BYTES)))
+      this.send({ mark: { name: 'whisper-end' } })
+    }
+    if (this.opts.renderSpeech) {
+      this.opts.renderSpeech(t.agentMessage).then(a => whisper(a.pcm), () => whisper(Buffer.alloc(0)))
+    } else {
+      whisper(Buffer.alloc(0))
+    }
   }
 
   private fail (code: grpc.status, details: string): void {
