@@ -45,7 +45,7 @@ t.test('SDES over plain TCP without allow_sdes_over_tcp: 488 with Warning (keys 
   t.equal(engine.conversations.length, 0)
 })
 
-t.test('re-INVITE a=sendonly is answered recvonly and reported as hold; sendrecv resumes', async t => {
+t.test('re-INVITE a=sendonly is answered recvonly and reported as hold; sendrecv resumes; an unusable re-offer gets 488 and the call goes on', async t => {
   const engine = new TestEngine()
   await engine.start()
   t.teardown(() => engine.stop())
