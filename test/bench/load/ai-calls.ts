@@ -21,7 +21,8 @@ interface GatewayStats { activeCalls: number, legs: number, rss: number, jbLost:
 interface EngineStats { conversations: number, active: number, frames: number, seqGaps: number, atMs: number }
 
 export interface CallsResult {
-  calls: number, srtp: boolean, established: number, cores: number, cpuPctPerCall: number, rssKbPerCall: number
+  // cores: the whole gateway process; jsCores: its JS (main) thread; engineCores: the echo engine.
+  calls: number, srtp: boolean, established: number, cores: number, jsCores: number, engineCores: number, cpuPctPerCall: number, rssKbPerCall: number
   framesLost: number, engineFrameRatio: number, peer: PeerResult, gw: GatewayStats, sippOk: boolean, pass: boolean
   why: string
   gw0: GatewayStats
@@ -41,7 +42,9 @@ export async function runCalls (calls: number, srtp: boolean, opts: CallsOptions
   let peer: ReturnType<typeof spawnTracked> | null = null
   try {
     const enginePort = Number(await engineOut.next(10000, 'echo engine start'))
-    gateway = spawnTracked(process.execPath, [path.join(__dirname, 'gateway-server.js'), `127.0.0.1:${enginePort}`, String(opts.threads), String(opts.rtPriority)],
+    // LOAD_GATEWAY_NODE_ARGS: extra node flags for the gateway (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p").
+    const nodeArgs = (process.env.LOAD_GATEWAY_NODE_ARGS ?? '').split(' ').filter(a => a.length > 0)
+    gateway = spawnTracked(process.execPath, [...nodeArgs, path.join(__dirname, 'gateway-server.js'), `127.0.0.1:${enginePort}`, String(opts.threads), String(opts.rtPriority)],
       { stdio: ['pipe', 'pipe', 'inherit'] })
     const gwOut = new LineReader(gateway.stdout!)
     const sipPort = Number(await gwOut.next(15000, 'gateway start'))
@@ -95,9 +98,15 @@ export async function runCalls (calls: number, srtp: boolean, opts: CallsOptions
     const gw0 = await gwStats()
     const eng0 = await engStats()
     const win = new CpuWindow(gateway.pid!)
+    const jsWin = new CpuWindow(gateway.pid!, gateway.pid!)
+    const engWin = new CpuWindow(engine.pid!)
     win.start()
+    jsWin.start()
+    engWin.start()
     const peerLine = await peerOut.next((opts.measureS + 30) * 1000, 'load-peer result')
     const cpu = win.stop()
+    const jsCores = jsWin.stop().cores
+    const engineCores = engWin.stop().cores
     const eng1 = await engStats()
     const gw1 = await gwStats()
     const rssLoaded = rssBytes(gateway.pid!)
@@ -117,7 +126,7 @@ export async function runCalls (calls: number, srtp: boolean, opts: CallsOptions
     else if (engineFrameRatio < 0.98) why = `engine saw ${(engineFrameRatio * 100).toFixed(1)} % of the frames`
     else if (cpu.cores > 0.75 * os.cpus().length) why = `gateway CPU ${(cpu.cores * 100).toFixed(0)} % > 75 % of ${os.cpus().length} cores`
     return {
-      calls, srtp, established, cores: cpu.cores, cpuPctPerCall: cpu.cores * 100 / calls,
+      calls, srtp, established, cores: cpu.cores, jsCores, engineCores, cpuPctPerCall: cpu.cores * 100 / calls,
       rssKbPerCall: (rssLoaded - rssIdle) / 1024 / calls, framesLost, engineFrameRatio, peer: result, gw: gw1, sippOk,
       pass: why === 'pass', why, gw0
     }
@@ -136,7 +145,7 @@ export async function runCalls (calls: number, srtp: boolean, opts: CallsOptions
 export function describeCalls (r: CallsResult): string {
   const p = r.peer
   return `# calls ${r.srtp ? 'srtp ' : 'plain'} n=${r.calls} answered=${r.established} cpu=${(r.cores * 100).toFixed(1)}% ` +
-    `(${r.cpuPctPerCall.toFixed(3)}%/call) rss=${r.rssKbPerCall.toFixed(0)}kB/call lost=${r.framesLost} ` +
+    `(${r.cpuPctPerCall.toFixed(3)}%/call, JS thread ${(r.jsCores * 100).toFixed(1)}%, engine ${(r.engineCores * 100).toFixed(1)}%) rss=${r.rssKbPerCall.toFixed(0)}kB/call lost=${r.framesLost} ` +
     `engineFrames=${(r.engineFrameRatio * 100).toFixed(1)}% rtp=${p.received}/${p.expected} p99=${p.p99ErrMs}ms ` +
     `max=${p.maxErrMs}ms ticks=${r.gw.workers.map((w, i) => `${w.ticks - (r.gw0.workers[i]?.ticks ?? 0)}/skip${w.skippedTicks - (r.gw0.workers[i]?.skippedTicks ?? 0)}/late${w.maxLateMs}`).join(',')} -> ${r.why}`
 }

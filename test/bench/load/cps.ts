@@ -77,7 +77,9 @@ export async function runCps (opts: { maxCalls: number, maxRate: number, budgetS
   const started = Date.now()
   try {
     const enginePort = Number(await engineOut.next(10000, 'echo engine start'))
-    gateway = spawnTracked(process.execPath, [path.join(__dirname, 'gateway-server.js'), `127.0.0.1:${enginePort}`, String(opts.threads), String(opts.rtPriority)],
+    // LOAD_GATEWAY_NODE_ARGS: extra node flags for the gateway (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p").
+    const nodeArgs = (process.env.LOAD_GATEWAY_NODE_ARGS ?? '').split(' ').filter(a => a.length > 0)
+    gateway = spawnTracked(process.execPath, [...nodeArgs, path.join(__dirname, 'gateway-server.js'), `127.0.0.1:${enginePort}`, String(opts.threads), String(opts.rtPriority)],
       { stdio: ['pipe', 'pipe', 'inherit'] })
     const gwOut = new LineReader(gateway.stdout!)
     const sipPort = Number(await gwOut.next(15000, 'gateway start'))

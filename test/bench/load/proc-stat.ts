@@ -29,6 +29,12 @@ export function cpuSeconds (pid: number | 'self'): number {
   return t.utime + t.stime
 }
 
+// One thread of a process (the main thread's tid is the pid: for Node, the JS thread).
+export function threadCpuSeconds (pid: number, tid: number): number {
+  const t = parseStatTimes(fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'), clockTicks())
+  return t.utime + t.stime
+}
+
 export function parseRssBytes (status: string): number {
   const m = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status)
   if (!m) throw new Error('no VmRSS in /proc status')
@@ -44,10 +50,12 @@ export function rssBytes (pid: number | 'self'): number {
 export class CpuWindow {
   private cpu0 = 0
   private t0 = 0n
-  constructor (private readonly pid: number | 'self') {}
-  start (): void { this.cpu0 = cpuSeconds(this.pid); this.t0 = process.hrtime.bigint() }
+  // With tid: only that thread of pid.
+  constructor (private readonly pid: number | 'self', private readonly tid?: number) {}
+  private read (): number { return this.tid === undefined || this.pid === 'self' ? cpuSeconds(this.pid) : threadCpuSeconds(this.pid, this.tid) }
+  start (): void { this.cpu0 = this.read(); this.t0 = process.hrtime.bigint() }
   stop (): { cores: number, cpuSeconds: number, wallSeconds: number } {
-    const cpu = cpuSeconds(this.pid) - this.cpu0
+    const cpu = this.read() - this.cpu0
     const wall = Number(process.hrtime.bigint() - this.t0) / 1e9
     return { cores: cpu / wall, cpuSeconds: cpu, wallSeconds: wall }
   }
