@@ -20,6 +20,8 @@ export interface OutboundMedia {
   stats: () => RtpReceiveStats | null
   ptimeMs: () => number
   close: () => void
+  /** The RTP leg, when media runs through the native core (the engine side attaches to it). */
+  readonly leg?: Leg
 }
 
 export interface OutboundMediaContext {
@@ -41,7 +43,7 @@ export function legMediaFactory (media: MediaEngine): OutboundMediaFactory {
 }
 
 class LegOutboundMedia implements OutboundMedia {
-  private readonly leg: Leg
+  readonly leg: Leg
   private readonly session: SdpSession
   private negotiated: NegotiatedAudio | null = null
 
