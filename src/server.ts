@@ -6,7 +6,7 @@ import { rootLogger, type Logger } from './log'
 import { parseSdp } from './sdp'
 import type { MediaPolicy } from './sdp/negotiate'
 import type { Dialog } from './sip/dialog/dialog'
-import { getHeader, getTo } from './sip/message/headers'
+import { getCSeq, getHeader, getTo } from './sip/message/headers'
 import type { SipMessage, SipRequest } from './sip/message/types'
 import { DigestAuthenticator } from './sip/auth/digest-server'
 import { InboundPolicy, type PolicySource } from './sip/policy/inbound-policy'
@@ -168,6 +168,16 @@ export async function startServer (config: TrunkgateConfig, opts: StartServerOpt
     res.send(err.status, err.reason, { headers: err.headers })
   }
 
+  // An INVITE without offer gets our offer in the 200 and the answer in the ACK (RFC 3264 §5,
+  // RFC 3261 §13.2.1). The UA resolves the dialog on that ACK without its body, so the body is
+  // picked up here, by Call-ID and CSeq, and put into the dialog before the call layer sees it.
+  const ackAnswers = new Map<string, (ack: SipRequest) => void>()
+  agent.transactions.on('ack', (ack: SipRequest) => {
+    if (ackAnswers.size === 0 || ack.body.length === 0) return
+    const key = `${getHeader(ack, 'Call-ID') ?? ''} ${getCSeqNumber(ack)}`
+    ackAnswers.get(key)?.(ack)
+  })
+
   agent.on('options', (_req: IncomingRequest, res: ServerResponse) => {
     res.send(200, 'OK', { headers: policy.optionsHeaders() })
   })
@@ -214,14 +224,21 @@ export async function startServer (config: TrunkgateConfig, opts: StartServerOpt
       },
       answer: async (localSdp: string): Promise<Dialog> => {
         ctx.answering = true
+        const offerless = req.body.length === 0
+        const ackKey = `${getHeader(req, 'Call-ID') ?? ''} ${getCSeqNumber(req)}`
+        let ackSdp: string | null = null
+        if (offerless) ackAnswers.set(ackKey, ack => { ackSdp = ack.body.toString() })
         try {
           const dialog = await agent.createUAS(req, res, { localSdp })
+          if (offerless && ackSdp !== null && dialog.remoteSdp === undefined) dialog.remoteSdp = ackSdp
           dialog.once('terminated', () => ctx.release())
           callLog.info({ dialog: dialog.id }, 'call answered')
           return dialog
         } catch (err) {
           ctx.release()
           throw err
+        } finally {
+          if (offerless) ackAnswers.delete(ackKey)
         }
       },
       reject: (err) => {
@@ -315,4 +332,13 @@ function readOffer (req: SipRequest): SdpOffer | null {
 
 function unmapIpv4 (address: string): string {
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address
+}
+
+/** The CSeq sequence number, or -1 when the header is unreadable (the UA has answered that already). */
+function getCSeqNumber (msg: SipMessage): number {
+  try {
+    return getCSeq(msg).seq
+  } catch {
+    return -1
+  }
 }

@@ -19,7 +19,7 @@ import type { ServerResponse } from '../sip/transaction/server-response'
 import { SipError } from '../sip/sip-error'
 import type { RoutedInvite } from './call-handler'
 import { CallMedia } from './call-media'
-import type { CallOutcome, CallRecord } from './call-record'
+import { newCallRecord, type CallOutcome, type CallRecord } from './call-record'
 import { CALL_TRANSITIONS, CallState, isPreAnswer } from './call-state'
 import { DtmfDeduplicator, type DtmfOrigin } from './dtmf-deduplicator'
 import { parseInfoDtmf } from './info-dtmf'
@@ -79,7 +79,6 @@ export class AiCall {
   private ending: { side: Side; cause: string } | null = null
   private drainTimer: NodeJS.Timeout | null = null
   private voicemailHangup: { cause: string; timer: NodeJS.Timeout } | null = null
-  private digitsInFlight: { resolve: () => void; reject: (e: Error) => void; timer: NodeJS.Timeout } | null = null
 
   constructor (invite: RoutedInvite, deps: AiCallDeps) {
     this.invite = invite
@@ -105,27 +104,14 @@ export class AiCall {
       leaveEngine: () => this.leaveEngine(),
       adoptLeg: (media, dialog) => this.adoptLeg(media, dialog)
     })
-    this.record = {
+    this.record = newCallRecord({
       conversationId,
       sipCallId: getHeader(invite.req, 'Call-ID') ?? '',
-      callId: this.identity.call_id,
-      callSid: this.identity.call_sid,
+      identity: this.identity,
       agentId: invite.agentId,
       trunk: invite.trunk.name,
-      callerId: this.identity.caller_id,
-      calledNumber: invite.phoneNumber,
-      startedAtMs: Date.now(),
-      answeredAtMs: null,
-      endedAtMs: null,
-      outcome: null,
-      endedBy: null,
-      cause: null,
-      sipStatus: null,
-      voicemail: null,
-      tools: [],
-      dtmfReceived: 0,
-      personalization: { usedDefaults: true, webhook: 'none' }
-    }
+      calledNumber: invite.phoneNumber
+    })
   }
 
   get state (): CallState { return this.current }
@@ -258,13 +244,28 @@ export class AiCall {
     this.record.answeredAtMs = Date.now()
     this.attachDialog(dialog)
     if (this.isOver) { void dialog.destroy().catch(() => undefined); return }
-    if (dialog.localSdp && !media.negotiated) this.log.warn('offer-less INVITE: no answer seen in the ACK')
+    if (!media.negotiated && this.current === CallState.Answering && !this.acceptAckAnswer(media, dialog)) return
     if (this.current === CallState.Ending) {
       // The engine or a tool ended the call before the ACK: BYE is only allowed now (§15).
       this.startDrain()
       return
     }
     this.transition(CallState.Active)
+  }
+
+  /** INVITE without offer: our offer went in the 200, the answer arrived in the ACK (RFC 3264 §5). */
+  private acceptAckAnswer (media: CallMedia, dialog: Dialog): boolean {
+    try {
+      if (dialog.remoteSdp === undefined) throw new Error('the ACK carried no SDP answer')
+      media.acceptAckAnswer(Buffer.from(dialog.remoteSdp))
+      return true
+    } catch (err) {
+      // RFC 3261 §13.3.1.4: an unusable answer in the ACK leaves only BYE.
+      this.log.warn({ err: (err as Error).message }, 'offer-less INVITE without a usable answer in the ACK: ending the call')
+      this.transition(CallState.Active)
+      this.hangup('gateway', 'sdp_answer_in_ack', false)
+      return false
+    }
   }
 
   private async engineUnavailable (err: EngineError, localSdp: string): Promise<void> {
@@ -309,13 +310,6 @@ export class AiCall {
     leg.on('timeout', (ev: TimeoutEvent) => {
       this.log.warn({ afterMedia: ev.afterMedia, silentMs: ev.silentMs }, 'RTP timeout')
       this.hangup('gateway', 'media_timeout', false)
-    })
-    leg.on('dtmfDone', () => {
-      const d = this.digitsInFlight
-      if (!d) return
-      this.digitsInFlight = null
-      clearTimeout(d.timer)
-      d.resolve()
     })
   }
 
@@ -418,28 +412,9 @@ export class AiCall {
   }
 
   private sendDigits (digits: string): Promise<{ mode: 'rfc4733' | 'inband' }> {
-    const media = this.media
-    if (!media) return Promise.reject(new Error('no media leg'))
-    if (this.digitsInFlight) return Promise.reject(new Error('touch tones are already being sent'))
-    const mode = media.telephoneEvent ? 'rfc4733' as const : 'inband' as const
-    // 100 ms tone + 100 ms gap per key, w = 0.5 s, W = 1 s (media defaults), plus margin.
-    let expectMs = 2000
-    for (const c of digits) expectMs += c === 'w' ? 500 : c === 'W' ? 1000 : 200
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.digitsInFlight = null
-        reject(new Error(`the media core did not finish within ${expectMs} ms`))
-      }, expectMs)
-      this.digitsInFlight = { resolve: () => resolve({ mode }), reject, timer }
-      try {
-        media.leg.sendDtmf(digits, { mode: 'auto' })
-      } catch (err) {
-        clearTimeout(timer)
-        this.digitsInFlight = null
-        reject(err as Error)
-      }
-    })
+    return this.media ? this.media.sendDigits(digits) : Promise.reject(new Error('no media leg'))
   }
+
 
   // ------------------------------------------------------------------ dialog
 
@@ -628,11 +603,6 @@ export class AiCall {
     this.current = CallState.Ended
     if (this.drainTimer) clearTimeout(this.drainTimer)
     if (this.voicemailHangup) clearTimeout(this.voicemailHangup.timer)
-    if (this.digitsInFlight) {
-      clearTimeout(this.digitsInFlight.timer)
-      this.digitsInFlight.reject(new Error('the call ended'))
-      this.digitsInFlight = null
-    }
     const engine = this.engineCall
     if (engine) {
       const engineSide = side === 'caller' ? 'HANGUP_SIDE_CALLER' : side === 'engine' ? 'HANGUP_SIDE_ENGINE' : 'HANGUP_SIDE_GATEWAY'

@@ -40,10 +40,18 @@ export class CallMedia {
   private applied: NegotiatedAudio | null = null
   private heldByPeer = false
   private readonly log: Logger
+  private digits: { resolve: () => void; reject: (e: Error) => void; timer: NodeJS.Timeout } | null = null
 
   constructor (opts: CallMediaOptions) {
     this.log = opts.log
     this.leg = opts.media.createLeg({ symmetric: true, inbandDtmf: true, rtcpMux: opts.rtcpMux, ...opts.legOptions })
+    this.leg.on('dtmfDone', () => {
+      const d = this.digits
+      if (!d) return
+      this.digits = null
+      clearTimeout(d.timer)
+      d.resolve()
+    })
     const own = this.leg.localAddress
     const address = own === '0.0.0.0' || own === '::' || own === '' ? opts.fallbackAddress : own
     this.session = new SdpSession(opts.policy, { address, port: this.leg.localPort }, { log: opts.log })
@@ -140,7 +148,39 @@ export class CallMedia {
     return { status: 488, reason: 'Not Acceptable Here', holdChanged: false }
   }
 
+  /**
+   * Plays keypad tones to the peer: RFC 4733 events when telephone-event was negotiated, in-band
+   * tones otherwise. Resolves after the last tone has been sent; one string at a time.
+   */
+  sendDigits (digits: string): Promise<{ mode: 'rfc4733' | 'inband' }> {
+    if (this.digits) return Promise.reject(new Error('touch tones are already being sent'))
+    const mode = this.telephoneEvent ? 'rfc4733' as const : 'inband' as const
+    // 100 ms tone + 100 ms gap per key, w = 0.5 s, W = 1 s (media core defaults), plus margin.
+    let expectMs = 2000
+    for (const c of digits) expectMs += c === 'w' ? 500 : c === 'W' ? 1000 : 200
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.digits = null
+        reject(new Error(`the media core did not finish within ${expectMs} ms`))
+      }, expectMs)
+      this.digits = { resolve: () => resolve({ mode }), reject, timer }
+      try {
+        this.leg.sendDtmf(digits, { mode: 'auto' })
+      } catch (err) {
+        clearTimeout(timer)
+        this.digits = null
+        reject(err as Error)
+      }
+    })
+  }
+
   close (): void {
+    const d = this.digits
+    if (d) {
+      this.digits = null
+      clearTimeout(d.timer)
+      d.reject(new Error('the call ended'))
+    }
     this.leg.close()
   }
 }

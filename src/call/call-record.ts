@@ -31,3 +31,35 @@ export interface CallRecord {
   /** The last transfer attempt (transfer_to_number or the trunk's REFER), null when none. */
   transfer?: TransferRecord | null
 }
+
+/** A fresh record for a call that has just been routed. */
+export function newCallRecord (init: {
+  conversationId: string
+  sipCallId: string
+  identity: { call_id: string; call_sid: string | null; caller_id: string }
+  agentId: string
+  trunk: string
+  calledNumber: string
+}): CallRecord {
+  return {
+    conversationId: init.conversationId,
+    sipCallId: init.sipCallId,
+    callId: init.identity.call_id,
+    callSid: init.identity.call_sid,
+    agentId: init.agentId,
+    trunk: init.trunk,
+    callerId: init.identity.caller_id,
+    calledNumber: init.calledNumber,
+    startedAtMs: Date.now(),
+    answeredAtMs: null,
+    endedAtMs: null,
+    outcome: null,
+    endedBy: null,
+    cause: null,
+    sipStatus: null,
+    voicemail: null,
+    tools: [],
+    dtmfReceived: 0,
+    personalization: { usedDefaults: true, webhook: 'none' }
+  }
+}

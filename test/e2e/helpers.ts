@@ -81,13 +81,13 @@ export function callerByeScenario (): Record<string, string> {
  * One SIPp call (uac-until-bye.xml) that only succeeds when the gateway sends BYE within
  * byeTimeoutMs; with capture, the RTP sent to SIPp's media port is summarised.
  */
-export async function callUntilGatewayBye (server: RunningServer, opts: { byeTimeoutMs: number; capture?: boolean; speechPcap?: string }):
+export async function callUntilGatewayBye (server: RunningServer, opts: { byeTimeoutMs: number; capture?: boolean; speechPcap?: string; scenario?: string }):
 Promise<{ run: SippRun; rtp: RtpSummary | null }> {
   const mediaPort = await freePort()
   const capture = opts.capture ? new RtpCapture(mediaPort) : null
   await capture?.started()
   const run = await runSipp({
-    scenario: path.join(E2E_SIPP, 'uac-until-bye.xml'),
+    scenario: path.join(E2E_SIPP, opts.scenario ?? 'uac-until-bye.xml'),
     target: { host: '127.0.0.1', port: server.ports.tcp! },
     service: '+15550100',
     timeoutSec: Math.ceil(opts.byeTimeoutMs / 1000) + 10,

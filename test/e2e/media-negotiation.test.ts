@@ -5,7 +5,7 @@ import path from 'node:path'
 import t from 'tap'
 import { describeRun, runSipp } from '../integration/sipp-runner'
 import { TestEngine } from './test-engine'
-import { E2E_SIPP, nextRecord, refusedScenario, startGateway } from './helpers'
+import { callUntilGatewayBye, E2E_SIPP, nextRecord, refusedScenario, startGateway } from './helpers'
 
 const KEY = 'inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz'
 
@@ -62,4 +62,19 @@ t.test('re-INVITE a=sendonly is answered recvonly and reported as hold; sendrecv
   await ended
   const conv = await engine.conversation(0)
   t.same(conv.events.map(e => e.event), ['hold', 'unhold', 'hangup'])
+})
+
+t.test('late offer: INVITE without SDP, our offer in the 200, the ACK answers PCMA and the media follows it', async t => {
+  const engine = new TestEngine({ echo: true, onReady: conv => setTimeout(() => conv.hangup('done'), 3000) })
+  await engine.start()
+  t.teardown(() => engine.stop())
+  const server = await startGateway({ engineAddress: engine.address })
+  t.teardown(() => server.close())
+  const ended = nextRecord(server)
+  const { run, rtp } = await callUntilGatewayBye(server, { byeTimeoutMs: 8000, capture: true, scenario: 'uac-late-offer.xml' })
+  t.equal(run.successfulCalls, 1, describeRun(run))
+  t.ok((rtp?.byPayloadType.get(8) ?? 0) > 50, `the gateway sends PCMA, the codec the ACK chose (${rtp?.byPayloadType.get(8) ?? 0} packets)`)
+  t.equal(rtp?.byPayloadType.get(9) ?? 0, 0, 'no G.722 although we offered it first')
+  t.ok((rtp?.loudPcmaPackets ?? 0) > 20, 'echoed speech: the caller\'s audio was decoded with the answered codec')
+  t.match(await ended, { endedBy: 'engine', cause: 'engine_hangup' })
 })
