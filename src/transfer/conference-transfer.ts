@@ -74,6 +74,8 @@ export class ConferenceTransfer implements ConferenceRunner {
   private human: HumanLeg | null = null
   private hold: HoldAudio | null = null
   private whisperTimer: TimerHandle | null = null
+  /** Settles a whisper in progress (close() uses it so the tool call never hangs). */
+  private endWhisper: ((r: Result) => void) | null = null
 
   constructor (opts: ConferenceTransferOptions) {
     this.opts = opts
@@ -128,6 +130,7 @@ export class ConferenceTransfer implements ConferenceRunner {
     const whisperDone = this.whisper(human, req.progress)
     const done = await whisperDone
     if (!done.ok) return done
+    if ((this.current as ConferenceState) === ConferenceState.Closed) return { ok: false, sipStatus: 200, detail: 'the caller hung up during the whisper' }
     this.bridge(caller, human)
     return { ok: true, sipStatus: 200, detail: 'the human answered; caller and human are bridged' }
   }
@@ -137,6 +140,8 @@ export class ConferenceTransfer implements ConferenceRunner {
     const { host, settings, clock } = this.opts
     return new Promise((resolve) => {
       const finish = (r: Result): void => {
+        if (this.endWhisper === null) return
+        this.endWhisper = null
         if (this.whisperTimer !== null) { clock.clearTimeout(this.whisperTimer); this.whisperTimer = null }
         human.media.leg.off('mark', onMark)
         human.dialog.off('destroy', onHumanGone)
@@ -150,6 +155,7 @@ export class ConferenceTransfer implements ConferenceRunner {
         host.routeEngineAudio(null)
         finish(this.fail(200, 'the human hung up during the whisper', false))
       }
+      this.endWhisper = finish
       human.media.leg.on('mark', onMark)
       human.dialog.on('destroy', onHumanGone)
       this.whisperTimer = clock.setTimeout(() => {
@@ -191,7 +197,7 @@ export class ConferenceTransfer implements ConferenceRunner {
     if (this.current === ConferenceState.Closed) return
     this.stateTransition(ConferenceState.Closed)
     this.hold?.stop(false)
-    if (this.whisperTimer !== null) { this.opts.clock.clearTimeout(this.whisperTimer); this.whisperTimer = null }
+    this.endWhisper?.({ ok: false, sipStatus: 200, detail: 'the call ended during the whisper' })
     const human = this.human
     this.human = null
     if (human) {
