@@ -116,3 +116,26 @@ t.test('reject policy: malformed webhook JSON refuses the call with 480 + Retry-
   t.equal(engine.conversations.length, 0, 'the engine was never asked')
   t.match(await ended, { outcome: 'rejected', sipStatus: 480, cause: 'CALL_ERR_PRECALL_WEBHOOK' })
 })
+
+t.test('CANCEL while the webhook is pending: 487, the engine is never asked, the record says canceled', async t => {
+  const hook = await webhook(t, () => { /* never answers */ })
+  const engine = new TestEngine()
+  await engine.start()
+  t.teardown(() => engine.stop())
+  const server = await startGateway({ engineAddress: engine.address, agentYaml: agentYaml(hook.url).replace('timeout_ms: 600', 'timeout_ms: 5000') })
+  t.teardown(() => server.close())
+  const ended = nextRecord(server)
+  const run = await runSipp({
+    scenario: 'uac-cancel.xml',
+    target: { host: '127.0.0.1', port: server.ports.tcp! },
+    service: '+15550100',
+    timeoutSec: 15
+  })
+  t.equal(run.successfulCalls, 1, `200 to the CANCEL, 487 to the INVITE: ${describeRun(run)}`)
+  const record = await ended
+  t.match(record, { outcome: 'canceled', endedBy: 'caller', sipStatus: 487 })
+  t.ok((record.endedAtMs ?? 0) - record.startedAtMs < 2000, 'ended at the CANCEL, not at the webhook timeout')
+  await new Promise(resolve => setTimeout(resolve, 300))
+  t.equal(engine.conversations.length, 0, 'no engine stream for a canceled call')
+  t.equal(server.activeCalls(), 0, 'capacity slot released')
+})
