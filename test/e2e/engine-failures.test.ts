@@ -86,3 +86,17 @@ t.test('engine Hangup message: BYE, the call record says the engine ended it', a
   t.equal(run.successfulCalls, 1, describeRun(run))
   t.match(await ended, { outcome: 'completed', endedBy: 'engine', cause: 'engine_hangup' })
 })
+
+t.test('gateway shutdown with a live call: BYE to the caller, hang-up cause shutdown to the engine', async t => {
+  const engine = new TestEngine()
+  await engine.start()
+  t.teardown(() => engine.stop())
+  const server = await startGateway({ engineAddress: engine.address })
+  const ended = nextRecord(server)
+  engine.behaviour.onReady = () => { setTimeout(() => { void server.close() }, 800) }
+  const { run } = await callUntilGatewayBye(server, { byeTimeoutMs: 6000 })
+  t.equal(run.successfulCalls, 1, `the caller got a BYE: ${describeRun(run)}`)
+  t.match(await ended, { endedBy: 'gateway', cause: 'shutdown' })
+  const conv = await engine.conversation(0)
+  t.match(conv.events.find(e => e.event === 'hangup'), { hangup: { side: 'HANGUP_SIDE_GATEWAY', cause: 'shutdown' } })
+})
