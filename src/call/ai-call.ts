@@ -430,6 +430,12 @@ export class AiCall {
       this.onReInvite(req, res)
     })
     dialog.on('info', (req: SipRequest, res: ServerResponse) => this.onInfo(req, res))
+    // RFC 3311: an UPDATE may carry an offer (hold, new keys) just like a re-INVITE; without one it is
+    // a session refresh (RFC 4028), answered 200 by us with the dialog's timer headers.
+    dialog.on('update', (req: SipRequest, res: ServerResponse) => {
+      if (req.body.length === 0) res.send(200, 'OK')
+      else this.onReInvite(req, res)
+    })
     dialog.on('ack', (ack: SipRequest) => this.onReInviteAck(ack))
     this.transfer.attachDialog(dialog)
   }

@@ -45,7 +45,7 @@ t.test('SDES over plain TCP without allow_sdes_over_tcp: 488 with Warning (keys 
   t.equal(engine.conversations.length, 0)
 })
 
-t.test('re-INVITE a=sendonly is answered recvonly and reported as hold; sendrecv resumes; an unusable re-offer gets 488 and the call goes on', async t => {
+t.test('re-INVITE a=sendonly is answered recvonly and reported as hold; sendrecv resumes; an unusable re-offer gets 488 and the call goes on; UPDATE holds too', async t => {
   const engine = new TestEngine()
   await engine.start()
   t.teardown(() => engine.stop())
@@ -61,7 +61,7 @@ t.test('re-INVITE a=sendonly is answered recvonly and reported as hold; sendrecv
   t.equal(run.successfulCalls, 1, `both re-INVITEs answered with the mirrored direction: ${describeRun(run)}`)
   await ended
   const conv = await engine.conversation(0)
-  t.same(conv.events.map(e => e.event), ['hold', 'unhold', 'hangup'])
+  t.same(conv.events.map(e => e.event), ['hold', 'unhold', 'hold', 'hangup'], 'the 488 changed nothing; the UPDATE held the call again')
 })
 
 t.test('late offer: INVITE without SDP, our offer in the 200, the ACK answers PCMA and the media follows it', async t => {
