@@ -3,7 +3,8 @@
 // which the engine hears as CallEvent hold/unhold.
 import path from 'node:path'
 import t from 'tap'
-import { describeRun, runSipp } from '../integration/sipp-runner'
+import { describeRun, freePort, runSipp } from '../integration/sipp-runner'
+import { RtpCapture } from './rtp-capture'
 import { TestEngine } from './test-engine'
 import { callUntilGatewayBye, E2E_SIPP, nextRecord, refusedScenario, startGateway } from './helpers'
 
@@ -45,20 +46,27 @@ t.test('SDES over plain TCP without allow_sdes_over_tcp: 488 with Warning (keys 
   t.equal(engine.conversations.length, 0)
 })
 
-t.test('re-INVITE a=sendonly is answered recvonly and reported as hold; sendrecv resumes; an unusable re-offer gets 488 and the call goes on; UPDATE holds too', async t => {
+t.test('re-INVITE a=sendonly is answered recvonly and reported as hold; sendrecv resumes; an unusable re-offer gets 488 and the call goes on; a codec change follows; UPDATE holds too', async t => {
   const engine = new TestEngine()
   await engine.start()
   t.teardown(() => engine.stop())
   const server = await startGateway({ engineAddress: engine.address })
   t.teardown(() => server.close())
   const ended = nextRecord(server)
+  const mediaPort = await freePort()
+  const capture = new RtpCapture(mediaPort)
+  await capture.started()
   const run = await runSipp({
     scenario: path.join(E2E_SIPP, 'uac-hold.xml'),
     target: { host: '127.0.0.1', port: server.ports.tcp! },
     service: '+15550100',
-    timeoutSec: 20
+    timeoutSec: 20,
+    extraArgs: ['-mp', String(mediaPort)]
   })
+  const rtp = await capture.stop()
   t.equal(run.successfulCalls, 1, `both re-INVITEs answered with the mirrored direction: ${describeRun(run)}`)
+  t.ok((rtp.byPayloadType.get(8) ?? 0) > 10 && (rtp.byPayloadType.get(0) ?? 0) > 10,
+    `PCMA before the codec change, PCMU after it (${rtp.byPayloadType.get(8) ?? 0} / ${rtp.byPayloadType.get(0) ?? 0} packets)`)
   await ended
   const conv = await engine.conversation(0)
   t.same(conv.events.map(e => e.event), ['hold', 'unhold', 'hold', 'hangup'], 'the 488 changed nothing; the UPDATE held the call again')
