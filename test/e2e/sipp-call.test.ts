@@ -36,6 +36,7 @@ t.test('SIPp PCMA call: speech and RFC 4733 digit reach the engine, echo comes b
   t.equal(conv.start.caller_id, '+15557000', 'caller id from the From user')
   t.equal(conv.start.call_id, 'e2e-call-1', 'call id from X-CALL-ID')
   t.ok(conv.start.dynamic_variables.some(v => v.name === 'system__caller_id' && v.string_value === '+15557000'), 'system variables in Start')
+  t.same(conv.start.sip_headers, [{ name: 'X-Customer-Tier', value: 'gold' }], 'only the X-* headers the trunk forwards')
   // 7 s of speech = 350 frames of 20 ms; allow for the jitter buffer start and the end of the call.
   t.ok(conv.frames > 300, `engine received ${conv.frames} frames`)
   t.ok(conv.loudFrames > 50, `speech energy reached the engine (${conv.loudFrames} loud frames, max RMS ${Math.round(conv.maxRms)})`)
