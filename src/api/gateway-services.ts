@@ -4,6 +4,7 @@
 // webhook stopped, store closed.
 import type { TrunkgateConfig } from '../config'
 import type { Logger } from '../log'
+import type { EngineClient } from '../engine/engine-client'
 import type { MediaEngine } from '../media/media-engine'
 import { CallRecordStore, InboundRecords, PostCallWebhook, type InboundCallSource } from '../records'
 import type { CallRecord } from '../records'
@@ -11,6 +12,7 @@ import type { SipMessage } from '../sip/message/types'
 import type { SipAgent } from '../sip/ua'
 import { OutboundDialler, type InboundCallControl } from '../outbound/outbound-dialler'
 import { legMediaFactory, signallingOnlyFactory, type OutboundMediaFactory } from '../outbound/outbound-media'
+import { engineMediaFactory } from '../outbound/outbound-engine-link'
 import { SipResolver, type DnsLookup } from '../outbound/sip-resolver'
 import { apiKeysFrom } from './api-keys'
 import { ControlApi } from './control-api'
@@ -25,6 +27,8 @@ export interface GatewayServicesOptions {
   inboundActive: () => number
   /** Native media for outbound calls; without it outbound calls are signalling only. */
   media?: MediaEngine | null
+  /** The engine link: with media, outbound calls talk to the agent (engine stream, direction outbound). */
+  engine?: EngineClient | null
   outboundMedia?: OutboundMediaFactory
   dns?: DnsLookup
   /** Live control of inbound calls (overrides the one built from inboundCalls). */
@@ -78,7 +82,7 @@ export async function startGatewayServices (o: GatewayServicesOptions): Promise<
     agent: o.agent,
     store,
     resolver: new SipResolver({ dns: o.dns }),
-    media: o.outboundMedia ?? (o.media ? legMediaFactory(o.media) : signallingOnlyFactory()),
+    media: o.outboundMedia ?? (o.media ? (o.engine ? engineMediaFactory(o.media, o.engine, config.agents) : legMediaFactory(o.media)) : signallingOnlyFactory()),
     mediaAddress: (t) => config.sip.advertise?.host ?? o.transport.localAddressFor(t).host,
     inboundActive: o.inboundActive,
     logger,

@@ -2,7 +2,7 @@
 // response or local event → status, hang-up cause and side.
 import type { FinalCallStatus, HangupSide } from '../records/call-record'
 
-export type CancelReason = 'ring_timeout' | 'api_hangup' | 'shutdown'
+export type CancelReason = 'ring_timeout' | 'api_hangup' | 'shutdown' | 'engine'
 
 export interface CallOutcome {
   status: FinalCallStatus
@@ -17,10 +17,11 @@ export interface CallOutcome {
  * - 503 and 408 synthesized for transport failures and Timer B (§8.1.3.1) → failed (unreachable);
  * - any other final 4xx–6xx → rejected.
  */
-export function outcomeOfFailure (status: number, opts: { cancel: CancelReason | null, synthesized: boolean }): CallOutcome {
+export function outcomeOfFailure (status: number, opts: { cancel: CancelReason | null, synthesized: boolean, engineCause?: string }): CallOutcome {
   if (opts.cancel === 'ring_timeout') return { status: 'no-answer', cause: 'ring_timeout', side: 'local' }
   if (opts.cancel === 'api_hangup') return { status: 'canceled', cause: 'api_hangup', side: 'local' }
   if (opts.cancel === 'shutdown') return { status: 'canceled', cause: 'gateway_shutdown', side: 'system' }
+  if (opts.cancel === 'engine') return { status: 'failed', cause: opts.engineCause ?? 'engine_failed', side: 'system' }
   if (opts.synthesized) {
     return status === 408
       ? { status: 'failed', cause: 'no_response', side: 'system' }

@@ -4,3 +4,4 @@ export { SipResolver, ResolveError, DEFAULT_SIP_PORT, type DnsLookup, type SipTa
 export { renderHeaders, templateVariables, HeaderTemplateError } from './header-template'
 export { legMediaFactory, signallingOnlyFactory, type OutboundMedia, type OutboundMediaFactory, type OutboundMediaContext } from './outbound-media'
 export { outcomeOfFailure, shouldFailOver, type CancelReason, type CallOutcome } from './call-outcome'
+export { engineMediaFactory, type EngineHangup } from './outbound-engine-link'

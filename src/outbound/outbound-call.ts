@@ -77,6 +77,7 @@ export class OutboundCall extends EventEmitter {
   private uac: PendingUac | null = null
   private dialog: Dialog | null = null
   private cancelReason: CancelReason | null = null
+  private engineCause: string | null = null
   private ringTimer: unknown = null
   private dtmfSent = 0
   private finalRecord: CallRecord | null = null
@@ -176,7 +177,7 @@ export class OutboundCall extends EventEmitter {
           continue
         }
         this.clearRingTimer()
-        const o = outcomeOfFailure(err.status, { cancel: this.cancelReason, synthesized })
+        const o = outcomeOfFailure(err.status, { cancel: this.cancelReason, synthesized, engineCause: this.engineCause ?? undefined })
         this.log.info({ status: err.status, outcome: o.status, cause: o.cause }, 'outbound call not answered')
         await this.end(o.status, o.cause, o.side, err.status)
         return
@@ -213,6 +214,20 @@ export class OutboundCall extends EventEmitter {
       this.cancel('api_hangup')
     }
     return this.ended
+  }
+
+  /**
+   * The engine ended the call: BYE after the answer (completed, or voicemail when the engine detected
+   * one), CANCEL before it (failed: the agent cannot talk).
+   */
+  engineEnded (reason: { cause: string, voicemail?: boolean }): void {
+    if (this.current === OutboundCallState.Answered && this.dialog) {
+      const dialog = this.dialog
+      void this.end(reason.voicemail ? 'voicemail' : 'completed', reason.cause, 'local', null, async () => { await dialog.destroy().catch(() => null) })
+      return
+    }
+    this.engineCause = reason.cause
+    this.cancel('engine')
   }
 
   /** Ends the call whatever its state (gateway shutdown). */
@@ -274,7 +289,7 @@ export class OutboundCall extends EventEmitter {
       this.log.error({ err }, 'call record could not be written')
       record = this.deps.store.get(this.conversationId) as CallRecord
     }
-    this.deps.media.close()
+    this.deps.media.close({ side, cause, sipStatus })
     this.finalRecord = record
     this.stateTransition(OutboundCallState.Ended)
     this.log.info({ status, cause, side, sipStatus }, 'outbound call ended')

@@ -85,12 +85,21 @@ export class OutboundDialler implements CallControl {
       toNumber: req.to
     })
     let media
+    let callRef: OutboundCall | null = null
     try {
       media = this.deps.media({
         conversationId,
         policy: { mediaEncryption: out.media_encryption, allowSdesOverTcp: trunk.allow_sdes_over_tcp, signallingTransport: out.transport },
         mediaAddress: this.deps.mediaAddress(out.transport),
-        log
+        log,
+        call: {
+          agentId: req.agentId,
+          fromNumber: req.fromNumber,
+          to: req.to,
+          dynamicVariables: req.dynamicVariables,
+          overrides: { prompt: req.overrides.prompt, first_message: req.overrides.firstMessage, language: req.overrides.language, voice_id: req.overrides.voiceId }
+        },
+        hangup: (reason) => { callRef?.engineEnded(reason) }
       })
     } catch (err) {
       log.error({ err }, 'no media leg for the outbound call')
@@ -118,6 +127,7 @@ export class OutboundDialler implements CallControl {
         this.deps.onEnded?.(rec)
       }
     })
+    callRef = call
     this.live.set(conversationId, call)
     void call.run()
     log.info({ to: req.to, from: req.fromNumber, uri: requestUri, agent: req.agentId }, 'outbound call started')

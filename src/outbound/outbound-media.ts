@@ -19,7 +19,8 @@ export interface OutboundMedia {
   sendDtmf: (digits: string) => Promise<void>
   stats: () => RtpReceiveStats | null
   ptimeMs: () => number
-  close: () => void
+  /** After the record is committed; `end` tells an engine stream how the call ended. */
+  close: (end?: { side: 'local' | 'remote' | 'system', cause: string, sipStatus: number | null }) => void
   /** The RTP leg, when media runs through the native core (the engine side attaches to it). */
   readonly leg?: Leg
 }
@@ -30,6 +31,16 @@ export interface OutboundMediaContext {
   /** Our address for SDP when the leg is bound to a wildcard. */
   mediaAddress: string
   log: Logger
+  /** Who is called for whom (the engine's Start message). */
+  call?: {
+    agentId: string
+    fromNumber: string
+    to: string
+    dynamicVariables: Record<string, string | number | boolean>
+    overrides: { prompt?: string, first_message?: string, language?: string, voice_id?: string }
+  }
+  /** The engine side ends the call (engine hang-up, end_call, voicemail, engine failure). */
+  hangup?: (reason: { cause: string, voicemail?: boolean }) => void
 }
 
 export type OutboundMediaFactory = (ctx: OutboundMediaContext) => OutboundMedia
