@@ -31,7 +31,7 @@ api: {listen: {host: 127.0.0.1, port: 0}, keys: ['${KEY}']}
 records: {path: calls.db}
 log: {level: info}
 `)
-  const env = { ...process.env, TS_NODE_TRANSPILE_ONLY: '1' }
+  const env: NodeJS.ProcessEnv = { ...process.env, TS_NODE_TRANSPILE_ONLY: '1' }
   delete env.TRUNKGATE_LOG_LEVEL
   const child = spawn(process.execPath, [...process.execArgv, path.join(root, 'src', 'cli.ts'), '--config', cfg], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] })
   const exited = new Promise<NodeJS.Signals | null>(resolve => child.once('exit', (_c, s) => resolve(s)))
