@@ -222,14 +222,14 @@ export async function startServer (config: TrunkgateConfig, opts: StartServerOpt
         if (res.finished) return
         res.send(o.status ?? 180, undefined, o.sdp ? { body: o.sdp } : {})
       },
-      answer: async (localSdp: string): Promise<Dialog> => {
+      answer: async (localSdp: string, answerOpts: { onDialog?: (dialog: Dialog) => void } = {}): Promise<Dialog> => {
         ctx.answering = true
         const offerless = req.body.length === 0
         const ackKey = `${getHeader(req, 'Call-ID') ?? ''} ${getCSeqNumber(req)}`
         let ackSdp: string | null = null
         if (offerless) ackAnswers.set(ackKey, ack => { ackSdp = ack.body.toString() })
         try {
-          const dialog = await agent.createUAS(req, res, { localSdp })
+          const dialog = await agent.createUAS(req, res, { localSdp, onDialog: answerOpts.onDialog })
           if (offerless && ackSdp !== null && dialog.remoteSdp === undefined) dialog.remoteSdp = ackSdp
           dialog.once('terminated', () => ctx.release())
           callLog.info({ dialog: dialog.id }, 'call answered')
@@ -262,7 +262,7 @@ export async function startServer (config: TrunkgateConfig, opts: StartServerOpt
   }
 
   try {
-    services = await startGatewayServices({ config, agent, transport, logger, inboundActive: () => active, media: aiCalls?.media ?? null, engine: aiCalls?.engine ?? null, inboundCalls: aiCalls?.handler ?? null, ...opts.services })
+    services = await startGatewayServices({ config, agent, transport, logger, inboundActive: () => active, media: aiCalls?.media ?? null, inboundCalls: aiCalls?.handler ?? null, ...opts.services })
   } catch (err) {
     await aiCalls?.close()
     agent.close()

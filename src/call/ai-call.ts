@@ -234,7 +234,8 @@ export class AiCall {
     this.transition(CallState.Answering)
     let dialog: Dialog
     try {
-      dialog = await this.invite.answer(localSdp)
+      // The transfer's REFER handler is attached as soon as the dialog exists: a REFER may follow the ACK in the same read.
+      dialog = await this.invite.answer(localSdp, { onDialog: d => this.transfer.attachDialog(d) })
     } catch (err) {
       this.log.info({ err: (err as Error).message }, 'call not confirmed (no ACK, CANCEL or BYE first)')
       this.end('failed', 'caller', 'not_confirmed', (err as { status?: number }).status ?? null)

@@ -41,7 +41,7 @@ export interface RoutedInvite {
   /** 180 Ringing (or 183 with early SDP). No-op once the INVITE is finished. */
   ringing: (opts?: { status?: 180 | 183; sdp?: string }) => void
   /** 200 OK with our SDP; resolves with the confirmed dialog when the ACK arrives (RFC 3261 §13.3.1.4). */
-  answer: (localSdp: string) => Promise<Dialog>
+  answer: (localSdp: string, opts?: { onDialog?: (dialog: Dialog) => void }) => Promise<Dialog>
   /** A final non-2xx response; a SipError carries its own status, reason and headers. */
   reject: (err: SipError | { status: number; reason?: string; headers?: Array<{ name: string; value: string }> }) => void
 }

@@ -41,6 +41,7 @@ export class CallTransfer {
   private readonly service: TransferService
   private incoming: IncomingReferHandler | null = null
   private conference: ConferenceTransfer | null = null
+  private readonly attached = new WeakSet<Dialog>()
   /** The last transfer attempt, for the call record. */
   record: TransferRecord | null = null
 
@@ -72,6 +73,8 @@ export class CallTransfer {
 
   /** The caller's dialog is confirmed: its REFERs are answered per trunk.incoming_refer. */
   attachDialog (dialog: Dialog): void {
+    if (this.attached.has(dialog)) return
+    this.attached.add(dialog)
     const o = this.opts
     const policy = o.trunk.incoming_refer
     const dial: ReferTargetDialer = o.referTarget ?? (async () => ({ status: 501, reason: 'Not Implemented' }))

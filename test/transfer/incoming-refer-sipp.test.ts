@@ -50,7 +50,8 @@ async function referredCall (policy: IncomingReferPolicy, scenario: string, subs
   const humanDialogs: Dialog[] = []
   let caller: Dialog | null = null
   gw.agent.on('invite', (req: SipRequest, res: ServerResponse) => {
-    gw.agent.createUAS(req, res, { localSdp: SDP }).then((d) => {
+    // onDialog: the REFER follows the ACK at once (no pause in the scenario), possibly in the same TCP read.
+    gw.agent.createUAS(req, res, { localSdp: SDP, onDialog: (d) => {
       caller = d
       const handler = new IncomingReferHandler({
         dialog: d,
@@ -73,7 +74,7 @@ async function referredCall (policy: IncomingReferPolicy, scenario: string, subs
       handler.onResult = (r) => results.push(r)
       d.on('refer', (rq: SipRequest, rs: ServerResponse) => handler.handle(rq, rs))
       d.on('destroy', () => handler.close())
-    }, () => undefined)
+    } }).catch(() => undefined)
   })
   try {
     const run = await runSipp({ scenario, target: { host: '127.0.0.1', port: gw.port }, service: '+15550100', timeoutSec: 15, substitutions: subs })

@@ -52,6 +52,12 @@ export interface SipAgentOptions {
 export interface CreateUasOptions {
   localSdp: string
   headers?: HeaderInput
+  /**
+   * Called with the dialog as soon as it exists (when the 2xx goes out), before the promise resolves on
+   * the ACK: a request right behind the ACK in the same TCP read (REFER, INFO, re-INVITE) reaches the
+   * dialog before a listener attached after `await` would.
+   */
+  onDialog?: (dialog: Dialog) => void
 }
 
 const SUPPORTED_EXTENSIONS = new Set(['timer'])
@@ -283,6 +289,7 @@ export class SipAgent extends EventEmitter {
         dialog = this.uasDialog(req, out, source, DialogState.Confirmed, sessionTimer)
       }
       this.dialogs.add(dialog)
+      opts.onDialog?.(dialog)
       const onAck = (): void => { cleanup(); resolve(dialog) }
       const onTimeout = (): void => {
         cleanup()
