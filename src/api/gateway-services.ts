@@ -82,7 +82,7 @@ export async function startGatewayServices (o: GatewayServicesOptions): Promise<
     agent: o.agent,
     store,
     resolver: new SipResolver({ dns: o.dns }),
-    media: o.outboundMedia ?? (o.media ? (o.engine ? engineMediaFactory(o.media, o.engine, config.agents) : legMediaFactory(o.media)) : signallingOnlyFactory()),
+    media: o.outboundMedia ?? (o.media ? (o.engine ? engineMediaFactory(o.media, o.engine, config.agents, { onReady: ms => metrics.engineRoundTrip.observe(ms / 1000) }) : legMediaFactory(o.media)) : signallingOnlyFactory()),
     mediaAddress: (t) => config.sip.advertise?.host ?? o.transport.localAddressFor(t).host,
     inboundActive: o.inboundActive,
     logger,

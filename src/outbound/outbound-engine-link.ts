@@ -19,9 +19,14 @@ const FRAME_BYTES = 640
 /** What ends a call from the engine side: the OutboundCall records it (status, cause, side local). */
 export interface EngineHangup { cause: string, voicemail?: boolean }
 
-export function engineMediaFactory (media: MediaEngine, engine: EngineClient, agents: readonly AgentConfig[]): OutboundMediaFactory {
+export interface EngineLinkHooks {
+  /** Start → Ready of each engine stream, ms (the engine round-trip metric). */
+  onReady?: (elapsedMs: number) => void
+}
+
+export function engineMediaFactory (media: MediaEngine, engine: EngineClient, agents: readonly AgentConfig[], hooks: EngineLinkHooks = {}): OutboundMediaFactory {
   const legs = legMediaFactory(media)
-  return (ctx) => new EngineOutboundMedia(legs(ctx), engine, ctx, agents.find(a => a.id === ctx.call?.agentId) ?? null)
+  return (ctx) => new EngineOutboundMedia(legs(ctx), engine, ctx, agents.find(a => a.id === ctx.call?.agentId) ?? null, hooks)
 }
 
 class EngineOutboundMedia implements OutboundMedia {
@@ -32,7 +37,7 @@ class EngineOutboundMedia implements OutboundMedia {
   private readonly log: Logger
 
   constructor (private readonly inner: OutboundMedia, private readonly engine: EngineClient, private readonly ctx: OutboundMediaContext,
-    private readonly agent: AgentConfig | null) {
+    private readonly agent: AgentConfig | null, private readonly hooks: EngineLinkHooks) {
     this.log = ctx.log
     const leg = inner.leg
     if (leg) {
@@ -83,7 +88,9 @@ class EngineOutboundMedia implements OutboundMedia {
       }),
       direction: 'CALL_DIRECTION_OUTBOUND' as const
     }
+    const t0 = performance.now()
     this.starting = this.engine.startCall(start).then(ec => {
+      this.hooks.onReady?.(performance.now() - t0)
       if (this.closed) { ec.hangup('HANGUP_SIDE_GATEWAY', 'canceled', 0); return }
       this.engineCall = ec
       this.attach(ec)

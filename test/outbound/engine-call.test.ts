@@ -107,4 +107,7 @@ log: {level: silent}
   await conv.until(c => c.toolResults.length > 0, 2000, 'tool result').catch(err => t.fail(err.message))
   t.match(conv.toolResults, [{ tool_call_id: 'bye-1', ok: true }])
   t.equal((await carrier.done).exitCode, 0, 'the carrier got our BYE')
+  const metrics = await (await fetch(`${api}/metrics`, { headers: { 'x-api-key': API_KEY } })).text()
+  t.match(metrics, /trunkgate_engine_round_trip_seconds_count 1\b/, 'the engine Start → Ready time is measured')
+  t.match(metrics, /trunkgate_calls_total\{direction="outbound",status="completed"\} 1/)
 })
