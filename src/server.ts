@@ -262,7 +262,7 @@ export async function startServer (config: TrunkgateConfig, opts: StartServerOpt
   }
 
   try {
-    services = await startGatewayServices({ config, agent, transport, logger, inboundActive: () => active, media: aiCalls?.media ?? null, inboundCalls: aiCalls?.handler ?? null, ...opts.services })
+    services = await startGatewayServices({ config, agent, transport, logger, inboundActive: () => active, media: aiCalls?.media ?? null, engine: aiCalls?.engine ?? null, inboundCalls: aiCalls?.handler ?? null, ...opts.services })
   } catch (err) {
     await aiCalls?.close()
     agent.close()
