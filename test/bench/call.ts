@@ -145,7 +145,8 @@ log: {level: silent}
         for (let off = 0; off + 640 <= d.length; off += 640) {
           let sum = 0
           for (let i = 0; i < 320; i++) { const s = d.readInt16LE(off + 2 * i); sum += s * s }
-          frames.push({ atUs: at, loud: Math.sqrt(sum / 320) > 1000 })
+          // Half the packet threshold: a 30 ms packet's loud start can be split over two 20 ms frames.
+          frames.push({ atUs: at, loud: Math.sqrt(sum / 320) > 500 })
         }
       })
     }
@@ -166,14 +167,15 @@ log: {level: silent}
       for (const b of bytes) { const s = alawToLinear(b); sum += s * s }
       packets.push({ atUs: Math.round(Number(t) * 1e6), loud: Math.sqrt(sum / bytes.length) > 1000 })
     }
-    // Pair each RTP onset with the first engine onset after it (within 300 ms): the same speech burst.
+    // For each RTP speech onset, the first loud frame the engine received after it (within 300 ms).
     const rtpOnsets = onsets(packets)
-    const engineOnsets = onsets(frames)
+    const loudFrames = frames.filter(f => f.loud)
     const latUs: number[] = []
     for (const a of rtpOnsets) {
-      const e = engineOnsets.find(x => x >= a && x - a < 300_000)
-      if (e !== undefined) latUs.push(e - a)
+      const e = loudFrames.find(x => x.atUs >= a)
+      if (e !== undefined && e.atUs - a < 300_000) latUs.push(e.atUs - a)
     }
+    if (process.env.BENCH_VERBOSE) console.error(`rtp_to_engine samples (ms): ${latUs.map(x => (x / 1000).toFixed(1)).join(" ")}`)
     console.log(`call.rtp_to_engine_calls ${latencyCalls}`)
     console.log(`call.rtp_to_engine_sipp_exit ${seq.code}`)
     console.log(`call.rtp_to_engine_samples ${latUs.length} (of ${rtpOnsets.length} RTP speech onsets)`)
