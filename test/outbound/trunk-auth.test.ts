@@ -110,3 +110,25 @@ t.test('a carrier that challenges with a fresh nonce forever gets a bounded numb
   t.same(sentSeqs, [1, 2, 3, 4], 'each retry is a new transaction with CSeq + 1 (RFC 3261 §8.1.3.5)')
   for (const h of findHeader(run.messages, 'Authorization')) t.match(h, /nc=00000001/, 'a fresh nonce starts at nc=00000001')
 })
+
+t.test('proxy 407 then UAS 401: the last INVITE carries both credentials (RFC 3261 §22.3)', async t => {
+  const carrier = await startCarrier({
+    scenario: 'carrier-proxy-then-uas.xml',
+    substitutions: { ALGORITHM: 'MD5', FROM_USER_RE: 'sip:', CUSTOMER_RE: '^ *c-1$', SECRET_RE: 'x' }
+  })
+  const gw = await startGateway({
+    outboundYaml: [`address: 127.0.0.1:${carrier.port}`, 'transport: tcp', 'auth: {username: trunkuser, password: pw}', 'headers:',
+      "  - {name: X-Customer, value: '{{customer_id}}'}", '  - {name: X-Trunk-Tag, value: static-tag}', "  - {name: X-Auth-Token, value: 'x'}"].join('\n')
+  })
+  t.teardown(async () => { await gw.close(); await carrier.stop() })
+  const res = await gw.request('POST', '/v1/calls', { agent_id: 'support', from_number: '+15550100', to: '+15550199', dynamic_variables: { customer_id: 'c-1' } })
+  await gw.waitStatus(res.json.conversation_id, 'in-progress')
+  await gw.request('POST', `/v1/calls/${res.json.conversation_id}/hangup`)
+  const run = await carrier.done
+  t.equal(run.exitCode, 0, `${run.errors}`)
+  const proxyAuth = findHeader(run.messages, 'Proxy-Authorization')
+  const uasAuth = findHeader(run.messages, 'Authorization')
+  t.equal(proxyAuth.length, 2, 'Proxy-Authorization on the 2nd and 3rd INVITE')
+  t.equal(uasAuth.length, 1, 'Authorization on the 3rd INVITE')
+  t.ok(checkDigest(proxyAuth[1], 'INVITE', 'pw').ok && checkDigest(uasAuth[0], 'INVITE', 'pw').ok, 'both digests verify')
+})

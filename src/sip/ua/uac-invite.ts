@@ -71,6 +71,8 @@ export class UacInvite {
   private settled = false
   private retried422 = false
   private readonly answerer: ChallengeAnswerer | null
+  /** Authorization / Proxy-Authorization already answered, by header name and realm. */
+  private readonly credentials = new Map<string, HeaderField>()
   private dialog: Dialog | null = null
   /** §12.1.2: early dialogs, one per To tag seen in a provisional response (forking may create several). */
   private readonly early = new Map<string, Dialog>()
@@ -218,9 +220,13 @@ export class UacInvite {
     if (!this.answerer || this.cancelRequested) return false
     const header = this.answerer.answer(res, 'INVITE', this.uri, Buffer.from(this.opts.localSdp ?? ''))
     if (!header) return false
+    // §22.3: a proxy (407) and then the UAS (401) may each challenge; the retry carries the credentials
+    // for every realm answered so far, the newest one per header and realm.
+    const realm = /realm="([^"]*)"/i.exec(header.value)?.[1] ?? ''
+    this.credentials.set(`${header.name}|${realm}`, header)
     // §8.1.3.5: same Call-ID and From tag, higher CSeq.
     this.cseq++
-    this.sendInvite([header])
+    this.sendInvite([...this.credentials.values()])
     return true
   }
 
