@@ -2,6 +2,7 @@
 // the engine's arguments against the agent's transfer rules, then runs a SIP REFER or a conference
 // transfer and reports progress as CallEvent{transfer}. One transfer at a time per call.
 import type { TrunkConfig } from '../config'
+import { parseTrunkAddress } from '../config'
 import type { TransferRuleConfig, TransferSettings } from '../config/transfer-schema'
 import { transferRuleTarget } from '../config/transfer-schema'
 import type { TransferProgressMsg, TransferState, TransferToNumberArgs } from '../engine/engine-messages'
@@ -157,7 +158,8 @@ export function phoneAtTrunk (number: string, trunk: TrunkConfig, remoteTarget: 
   let hostPort: string
   let transport: string | null = null
   if (out) {
-    hostPort = hostWithPort(out.address, out.port ?? null)
+    const addr = parseTrunkAddress(out.address, `trunks.${trunk.name}.outbound.address`)
+    hostPort = hostWithPort(addr.host, addr.port ?? out.port ?? null)
     transport = out.transport === 'tls' ? null : 'tcp'
     if (out.transport === 'tls') return `sips:${number}@${hostPort};user=phone`
   } else {

@@ -124,5 +124,11 @@ t.test('before the dialog is confirmed, and a conference rule without a conferen
 t.test('Refer-To without outbound settings: the number at the host the caller dialog talks to', async t => {
   t.equal(phoneAtTrunk('+15551234567', config.trunks[1], 'sip:trunk@10.0.0.7:5080;transport=tcp'), 'sip:+15551234567@10.0.0.7:5080;user=phone;transport=tcp')
   t.equal(phoneAtTrunk('+15551234567', config.trunks[1], 'sips:trunk@[2001:db8::1]:5061'), 'sips:+15551234567@[2001:db8::1]:5061;user=phone')
+  const withPort = parseConfigText(`
+sip: {listen: {tcp: {host: 127.0.0.1, port: 0}}}
+trunks: [{name: c, inbound: {acl: [127.0.0.1]}, outbound: {address: '203.0.113.10:5080'}}, {name: s, inbound: {acl: [127.0.0.2]}, outbound: {address: '2001:db8::7', transport: tls}}]
+`).trunks
+  t.equal(phoneAtTrunk('+15551234567', withPort[0], 'sip:x@10.0.0.1'), 'sip:+15551234567@203.0.113.10:5080;user=phone;transport=tcp', 'address with a port')
+  t.equal(phoneAtTrunk('+15551234567', withPort[1], 'sip:x@10.0.0.1'), 'sips:+15551234567@[2001:db8::7];user=phone', 'TLS trunk: sips, IPv6 in brackets')
   t.equal(agentUri('"Agent" <sip:+15550100@gw.example.net:5060;transport=tcp>;tag=x'), 'sip:+15550100@gw.example.net:5060')
 })
