@@ -100,6 +100,7 @@ export class AiCall {
       callerLeg: () => this.isOver ? null : this.media?.leg ?? null,
       routeEngineAudio: leg => { this.engineAudioLeg = leg },
       sendCallEvent: ev => { if (!this.isOver) this.engineCall?.sendCallEvent(ev) },
+      playbackMark: (name, flushed) => this.engineCall?.sendPlaybackMark(name, flushed),
       hangup: cause => this.hangup('gateway', cause, false),
       leaveEngine: () => this.leaveEngine(),
       adoptLeg: (media, dialog) => this.adoptLeg(media, dialog)

@@ -27,6 +27,7 @@ export interface AiCallTransferHost {
   callerLeg: () => Leg | null
   routeEngineAudio: (leg: Leg | null) => void
   sendCallEvent: (ev: CallEventMsg) => void
+  playbackMark: (name: string, flushed: boolean) => void
   /** BYE now (no drain) with this cause. */
   hangup: (cause: string) => void
   /** The engine leaves; the call's legs stay up (conference transfer done). */
@@ -63,6 +64,7 @@ export function aiCallTransfer (h: AiCallTransferHost): CallTransfer {
       host: {
         callerLeg: h.callerLeg,
         routeEngineAudio: h.routeEngineAudio,
+        playbackMark: h.playbackMark,
         humanHungUp: () => h.hangup('transfer_target_hangup'),
         trunk: h.trunk,
         callId: h.callId,

@@ -41,6 +41,8 @@ export interface ConferenceCallHost {
   callerLeg: () => Leg | null
   /** Engine audio, Clear and Marks go to this leg from now on; null: back to the caller's leg. */
   routeEngineAudio: (leg: Leg | null) => void
+  /** PlaybackMark to the engine for a mark that played on the human's leg (the whisper's end). */
+  playbackMark?: (name: string, flushed: boolean) => void
   /** The human hung up after the bridge: the call ends (BYE to the caller). */
   humanHungUp: () => void
   trunk: TrunkConfig
@@ -147,8 +149,10 @@ export class ConferenceTransfer implements ConferenceRunner {
         human.dialog.off('destroy', onHumanGone)
         resolve(r)
       }
-      const onMark = (id: unknown): void => {
-        if ((id as { engineMark?: string } | null)?.engineMark === undefined) return
+      const onMark = (id: unknown, info?: { flushed: boolean }): void => {
+        const name = (id as { engineMark?: string } | null)?.engineMark
+        if (name === undefined) return
+        host.playbackMark?.(name, info?.flushed ?? false)
         finish({ ok: true, sipStatus: 200, detail: 'whisper played' })
       }
       const onHumanGone = (): void => {

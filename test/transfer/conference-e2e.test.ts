@@ -107,6 +107,7 @@ t.test('conference transfer: whisper to the human only, then caller and human br
   t.match(conv.toolResults, [{ tool_call_id: 'xfer-1', ok: true }])
   t.match(conv.events.find(e => e.event === 'hangup'), { hangup: { side: 'HANGUP_SIDE_GATEWAY', cause: 'transferred' } }, 'the engine stream ended with cause transferred')
   t.ok(conv.ended, 'engine stream closed')
+  t.same(conv.playbackMarks, [{ name: 'whisper-done', cleared: false }], 'the whisper mark played on the human leg is reported before the stream ends')
   t.ok(stamps.answered !== undefined && stamps.result !== undefined, 'whisper started and ended')
   const a = stamps.answered as bigint
   const b = stamps.result as bigint

@@ -43,7 +43,7 @@ function setup (dial: HumanDialer, settings = transferSettings.check({ whisper_m
       callerLeg: () => caller as never,
       routeEngineAudio: (leg) => routed.push(leg as never),
       humanHungUp: () => hungUp.push('human'),
-      trunk, callId: 'c1', callerId: '+15557770000', mediaAddress: '127.0.0.1', log: rootLogger
+      trunk, callId: 'c1', callerId: '+15557770000', mediaAddress: '127.0.0.1', log: rootLogger.child({}, { level: 'silent' })
     },
     dial, settings, clock
   })
