@@ -143,7 +143,8 @@ export async function startServer (config: TrunkgateConfig, opts: StartServerOpt
     policy.checkRequest(req)
     if (req.method !== 'INVITE') return
     const route = router.route(req, admission.trunk)
-    policy.checkCapacity(active)
+    // Outbound calls (issue 5) hold slots of the same sip.maxConcurrentCalls.
+    policy.checkCapacity(active + (services?.dialler.activeCount() ?? 0))
     // The slot is taken now, before any await, so a burst of INVITEs cannot overshoot the limit.
     active++
     let released = false

@@ -99,3 +99,19 @@ t.test('answered, then the carrier hangs up (BYE) → completed, remote side, du
   t.ok(ended.duration_secs >= 0.5 && ended.duration_secs < 5, `duration ${ended.duration_secs}`)
   t.equal((await carrier.done).exitCode, 0, 'our 200 to the BYE reached the carrier')
 })
+
+t.test('outbound and inbound calls share sip.maxConcurrentCalls', async t => {
+  const { runSipp, describeRun } = await import('../integration/sipp-runner')
+  const carrier = await startCarrier({ scenario: 'carrier-ring.xml' })
+  const gw = await startGateway({ outboundYaml: outbound(carrier.port) })
+  t.teardown(async () => { await gw.close(); await carrier.stop() })
+  gw.server.config.sip.maxConcurrentCalls = 1
+  const res = await gw.request('POST', '/v1/calls', { agent_id: 'support', from_number: '+15550100', to: '+15550199' })
+  await gw.waitStatus(res.json.conversation_id, 'ringing')
+  const second = await gw.request('POST', '/v1/calls', { agent_id: 'support', from_number: '+15550100', to: '+15550199' })
+  t.equal(second.status, 503, 'a second outbound call is refused')
+  t.equal(second.json.error.code, 'API_ERR_CAPACITY')
+  const run = await runSipp({ scenario: 'uac-reject.xml', target: { host: '127.0.0.1', port: gw.server.ports.tcp! }, service: '+15550100', substitutions: { STATUS: '503' }, timeoutSec: 10 })
+  t.equal(run.successfulCalls, 1, `an inbound INVITE gets 503 while the outbound call holds the slot: ${describeRun(run)}`)
+  await gw.request('POST', `/v1/calls/${res.json.conversation_id}/hangup`)
+})
