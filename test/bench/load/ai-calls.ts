@@ -17,13 +17,13 @@ import type { PeerResult } from './side-by-side'
 export interface CallsOptions { warmupS: number, measureS: number, setupRate: number, threads: number, rtPriority: number }
 
 interface WorkerStats { legs: number, ticks: number, skippedTicks: number, busyMs: number, maxLateMs: number, realtime: boolean }
-interface GatewayStats { activeCalls: number, legs: number, rss: number, jbLost: number, framesDropped: number, packetsLost: number, srtpFailures: number, workers: WorkerStats[] }
+interface GatewayStats { activeCalls: number, legs: number, rss: number, jbLost: number, framesDropped: number, framesToJs: number, packetsLost: number, srtpFailures: number, workers: WorkerStats[] }
 interface EngineStats { conversations: number, active: number, frames: number, seqGaps: number, atMs: number }
 
 export interface CallsResult {
   // cores: the whole gateway process; jsCores: its JS (main) thread; engineCores: the echo engine.
   calls: number, srtp: boolean, established: number, cores: number, jsCores: number, engineCores: number, cpuPctPerCall: number, rssKbPerCall: number
-  framesLost: number, engineFrameRatio: number, peer: PeerResult, gw: GatewayStats, sippOk: boolean, pass: boolean
+  framesLost: number, engineFrameRatio: number, toJsRatio: number, peer: PeerResult, gw: GatewayStats, sippOk: boolean, pass: boolean
   why: string
   gw0: GatewayStats
 }
@@ -117,6 +117,9 @@ export async function runCalls (calls: number, srtp: boolean, opts: CallsOptions
     const engineFrames = eng1.frames - eng0.frames
     const engineExpected = established * ((eng1.atMs - eng0.atMs) / 1000) * 50
     const engineFrameRatio = engineExpected > 0 ? engineFrames / engineExpected : 0
+    // Frames the native core handed to JS in the window, against the same expectation: tells a slow
+    // engine link (to-JS ~100 %, engine less) from a slow media-to-JS path.
+    const toJsRatio = engineExpected > 0 ? (gw1.framesToJs - gw0.framesToJs) / engineExpected : 0
     const framesLost = result.lost + Math.max(0, result.expected - result.received) +
       (gw1.jbLost - gw0.jbLost) + (gw1.framesDropped - gw0.framesDropped) + (eng1.seqGaps - eng0.seqGaps) + (gw1.srtpFailures - gw0.srtpFailures)
     let why = 'pass'
@@ -124,10 +127,11 @@ export async function runCalls (calls: number, srtp: boolean, opts: CallsOptions
     else if (!sippOk) why = `sipp: exit ${run.exitCode} ok ${run.successfulCalls} failed ${run.failedCalls} ${run.errors.slice(0, 300)}`
     else if (framesLost > 0 || result.silentStreams > 0) why = `${framesLost} frames lost, ${result.silentStreams} silent streams`
     else if (engineFrameRatio < 0.98) why = `engine saw ${(engineFrameRatio * 100).toFixed(1)} % of the frames`
+    else if (result.loud < result.received * 0.98) why = `only ${(result.loud / Math.max(1, result.received) * 100).toFixed(1)} % of the returned RTP carried the echo`
     else if (cpu.cores > 0.75 * os.cpus().length) why = `gateway CPU ${(cpu.cores * 100).toFixed(0)} % > 75 % of ${os.cpus().length} cores`
     return {
       calls, srtp, established, cores: cpu.cores, jsCores, engineCores, cpuPctPerCall: cpu.cores * 100 / calls,
-      rssKbPerCall: (rssLoaded - rssIdle) / 1024 / calls, framesLost, engineFrameRatio, peer: result, gw: gw1, sippOk,
+      rssKbPerCall: (rssLoaded - rssIdle) / 1024 / calls, framesLost, engineFrameRatio, toJsRatio, peer: result, gw: gw1, sippOk,
       pass: why === 'pass', why, gw0
     }
   } finally {
@@ -146,6 +150,6 @@ export function describeCalls (r: CallsResult): string {
   const p = r.peer
   return `# calls ${r.srtp ? 'srtp ' : 'plain'} n=${r.calls} answered=${r.established} cpu=${(r.cores * 100).toFixed(1)}% ` +
     `(${r.cpuPctPerCall.toFixed(3)}%/call, JS thread ${(r.jsCores * 100).toFixed(1)}%, engine ${(r.engineCores * 100).toFixed(1)}%) rss=${r.rssKbPerCall.toFixed(0)}kB/call lost=${r.framesLost} ` +
-    `engineFrames=${(r.engineFrameRatio * 100).toFixed(1)}% rtp=${p.received}/${p.expected} p99=${p.p99ErrMs}ms ` +
+    `echo=${(p.loud / Math.max(1, p.received) * 100).toFixed(1)}% engineFrames=${(r.engineFrameRatio * 100).toFixed(1)}% toJs=${(r.toJsRatio * 100).toFixed(1)}% rtp=${p.received}/${p.expected} p99=${p.p99ErrMs}ms ` +
     `max=${p.maxErrMs}ms ticks=${r.gw.workers.map((w, i) => `${w.ticks - (r.gw0.workers[i]?.ticks ?? 0)}/skip${w.skippedTicks - (r.gw0.workers[i]?.skippedTicks ?? 0)}/late${w.maxLateMs}`).join(',')} -> ${r.why}`
 }

@@ -4,6 +4,7 @@
 // (the first frame's seq per message) for gaps.
 // stdout: first line the port. stdin commands (one per line) -> one JSON line each:
 //   stats -> {"conversations":n,"active":n,"frames":n,"seqGaps":n,"atMs":t}
+import http2 from 'node:http2'
 import readline from 'node:readline'
 import * as grpc from '@grpc/grpc-js'
 import { conversationEngineService } from '../../../src/engine/engine-proto'
@@ -47,7 +48,27 @@ function converse (stream: grpc.ServerDuplexStream<GatewayMessage, EngineMessage
   stream.on('cancelled', finish)
 }
 
+// HTTP/2 flow control (RFC 9113 §5.2): node's default receive window is 64 KiB per stream AND per
+// connection, and the gateway multiplexes every call's audio (32 kB/s each) on one connection, so
+// the engine's window, not its CPU, caps the calls it can hear (window / round trip). grpc-js has no
+// server option for it; an engine serving many calls needs a large window: FLOW_WINDOW bytes here
+// (0 = node's default, to show the stall).
+const FLOW_WINDOW = Number(process.env.LOAD_ENGINE_FLOW_WINDOW ?? 16 * 1024 * 1024)
+
+function enlargeWindows (): void {
+  if (FLOW_WINDOW <= 65535) return
+  const create = http2.createServer
+  ;(http2 as { createServer: typeof http2.createServer }).createServer = ((opts: http2.ServerOptions, ...rest: unknown[]) => {
+    const server = (create as (...a: unknown[]) => http2.Http2Server)({ ...opts, settings: { ...opts.settings, initialWindowSize: FLOW_WINDOW } }, ...rest)
+    server.on('session', (session: http2.ServerHttp2Session) => {
+      session.once('localSettings', () => { try { session.setLocalWindowSize(FLOW_WINDOW) } catch { /* old node */ } })
+    })
+    return server
+  }) as typeof http2.createServer
+}
+
 async function main (): Promise<void> {
+  enlargeWindows()
   const server = new grpc.Server()
   server.addService(conversationEngineService().service, { Converse: converse })
   const port = await new Promise<number>((resolve, reject) =>

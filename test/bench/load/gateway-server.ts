@@ -2,7 +2,7 @@
 // SIP over TCP, media engine, engine link) pointed at the echo engine, in a process of its own so
 // /proc charges it only for its own work. argv: <engineAddress> <mediaThreads> [<realtimePriority>].
 // stdout: first line the SIP TCP port. stdin commands -> one JSON line each:
-//   stats -> {"activeCalls":n,"legs":n,"rss":bytes,"jbLost":n,"framesDropped":n,"packetsLost":n,"srtpFailures":n}
+//   stats -> {"activeCalls":n,"legs":n,"rss":bytes,"jbLost":n,"framesDropped":n,"framesToJs":n,"packetsLost":n,"srtpFailures":n}
 //            (leg counters summed over the legs alive now)
 //   close -> {"closed":true}, then exit
 import readline from 'node:readline'
@@ -49,18 +49,19 @@ log: {level: silent}
   lines.on('line', line => {
     const cmd = line.trim()
     if (cmd === 'stats') {
-      let jbLost = 0; let framesDropped = 0; let packetsLost = 0; let srtpFailures = 0
+      let jbLost = 0; let framesDropped = 0; let framesToJs = 0; let packetsLost = 0; let srtpFailures = 0
       for (const leg of legs) {
         try {
           const s = leg.stats()
           jbLost += s.jitterBuffer.lost + s.jitterBuffer.lateLosses
           framesDropped += s.framesDropped
+          framesToJs += s.framesToJs
           packetsLost += s.packetsLost
           srtpFailures += s.srtpFailures
         } catch { /* closed meanwhile */ }
       }
       const workers = media.stats().workers.map(w => ({ legs: w.legs, ticks: w.ticks, skippedTicks: w.skippedTicks, busyMs: w.busyMs, maxLateMs: w.maxLateMs, realtime: w.realtime }))
-      reply({ activeCalls: server.activeCalls(), legs: legs.size, rss: rssBytes('self'), jbLost, framesDropped, packetsLost, srtpFailures, workers })
+      reply({ activeCalls: server.activeCalls(), legs: legs.size, rss: rssBytes('self'), jbLost, framesDropped, framesToJs, packetsLost, srtpFailures, workers })
     } else if (cmd === 'close') {
       server.close().finally(() => { reply({ closed: true }); process.exit(0) })
     }

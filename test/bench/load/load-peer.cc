@@ -63,7 +63,7 @@ struct Stream {
   bool haveRx = false;
   uint16_t lastSeq = 0;
   int64_t lastArrival = 0;
-  uint64_t received = 0, lost = 0, wrongPt = 0;
+  uint64_t received = 0, lost = 0, wrongPt = 0, loud = 0;
   srtp_t rx = nullptr;  // per-stream receive context when the server keys each call differently
 };
 
@@ -238,6 +238,13 @@ int main(int argc, char** argv) {
           if (measuring) {
             s.received++;
             if ((p[1] & 0x7f) != sd.pt) s.wrongPt++;
+            // PCMU carrying audio rather than silence: mu-law codes 0x7F/0xFF (and their neighbours)
+            // are the two zeros; an echoed -12 dBFS tone has codes far from them.
+            if ((p[1] & 0x7f) == 0 && len >= 12 + 160) {
+              int far = 0;
+              for (int k = 12; k < 12 + 160; k++) far += (p[k] & 0x7f) < 0x70;
+              if (far > 40) s.loud++;
+            }
             if (s.haveRx) {
               const uint16_t step = uint16_t(seq - s.lastSeq);
               if (step > 1 && step < 1000) s.lost += step - 1;
@@ -287,11 +294,12 @@ int main(int argc, char** argv) {
       }
     }
   }
-  uint64_t received = 0, lost = 0, silentStreams = 0, wrongPt = 0;
+  uint64_t received = 0, lost = 0, silentStreams = 0, wrongPt = 0, loud = 0;
   for (auto& s : streams) {
     received += s.received;
     lost += s.lost;
     wrongPt += s.wrongPt;
+    loud += s.loud;
     if (s.received == 0) silentStreams++;
   }
   uint64_t acc = 0;
@@ -304,8 +312,8 @@ int main(int argc, char** argv) {
   }
   const double expected = measure * 50.0 * double(streams.size());
   printf("{\"streams\":%zu,\"received\":%llu,\"expected\":%.0f,\"lost\":%llu,\"silentStreams\":%llu,\"wrongPt\":%llu,"
-         "\"strays\":%llu,\"srtpFailures\":%llu,\"p50ErrMs\":%.2f,\"p99ErrMs\":%.2f,\"maxErrMs\":%.2f,\"sendErrors\":%llu}\n",
+         "\"loud\":%llu,\"strays\":%llu,\"srtpFailures\":%llu,\"p50ErrMs\":%.2f,\"p99ErrMs\":%.2f,\"maxErrMs\":%.2f,\"sendErrors\":%llu}\n",
          streams.size(), (unsigned long long)received, expected, (unsigned long long)lost, (unsigned long long)silentStreams,
-         (unsigned long long)wrongPt, (unsigned long long)strays, (unsigned long long)srtpFailures, p50, p99, maxErr, (unsigned long long)sendErrors);
+         (unsigned long long)wrongPt, (unsigned long long)loud, (unsigned long long)strays, (unsigned long long)srtpFailures, p50, p99, maxErr, (unsigned long long)sendErrors);
   return 0;
 }

@@ -13,7 +13,7 @@ export type Mode = 'transcode' | 'relay'
 export type ServerKind = 'rtpengine' | 'trunkgate'
 
 export interface PeerResult {
-  streams: number, received: number, expected: number, lost: number, silentStreams: number, wrongPt: number
+  streams: number, received: number, expected: number, lost: number, silentStreams: number, wrongPt: number, loud: number
   strays: number, p50ErrMs: number, p99ErrMs: number, maxErrMs: number, sendErrors: number
 }
 
