@@ -227,26 +227,44 @@ export class AiCall {
     return decision.personalization
   }
 
-  /** 200 OK with our SDP, then wait for the ACK (the dialog resolves on it). */
+  /** 200 OK with our SDP; the ACK confirms the call (onAnswerAcked), a failure before it ends the call. */
   private async answer (localSdp: string): Promise<void> {
     const media = this.media
     if (!media) return
     media.apply()
     this.transition(CallState.Answering)
-    let dialog: Dialog
     try {
-      // The transfer's REFER handler is attached as soon as the dialog exists: a REFER may follow the ACK in the same read.
-      dialog = await this.invite.answer(localSdp, { onDialog: d => this.transfer.attachDialog(d) })
+      await this.invite.answer(localSdp, { onDialog: d => this.onDialogCreated(d) })
     } catch (err) {
       this.log.info({ err: (err as Error).message }, 'call not confirmed (no ACK, CANCEL or BYE first)')
       this.end('failed', 'caller', 'not_confirmed', (err as { status?: number }).status ?? null)
-      return
     }
+  }
+
+  /**
+   * The dialog exists (our 2xx is going out): every listener is attached now, and the call is confirmed by
+   * the ACK itself rather than after the answer promise settles. Requests right behind the ACK in the same
+   * TCP read (INFO, re-INVITE, UPDATE, BYE, REFER) are dispatched before any await would resume, so they
+   * must find the call Active with its listeners in place, not the dialog's defaults.
+   */
+  private onDialogCreated (dialog: Dialog): void {
+    dialog.once('ack', (ack: SipRequest) => {
+      try {
+        this.onAnswerAcked(dialog, ack)
+      } catch (err) {
+        this.fail(err)
+      }
+    })
+    this.attachDialog(dialog)
+  }
+
+  /** RFC 3261 §13.3.1.4: the ACK for our 2xx confirms the session. */
+  private onAnswerAcked (dialog: Dialog, ack: SipRequest): void {
     this.dialog = dialog
     this.record.answeredAtMs = Date.now()
-    this.attachDialog(dialog)
     if (this.isOver) { void dialog.destroy().catch(() => undefined); return }
-    if (!media.negotiated && this.current === CallState.Answering && !this.acceptAckAnswer(media, dialog)) return
+    const media = this.media
+    if (media && !media.negotiated && this.current === CallState.Answering && !this.acceptAckAnswer(media, dialog, ack)) return
     if (this.current === CallState.Ending) {
       // The engine or a tool ended the call before the ACK: BYE is only allowed now (§15).
       this.startDrain()
@@ -256,10 +274,12 @@ export class AiCall {
   }
 
   /** INVITE without offer: our offer went in the 200, the answer arrived in the ACK (RFC 3264 §5). */
-  private acceptAckAnswer (media: CallMedia, dialog: Dialog): boolean {
+  private acceptAckAnswer (media: CallMedia, dialog: Dialog, ack: SipRequest): boolean {
     try {
-      if (dialog.remoteSdp === undefined) throw new Error('the ACK carried no SDP answer')
-      media.acceptAckAnswer(Buffer.from(dialog.remoteSdp))
+      // The ACK's body is the answer; dialog.remoteSdp only holds it once the answer promise has settled.
+      const answer = dialog.remoteSdp !== undefined ? Buffer.from(dialog.remoteSdp) : ack.body
+      if (answer.length === 0) throw new Error('the ACK carried no SDP answer')
+      media.acceptAckAnswer(answer)
       return true
     } catch (err) {
       // RFC 3261 §13.3.1.4: an unusable answer in the ACK leaves only BYE.
@@ -291,14 +311,10 @@ export class AiCall {
 
   private async answerForHangup (localSdp: string): Promise<void> {
     try {
-      this.dialog = await this.invite.answer(localSdp)
+      await this.invite.answer(localSdp, { onDialog: d => this.onDialogCreated(d) })
     } catch (err) {
       this.end('failed', 'caller', 'not_confirmed')
-      return
     }
-    this.record.answeredAtMs = Date.now()
-    this.attachDialog(this.dialog)
-    if (this.current !== CallState.Ended) this.startDrain()
   }
 
   // ------------------------------------------------------------------ media leg
