@@ -9,20 +9,18 @@
 import { randomUUID } from 'node:crypto'
 import type { Logger } from '../log'
 import type { EngineCall, EngineClient, EngineError } from '../engine/engine-client'
-import type { DtmfSource, ToolCallMsg } from '../engine/engine-messages'
 import type { LegOptions, MediaEngine } from '../media/media-engine'
-import type { DtmfEvent, FramesEvent, TimeoutEvent } from '../media/leg'
 import type { Dialog } from '../sip/dialog/dialog'
 import { getHeader } from '../sip/message/headers'
 import type { SipRequest } from '../sip/message/types'
-import type { ServerResponse } from '../sip/transaction/server-response'
 import { SipError } from '../sip/sip-error'
 import type { RoutedInvite } from './call-handler'
 import { CallMedia } from './call-media'
 import { newCallRecord, type CallOutcome, type CallRecord } from './call-record'
 import { CALL_TRANSITIONS, CallState, isPreAnswer } from './call-state'
-import { DtmfDeduplicator, type DtmfOrigin } from './dtmf-deduplicator'
-import { parseInfoDtmf } from './info-dtmf'
+import { CallDialogEvents } from './ai-call-dialog-events'
+import { CallEngineLink } from './ai-call-engine-link'
+import { CallHangup, type Side } from './ai-call-hangup'
 import { specialInformationTone } from './notice-tone'
 import { callIdentity, decideCallStart, fetchInitiationData, type CallIdentity, type CallPersonalization } from './personalization'
 import { buildStart, defaultPersonalization, forwardedHeaders, personalizationPolicy, webhookConfig } from './start-message'
@@ -30,7 +28,6 @@ import { SystemTools, type ToolHost } from './system-tools'
 import type { CallTransfer } from '../transfer/call-transfer'
 import { aiCallTransfer } from '../transfer/ai-call-transfer'
 import type { HumanDialer } from '../transfer/human-dialer'
-import type { Leg } from '../media/leg'
 import { transferSettings, type TransferSettings } from '../config/transfer-schema'
 
 export interface AiCallDeps {
@@ -48,18 +45,11 @@ export interface AiCallDeps {
   humanDialer?: HumanDialer
 }
 
-type Side = 'caller' | 'gateway' | 'engine'
-
-/** Token for the internal mark that releases a hang-up once queued audio has played. */
-const HANGUP_MARK = { kind: 'hangup' } as const
-/** Longest we wait for queued audio before a drained hang-up happens anyway. */
-const MAX_DRAIN_MS = 65000
-const FRAME_BYTES = 640
-
-const ENGINE_DTMF_SOURCE: Record<DtmfOrigin, DtmfSource> = {
-  rfc4733: 'DTMF_SOURCE_RFC4733', inband: 'DTMF_SOURCE_INBAND', info: 'DTMF_SOURCE_INFO'
-}
-
+/**
+ * The call's state lives here (one transition() over CALL_TRANSITIONS) with setup, answer and the
+ * end of the call; the engine link (ai-call-engine-link.ts), the dialog's events
+ * (ai-call-dialog-events.ts) and the hang-up sequence (ai-call-hangup.ts) act through narrow hosts.
+ */
 export class AiCall {
   readonly record: CallRecord
   readonly identity: CallIdentity
@@ -68,17 +58,13 @@ export class AiCall {
   private readonly deps: AiCallDeps
   private readonly log: Logger
   private media: CallMedia | null = null
+  /** The caller's dialog once its ACK arrived (the referred party's after an incoming REFER). */
   private dialog: Dialog | null = null
-  private engineCall: EngineCall | null = null
   private readonly tools: SystemTools
   private readonly transfer: CallTransfer
-  /** Where engine audio goes instead of the caller's leg (the human during a transfer whisper). */
-  private engineAudioLeg: Leg | null = null
-  private readonly dedup = new DtmfDeduplicator()
-  /** Set while Ending: how the call ends once the drain (or the ACK) allows it. */
-  private ending: { side: Side; cause: string } | null = null
-  private drainTimer: NodeJS.Timeout | null = null
-  private voicemailHangup: { cause: string; timer: NodeJS.Timeout } | null = null
+  private readonly engine: CallEngineLink
+  private readonly dialogEvents: CallDialogEvents
+  private readonly teardown: CallHangup
 
   constructor (invite: RoutedInvite, deps: AiCallDeps) {
     this.invite = invite
@@ -86,7 +72,47 @@ export class AiCall {
     this.identity = callIdentity(name => getHeader(invite.req, name))
     const conversationId = `conv_${randomUUID().replace(/-/g, '')}`
     this.log = invite.logger.child({ conversationId })
+    this.record = newCallRecord({
+      conversationId,
+      sipCallId: getHeader(invite.req, 'Call-ID') ?? '',
+      identity: this.identity,
+      agentId: invite.agentId,
+      trunk: invite.trunk.name,
+      calledNumber: invite.phoneNumber
+    })
     this.tools = new SystemTools(this.toolHost(), this.log)
+    this.teardown = new CallHangup({
+      log: this.log,
+      state: () => this.current,
+      transition: next => this.transition(next),
+      leg: () => this.media?.leg ?? null,
+      dialog: () => this.dialog,
+      rejectBeforeAnswer: cause => this.reject(new SipError(503, 'Service Unavailable', 'CALL_ERR_ENDED_BEFORE_ANSWER', {
+        detail: cause, headers: [{ name: 'Retry-After', value: String(this.deps.retryAfterSeconds) }]
+      })),
+      end: (outcome, side, cause) => this.end(outcome, side, cause)
+    })
+    this.engine = new CallEngineLink({
+      log: this.log,
+      state: () => this.current,
+      record: this.record,
+      tools: this.tools,
+      media: () => this.media,
+      hangupDecided: () => this.teardown.decided,
+      hangup: (side, cause, drain) => this.hangup(side, cause, drain),
+      onHangupMark: () => this.teardown.finish(),
+      onEngineMark: flushed => this.teardown.onEngineMark(flushed)
+    })
+    this.dialogEvents = new CallDialogEvents({
+      log: this.log,
+      isOver: () => this.isOver,
+      dialog: () => this.dialog,
+      media: () => this.media,
+      onInfoDigit: (digit, durationMs) => this.engine.onDigit(digit, durationMs, 'info'),
+      onHoldChanged: held => this.engine.sendCallEvent(held ? { hold: {} } : { unhold: {} }),
+      hangup: (side, cause, drain) => this.hangup(side, cause, drain),
+      end: (outcome, side, cause) => this.end(outcome, side, cause)
+    })
     this.transfer = aiCallTransfer({
       trunk: invite.trunk,
       agent: invite.agent,
@@ -98,20 +124,12 @@ export class AiCall {
       log: this.log,
       dialog: () => this.current === CallState.Active ? this.dialog : null,
       callerLeg: () => this.isOver ? null : this.media?.leg ?? null,
-      routeEngineAudio: leg => { this.engineAudioLeg = leg },
-      sendCallEvent: ev => { if (!this.isOver) this.engineCall?.sendCallEvent(ev) },
-      playbackMark: (name, flushed) => this.engineCall?.sendPlaybackMark(name, flushed),
+      routeEngineAudio: leg => { this.engine.audioLeg = leg },
+      sendCallEvent: ev => { if (!this.isOver) this.engine.sendCallEvent(ev) },
+      playbackMark: (name, flushed) => this.engine.call?.sendPlaybackMark(name, flushed),
       hangup: cause => this.hangup('gateway', cause, false),
-      leaveEngine: () => this.leaveEngine(),
+      leaveEngine: () => this.engine.leave(),
       adoptLeg: (media, dialog) => this.adoptLeg(media, dialog)
-    })
-    this.record = newCallRecord({
-      conversationId,
-      sipCallId: getHeader(invite.req, 'Call-ID') ?? '',
-      identity: this.identity,
-      agentId: invite.agentId,
-      trunk: invite.trunk.name,
-      calledNumber: invite.phoneNumber
     })
   }
 
@@ -197,8 +215,7 @@ export class AiCall {
       engineCall.hangup('HANGUP_SIDE_CALLER', 'canceled', 487)
       return
     }
-    this.engineCall = engineCall
-    this.attachEngine(engineCall)
+    this.engine.attach(engineCall)
     await this.answer(localSdp)
   }
 
@@ -258,6 +275,11 @@ export class AiCall {
     this.attachDialog(dialog)
   }
 
+  private attachDialog (dialog: Dialog): void {
+    this.dialogEvents.attach(dialog)
+    this.transfer.attachDialog(dialog)
+  }
+
   /** RFC 3261 §13.3.1.4: the ACK for our 2xx confirms the session. */
   private onAnswerAcked (dialog: Dialog, ack: SipRequest): void {
     this.dialog = dialog
@@ -267,7 +289,7 @@ export class AiCall {
     if (media && !media.negotiated && this.current === CallState.Answering && !this.acceptAckAnswer(media, dialog, ack)) return
     if (this.current === CallState.Ending) {
       // The engine or a tool ended the call before the ACK: BYE is only allowed now (§15).
-      this.startDrain()
+      this.teardown.startDrain()
       return
     }
     this.transition(CallState.Active)
@@ -302,7 +324,7 @@ export class AiCall {
     }
     // answer_and_hangup: the caller hears a clear "cannot be completed" instead of ringing forever.
     this.media?.leg.play(specialInformationTone())
-    this.ending = { side: 'gateway', cause: 'engine_unavailable' }
+    this.teardown.decide('gateway', 'engine_unavailable')
     this.media?.apply()
     this.transition(CallState.Answering)
     this.transition(CallState.Ending)
@@ -317,96 +339,7 @@ export class AiCall {
     }
   }
 
-  // ------------------------------------------------------------------ media leg
-
-  private attachLeg (): void {
-    const leg = this.media?.leg
-    if (!leg) return
-    leg.on('frames', (ev: FramesEvent) => this.onFrames(ev))
-    leg.on('dtmf', (ev: DtmfEvent) => this.onDigit(ev.digit, ev.durationMs, ev.source))
-    leg.on('mark', (id: unknown, info: { flushed: boolean }) => this.onLegMark(id, info.flushed))
-    leg.on('timeout', (ev: TimeoutEvent) => {
-      this.log.warn({ afterMedia: ev.afterMedia, silentMs: ev.silentMs }, 'RTP timeout')
-      this.hangup('gateway', 'media_timeout', false)
-    })
-  }
-
-  private onFrames (ev: FramesEvent): void {
-    const engine = this.engineCall
-    if (!engine || this.media?.held || this.isOver) return
-    const pcm = ev.pcm
-    // The media layer reuses its frame buffer; EngineCall.sendAudio copies each frame into its batch.
-    for (let i = 0; i < ev.frames; i++) {
-      engine.sendAudio(Buffer.from(pcm.buffer, pcm.byteOffset + i * FRAME_BYTES, FRAME_BYTES))
-    }
-  }
-
-  private onDigit (digit: string, durationMs: number, origin: DtmfOrigin): void {
-    if (!this.engineCall || this.isOver) return
-    if (!this.dedup.accept(digit, origin)) {
-      this.log.debug({ digit, origin }, 'DTMF already reported by another source')
-      return
-    }
-    this.record.dtmfReceived++
-    this.log.info({ digit, durationMs, origin }, 'DTMF from caller')
-    this.engineCall.sendDtmf(digit, durationMs, ENGINE_DTMF_SOURCE[origin])
-  }
-
-  private onLegMark (id: unknown, flushed: boolean): void {
-    if (id === HANGUP_MARK) { this.finishEnding(); return }
-    const name = (id as { engineMark?: string } | null)?.engineMark
-    if (name === undefined) return
-    this.engineCall?.sendPlaybackMark(name, flushed)
-    const vm = this.voicemailHangup
-    if (vm && !flushed) {
-      // seed "Voicemail detection": the message has been left; the call ends now.
-      clearTimeout(vm.timer)
-      this.voicemailHangup = null
-      this.hangup('gateway', vm.cause, true)
-    }
-  }
-
-  // ------------------------------------------------------------------ engine stream
-
-  private attachEngine (engine: EngineCall): void {
-    engine.on('audio', (data: Buffer) => {
-      if (this.current === CallState.Ending || this.isOver || !this.media) return
-      if (data.length % 2 !== 0) { this.log.warn({ bytes: data.length }, 'engine audio with an odd byte count dropped'); return }
-      ;(this.engineAudioLeg ?? this.media.leg).play(data)
-    })
-    engine.on('clear', () => { if (this.current !== CallState.Ended) (this.engineAudioLeg ?? this.media?.leg)?.clear() })
-    engine.on('mark', (name: string) => {
-      if (this.isOver || !this.media) return
-      try {
-        ;(this.engineAudioLeg ?? this.media.leg).mark({ engineMark: name })
-      } catch (err) {
-        this.log.warn({ err: (err as Error).message, mark: name }, 'engine mark not placed')
-        engine.sendPlaybackMark(name, true)
-      }
-    })
-    engine.on('toolCall', (call: ToolCallMsg) => { void this.runTool(call) })
-    engine.on('hangup', (reason: string) => {
-      this.log.info({ reason }, 'engine hung up')
-      this.hangup('engine', 'engine_hangup', true)
-    })
-    engine.on('end', () => { if (!this.ending) this.hangup('engine', 'engine_ended', true) })
-    engine.on('error', (err: EngineError) => {
-      this.log.warn({ code: err.code, grpcCode: err.grpcCode, detail: err.message }, 'engine stream broken: hanging up')
-      this.hangup('gateway', 'engine_error', false)
-    })
-    engine.resume()
-  }
-
-  private async runTool (call: ToolCallMsg): Promise<void> {
-    const run = await this.tools.run(call)
-    const engine = this.engineCall
-    if (!engine) return
-    const o = run.outcome
-    this.record.tools.push(o.ok ? { name: run.name, ok: true, atMs: Date.now() } : { name: run.name, ok: false, error: o.error, atMs: Date.now() })
-    this.log.info({ tool: run.name, toolCallId: call.tool_call_id, ok: o.ok, error: o.ok ? undefined : o.error }, 'system tool')
-    if (this.current !== CallState.Ended) engine.sendToolResult(call.tool_call_id, o)
-    run.after?.()
-  }
+  // ------------------------------------------------------------------ system tools
 
   private toolHost (): ToolHost {
     return {
@@ -415,15 +348,7 @@ export class AiCall {
       voicemailMessage: () => this.invite.agent?.voicemail_message ?? null,
       voicemailTimeoutMs: () => this.invite.agent?.voicemail_timeout_ms ?? 30000,
       markVoicemail: reason => { this.record.voicemail = { reason } },
-      hangupAfterNextMark: (cause, timeoutMs) => {
-        if (this.voicemailHangup || this.isOver) return
-        const timer = setTimeout(() => {
-          this.voicemailHangup = null
-          this.log.warn({ timeoutMs }, 'voicemail message not played in time: hanging up')
-          this.hangup('gateway', cause, false)
-        }, timeoutMs)
-        this.voicemailHangup = { cause, timer }
-      },
+      hangupAfterNextMark: (cause, timeoutMs) => this.teardown.afterNextMark(cause, timeoutMs),
       hangupAfterPlayout: cause => this.hangup('gateway', cause, true),
       transferToNumber: (id, args) => this.transfer.transferToNumber(id, args)
     }
@@ -433,78 +358,13 @@ export class AiCall {
     return this.media ? this.media.sendDigits(digits) : Promise.reject(new Error('no media leg'))
   }
 
+  // ------------------------------------------------------------------ legs and ending
 
-  // ------------------------------------------------------------------ dialog
-
-  private attachDialog (dialog: Dialog): void {
-    dialog.on('destroy', (info: { reason: string }) => {
-      // A leg replaced by an incoming REFER (adoptLeg) ending is not the call ending.
-      if (dialog !== this.dialog) return
-      if (info.reason === 'BYE') this.end('completed', 'caller', 'normal_clearing')
-      else this.end('failed', 'gateway', info.reason.replace(/-/g, '_'))
-    })
-    dialog.on('modify', (req: SipRequest, res: ServerResponse) => {
-      if (dialog !== this.dialog) { res.send(488, 'Not Acceptable Here'); return }
-      this.onReInvite(req, res)
-    })
-    dialog.on('info', (req: SipRequest, res: ServerResponse) => this.onInfo(req, res))
-    // RFC 3311: an UPDATE may carry an offer (hold, new keys) just like a re-INVITE; without one it is
-    // a session refresh (RFC 4028), answered 200 by us with the dialog's timer headers.
-    dialog.on('update', (req: SipRequest, res: ServerResponse) => {
-      if (req.body.length === 0) res.send(200, 'OK')
-      else this.onReInvite(req, res)
-    })
-    dialog.on('ack', (ack: SipRequest) => this.onReInviteAck(ack))
-    this.transfer.attachDialog(dialog)
+  /** The caller's leg (or the referred party's) feeds the engine. */
+  private attachLeg (): void {
+    const leg = this.media?.leg
+    if (leg) this.engine.attachLeg(leg)
   }
-
-  private awaitingAckAnswer = false
-
-  private onReInvite (req: SipRequest, res: ServerResponse): void {
-    const media = this.media
-    if (!media || this.isOver) { res.send(481, 'Call/Transaction Does Not Exist'); return }
-    if (req.body.length === 0) {
-      this.awaitingAckAnswer = true
-      res.send(200, 'OK', { body: media.offerForReInvite() })
-      return
-    }
-    const a = media.answerReInvite(req)
-    res.send(a.status, a.reason, { headers: a.headers, body: a.body })
-    if (a.holdChanged) this.reportHold()
-  }
-
-  private onReInviteAck (ack: SipRequest): void {
-    if (!this.awaitingAckAnswer || !this.media) return
-    this.awaitingAckAnswer = false
-    if (ack.body.length === 0) return
-    try {
-      if (this.media.acceptAckAnswer(ack.body)) this.reportHold()
-    } catch (err) {
-      // RFC 3261 §14.2 / RFC 3264: an unacceptable answer in the ACK leaves nothing to negotiate with.
-      this.log.warn({ err: (err as Error).message }, 'unusable SDP answer in the ACK: ending the call')
-      this.hangup('gateway', 'sdp_answer_in_ack', false)
-    }
-  }
-
-  private reportHold (): void {
-    const held = this.media?.held ?? false
-    this.log.info({ held }, held ? 'caller put the call on hold' : 'caller resumed the call')
-    this.engineCall?.sendCallEvent(held ? { hold: {} } : { unhold: {} })
-  }
-
-  private onInfo (req: SipRequest, res: ServerResponse): void {
-    try {
-      const dtmf = parseInfoDtmf(getHeader(req, 'Content-Type'), req.body)
-      res.send(200, 'OK')
-      if (dtmf) this.onDigit(dtmf.digit, dtmf.durationMs, 'info')
-    } catch (err) {
-      if (!(err instanceof SipError)) throw err
-      this.log.info({ status: err.status, detail: err.message }, 'INFO refused')
-      res.send(err.status, err.reason, { headers: err.headers })
-    }
-  }
-
-  // ------------------------------------------------------------------ ending
 
   /** Incoming REFER accepted: the referred party's leg and dialog replace the caller's; the engine talks on. */
   private adoptLeg (media: CallMedia, dialog: Dialog): boolean {
@@ -523,75 +383,12 @@ export class AiCall {
     return true
   }
 
-  /** Conference transfer done: the engine stream ends (cause "transferred"), the bridged legs live on. */
-  private leaveEngine (): void {
-    const engine = this.engineCall
-    this.engineCall = null
-    this.engineAudioLeg = null
-    if (!engine) return
-    // Its end/error must not end the bridged call any more.
-    engine.removeAllListeners()
-    engine.on('error', () => undefined)
-    engine.hangup('HANGUP_SIDE_GATEWAY', 'transferred', 0)
-  }
-
   /**
    * Ends the call from our side. drain: let the engine audio already queued play out first (a mark
-   * releases the BYE), bounded by MAX_DRAIN_MS; otherwise BYE at once.
+   * releases the BYE); otherwise BYE at once. Before the answer: 503 to the INVITE.
    */
   hangup (side: Side, cause: string, drain: boolean): void {
-    if (this.isOver) return
-    if (isPreAnswer(this.current)) {
-      this.reject(new SipError(503, 'Service Unavailable', 'CALL_ERR_ENDED_BEFORE_ANSWER', {
-        detail: cause, headers: [{ name: 'Retry-After', value: String(this.deps.retryAfterSeconds) }]
-      }))
-      return
-    }
-    if (this.ending && !drain) {
-      // Escalation (the engine broke during the drain): stop waiting.
-      this.ending = { side: this.ending.side, cause: this.ending.cause }
-      if (this.dialog) this.finishEnding()
-      return
-    }
-    if (this.ending) return
-    this.ending = { side, cause }
-    if (this.current === CallState.Answering) {
-      this.transition(CallState.Ending)   // BYE waits for the ACK (answer() continues there)
-      return
-    }
-    this.transition(CallState.Ending)
-    if (drain) this.startDrain()
-    else this.finishEnding()
-  }
-
-  private startDrain (): void {
-    const leg = this.media?.leg
-    if (!leg || leg.isClosed) { this.finishEnding(); return }
-    let waitMs: number
-    try {
-      waitMs = Math.min(MAX_DRAIN_MS, leg.queuedMs() + 2000)
-      leg.mark(HANGUP_MARK)
-    } catch {
-      this.finishEnding()
-      return
-    }
-    this.drainTimer = setTimeout(() => {
-      this.log.warn({ waitMs }, 'queued audio did not play out in time: hanging up')
-      this.finishEnding()
-    }, waitMs)
-  }
-
-  /** BYE now (RFC 3261 §15.1.1), then the call is over for us whatever the BYE's response. */
-  private finishEnding (): void {
-    if (this.isOver) return
-    const e = this.ending ?? { side: 'gateway' as const, cause: 'normal_clearing' }
-    const dialog = this.dialog
-    if (dialog) {
-      dialog.destroy({ headers: { Reason: `Q.850;cause=16;text="${e.cause}"` } })
-        .then(r => { if (r && r.status >= 300) this.log.info({ status: r.status }, 'BYE answered with an error') })
-        .catch(err => this.log.warn({ err: (err as Error).message }, 'BYE failed'))
-    }
-    this.end('completed', e.side, e.cause)
+    this.teardown.hangup(side, cause, drain)
   }
 
   private onCanceled (): void {
@@ -614,8 +411,8 @@ export class AiCall {
       return
     }
     if (this.dialog && this.current !== CallState.Ended) {
-      this.ending = { side: 'gateway', cause: 'internal_error' }
-      this.finishEnding()
+      this.teardown.decide('gateway', 'internal_error')
+      this.teardown.finish()
       return
     }
     this.end('failed', 'gateway', 'internal_error')
@@ -625,13 +422,8 @@ export class AiCall {
   private end (outcome: CallOutcome, side: Side, cause: string, sipStatus: number | null = null): void {
     if (this.isOver) return
     this.current = CallState.Ended
-    if (this.drainTimer) clearTimeout(this.drainTimer)
-    if (this.voicemailHangup) clearTimeout(this.voicemailHangup.timer)
-    const engine = this.engineCall
-    if (engine) {
-      const engineSide = side === 'caller' ? 'HANGUP_SIDE_CALLER' : side === 'engine' ? 'HANGUP_SIDE_ENGINE' : 'HANGUP_SIDE_GATEWAY'
-      engine.hangup(engineSide, cause, sipStatus ?? 0)
-    }
+    this.teardown.clearTimers()
+    this.engine.hangup(side, cause, sipStatus)
     this.media?.close()
     this.transfer.close()
     this.record.transfer = this.transfer.record
