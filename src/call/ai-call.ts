@@ -87,9 +87,7 @@ export class AiCall {
       transition: next => this.transition(next),
       leg: () => this.media?.leg ?? null,
       dialog: () => this.dialog,
-      rejectBeforeAnswer: cause => this.reject(new SipError(503, 'Service Unavailable', 'CALL_ERR_ENDED_BEFORE_ANSWER', {
-        detail: cause, headers: [{ name: 'Retry-After', value: String(this.deps.retryAfterSeconds) }]
-      })),
+      rejectBeforeAnswer: cause => this.reject(this.unavailable('CALL_ERR_ENDED_BEFORE_ANSWER', cause)),
       end: (outcome, side, cause) => this.end(outcome, side, cause)
     })
     this.engine = new CallEngineLink({
@@ -175,9 +173,7 @@ export class AiCall {
       })
     } catch (err) {
       this.log.error({ err }, 'no media leg for the call')
-      this.reject(new SipError(503, 'Service Unavailable', 'CALL_ERR_MEDIA_UNAVAILABLE', {
-        detail: (err as Error).message, headers: [{ name: 'Retry-After', value: String(this.deps.retryAfterSeconds) }]
-      }))
+      this.reject(this.unavailable('CALL_ERR_MEDIA_UNAVAILABLE', (err as Error).message))
       return
     }
     this.attachLeg()
@@ -316,10 +312,7 @@ export class AiCall {
     const behaviour = this.invite.agent?.engine_unavailable ?? 'reject'
     this.log.warn({ code: err.code, detail: err.message, behaviour }, 'engine unavailable at call start')
     if (behaviour === 'reject') {
-      this.reject(new SipError(503, 'Service Unavailable', 'CALL_ERR_ENGINE_UNAVAILABLE', {
-        detail: `${err.code}: ${err.message}`,
-        headers: [{ name: 'Retry-After', value: String(this.deps.retryAfterSeconds) }]
-      }))
+      this.reject(this.unavailable('CALL_ERR_ENGINE_UNAVAILABLE', `${err.code}: ${err.message}`))
       return
     }
     // answer_and_hangup: the caller hears a clear "cannot be completed" instead of ringing forever.
@@ -395,6 +388,13 @@ export class AiCall {
     if (!isPreAnswer(this.current)) return
     this.log.info('caller canceled the call')
     this.end('canceled', 'caller', 'canceled', 487)
+  }
+
+  /** 503 with Retry-After (RFC 3261 §21.5.4): the trunk may try again, here or elsewhere, later. */
+  private unavailable (code: string, detail: string): SipError {
+    return new SipError(503, 'Service Unavailable', code, {
+      detail, headers: [{ name: 'Retry-After', value: String(this.deps.retryAfterSeconds) }]
+    })
   }
 
   private reject (err: SipError): void {
