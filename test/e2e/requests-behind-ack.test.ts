@@ -7,7 +7,8 @@ import t, { type Test } from 'tap'
 import { getHeader } from '../../src/sip/message/headers'
 import type { RunningServer } from '../../src/server'
 import { TestEngine, type TestConversation } from './test-engine'
-import { nextRecord, startGateway } from './helpers'
+import { gatewayConfig, nextRecord, startGateway } from './helpers'
+import { startServer } from '../../src/server'
 import { RawSipCaller } from './raw-sip-caller'
 
 async function answeredCall (t: Test): Promise<{ caller: RawSipCaller, conv: TestConversation, server: RunningServer }> {
@@ -78,4 +79,27 @@ t.test('ACK + BYE in one write: the call ends at once as a caller hang-up', asyn
   t.type(record.answeredAtMs, 'number', 'the call counts as answered')
   await conv.until(c => c.events.some(e => e.event === 'hangup'), 5000, 'hang-up at the engine')
   t.match(conv.events.find(e => e.event === 'hangup'), { hangup: { side: 'HANGUP_SIDE_CALLER', cause: 'normal_clearing' } })
+})
+
+t.test('ACK + BYE in one write frees the call\'s capacity slot: with maxConcurrentCalls 1 the next call is answered', async t => {
+  const engine = new TestEngine()
+  await engine.start()
+  t.teardown(() => engine.stop())
+  const config = gatewayConfig({ engineAddress: engine.address })
+  config.sip.maxConcurrentCalls = 1
+  const server = await startServer(config, { aiCalls: true })
+  t.teardown(() => server.close())
+  const first = await RawSipCaller.connect(server.ports.tcp!)
+  t.teardown(() => first.close())
+  const ended = nextRecord(server, 5000)
+  await first.invite('+15550100')
+  first.sendTogether(first.inDialog('ACK'), first.inDialog('BYE'))
+  t.equal((await first.final(2, 'BYE')).status, 200, 'BYE answered 200')
+  await ended
+  const second = await RawSipCaller.connect(server.ports.tcp!)
+  t.teardown(() => second.close())
+  const ok = await second.invite('+15550100')
+  t.equal(ok.status, 200, 'the second call is answered, not refused for capacity')
+  second.sendTogether(second.inDialog('ACK'), second.inDialog('BYE'))
+  t.equal((await second.final(2, 'BYE')).status, 200)
 })
