@@ -230,9 +230,18 @@ export async function startServer (config: TrunkgateConfig, opts: StartServerOpt
         let ackSdp: string | null = null
         if (offerless) ackAnswers.set(ackKey, ack => { ackSdp = ack.body.toString() })
         try {
-          const dialog = await agent.createUAS(req, res, { localSdp, onDialog: answerOpts.onDialog })
+          const dialog = await agent.createUAS(req, res, {
+            localSdp,
+            onDialog: (d: Dialog) => {
+              answerOpts.onDialog?.(d)
+              // Attached when the dialog is created, not after the await: a BYE right behind the ACK (same
+              // TCP read) terminates the dialog before the answer resolves. Deferred to a microtask because
+              // the dialog emits 'terminated' before 'destroy' (the BYE the call ends on), and the call
+              // commits its record there: the slot is freed only once that record is durable (issue 5).
+              d.once('terminated', () => queueMicrotask(ctx.release))
+            }
+          })
           if (offerless && ackSdp !== null && dialog.remoteSdp === undefined) dialog.remoteSdp = ackSdp
-          dialog.once('terminated', () => ctx.release())
           callLog.info({ dialog: dialog.id }, 'call answered')
           return dialog
         } catch (err) {

@@ -77,6 +77,7 @@ export async function startGatewayServices (o: GatewayServicesOptions): Promise<
     webhook?.kick()
   }
   const inboundRecords = o.inboundCalls ? new InboundRecords(o.inboundCalls, store, logger, callEnded) : null
+  o.inboundCalls?.on('preCallWebhook', (elapsedMs, ok) => metrics.webhook('pre_call', elapsedMs, ok))
   dialler = new OutboundDialler({
     config,
     agent: o.agent,

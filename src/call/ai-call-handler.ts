@@ -9,9 +9,11 @@ import type { HumanDialer } from '../transfer/human-dialer'
 export interface AiCallHandlerEvents {
   call: [call: AiCall]
   ended: [record: CallRecord]
+  /** A call's pre-call webhook exchange finished (ok or failed) after elapsedMs. */
+  preCallWebhook: [elapsedMs: number, ok: boolean]
 }
 
-export type AiCallHandlerOptions = Omit<AiCallDeps, 'onEnded'> & {
+export type AiCallHandlerOptions = Omit<AiCallDeps, 'onEnded' | 'onPreCallWebhook'> & {
   /** Ended-call records kept in memory (oldest dropped first). Default 1000. */
   keepRecords?: number
 }
@@ -39,6 +41,7 @@ export class AiCallHandler extends EventEmitter<AiCallHandlerEvents> implements 
   handleInvite (invite: RoutedInvite): Promise<void> {
     const call = new AiCall(invite, {
       ...this.deps,
+      onPreCallWebhook: (elapsedMs, ok) => this.emit('preCallWebhook', elapsedMs, ok),
       onEnded: record => {
         this.live.delete(call)
         this.records.push(record)

@@ -95,13 +95,15 @@ export class CallHangup {
     if (this.isOver) return
     const e = this.ending ?? { side: 'gateway' as const, cause: 'normal_clearing' }
     const dialog = this.host.dialog()
+    // The record is committed first (end): the BYE terminates the dialog, and that frees the call's
+    // capacity slot in the server — the record must already be durable by then (issue 5).
+    this.host.end('completed', e.side, e.cause)
     if (dialog) {
       const log = this.host.log
       dialog.destroy({ headers: { Reason: `Q.850;cause=16;text="${e.cause}"` } })
         .then(r => { if (r && r.status >= 300) log.info({ status: r.status }, 'BYE answered with an error') })
         .catch(err => log.warn({ err: (err as Error).message }, 'BYE failed'))
     }
-    this.host.end('completed', e.side, e.cause)
   }
 
   /** seed "Voicemail detection": hang up once the next engine mark has played, or after timeoutMs. */

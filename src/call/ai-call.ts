@@ -39,6 +39,8 @@ export interface AiCallDeps {
   legOptions?: LegOptions
   fetch?: typeof fetch
   onEnded?: (record: CallRecord) => void
+  /** The pre-call webhook answered (or failed) after elapsedMs: the gateway's webhook latency metric. */
+  onPreCallWebhook?: (elapsedMs: number, ok: boolean) => void
   /** Transfer timings (config `transfer:`); defaults when absent. */
   transferSettings?: TransferSettings
   /** Calls the human of a conference transfer (needs the SIP agent: set once the server has one). */
@@ -226,12 +228,16 @@ export class AiCall {
     }
     this.transition(CallState.Personalizing)
     inv.ringing()
+    const webhookStart = performance.now()
     const outcome = await fetchInitiationData(hook, {
       caller_id: this.identity.caller_id,
       agent_id: inv.agentId,
       called_number: inv.phoneNumber,
       call_sid: this.identity.call_sid ?? this.identity.call_id
     }, policy, { fetch: this.deps.fetch, log: this.log })
+    const webhookMs = performance.now() - webhookStart
+    this.record.personalization.webhookMs = Math.round(webhookMs)
+    this.deps.onPreCallWebhook?.(webhookMs, outcome.kind === 'ok')
     if (this.isOver) return null
     this.record.personalization.webhook = outcome.kind === 'ok' ? 'ok' : 'failed'
     const decision = decideCallStart(outcome, policy, this.log, this.deps.retryAfterSeconds)
@@ -348,7 +354,19 @@ export class AiCall {
   }
 
   private sendDigits (digits: string): Promise<{ mode: 'rfc4733' | 'inband' }> {
-    return this.media ? this.media.sendDigits(digits) : Promise.reject(new Error('no media leg'))
+    if (!this.media) return Promise.reject(new Error('no media leg'))
+    const sent = this.media.sendDigits(digits)
+    this.record.dtmfSent += [...digits].filter(c => c !== 'w' && c !== 'W').length
+    return sent
+  }
+
+  /**
+   * Keys towards the caller from the control API: RFC 4733 events when telephone-event was negotiated,
+   * in-band tones otherwise (CallMedia.sendDigits). Only on a confirmed call (Active): null otherwise.
+   */
+  sendDtmf (digits: string): Promise<{ mode: 'rfc4733' | 'inband' }> | null {
+    if (this.current !== CallState.Active || !this.media) return null
+    return this.sendDigits(digits)
   }
 
   // ------------------------------------------------------------------ legs and ending
@@ -418,19 +436,34 @@ export class AiCall {
     this.end('failed', 'gateway', 'internal_error')
   }
 
-  /** Releases everything the call holds and writes the record. Idempotent. */
+  /**
+   * Writes the record, then releases everything the call holds. Idempotent.
+   * Issue 5: the record is committed (onEnded → the records store, synchronously) while the leg, the
+   * engine stream and the capacity slot are still held — a gateway killed during the release loses no
+   * record — and the leg's RTP statistics are read before the leg closes (closing frees its counters).
+   */
   private end (outcome: CallOutcome, side: Side, cause: string, sipStatus: number | null = null): void {
     if (this.isOver) return
     this.current = CallState.Ended
     this.teardown.clearTimers()
-    this.engine.hangup(side, cause, sipStatus)
-    this.media?.close()
-    this.transfer.close()
+    try {
+      this.record.media = this.media?.finalStats() ?? null
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'no media statistics for the record')
+    }
     this.record.transfer = this.transfer.record
     if (this.transfer.record?.result === 'succeeded') outcome = 'transferred'
     Object.assign(this.record, { outcome, endedBy: side, cause, sipStatus, endedAtMs: Date.now() })
     this.log.info({ outcome, endedBy: side, cause, sipStatus, voicemail: this.record.voicemail !== null, tools: this.record.tools.length },
       'call ended')
-    this.deps.onEnded?.(this.record)
+    try {
+      this.deps.onEnded?.(this.record)
+    } catch (err) {
+      // A failing record consumer must not leak the leg or the engine stream.
+      this.log.error({ err }, 'call record consumer failed')
+    }
+    this.engine.hangup(side, cause, sipStatus)
+    this.media?.close()
+    this.transfer.close()
   }
 }

@@ -3,6 +3,7 @@
 // re-applied, so a session refresh re-INVITE does not reset the jitter buffer or the SRTP
 // contexts (RFC 3711 §3.2.3: a re-keyed context starts a new replay window and ROC).
 import type { Logger } from '../log'
+import type { CallMediaStats } from './call-record'
 import type { Leg, LegOptions, MediaEngine } from '../media/media-engine'
 import {
   parseSdp, SdpSession, type MediaPolicy, type NegotiatedAudio, type SessionDescription
@@ -172,6 +173,24 @@ export class CallMedia {
         reject(err as Error)
       }
     })
+  }
+
+  /**
+   * The leg's RTP statistics for the call record, read while the leg is still open (closing it frees
+   * the native counters); null when no media was ever negotiated or the leg is already closed.
+   */
+  finalStats (): CallMediaStats | null {
+    const n = this.applied
+    if (n === null || this.leg.isClosed) return null
+    const s = this.leg.stats()
+    return {
+      packetsReceived: s.packetsReceived,
+      packetsSent: s.packetsSent,
+      packetsLost: s.packetsLost,
+      jitterMs: s.jitterMs,
+      rttMs: s.rttMs,
+      ptimeMs: PTIMES.has(n.ptime) ? n.ptime : 20
+    }
   }
 
   close (): void {

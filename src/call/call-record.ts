@@ -27,9 +27,25 @@ export interface CallRecord {
   voicemail: { reason: string } | null
   tools: Array<{ name: string; ok: boolean; error?: string; atMs: number }>
   dtmfReceived: number
-  personalization: { usedDefaults: boolean; webhook: 'none' | 'ok' | 'failed' }
+  /** Keys sent towards the caller (send_dtmf tool, control API). */
+  dtmfSent: number
+  /**
+   * The leg's RTP statistics read just before it closed (RFC 3550 A.3 loss, A.8 jitter, RTCP RTT) with the
+   * negotiated ptime; null when the call never had negotiated media.
+   */
+  media: CallMediaStats | null
+  personalization: { usedDefaults: boolean; webhook: 'none' | 'ok' | 'failed'; webhookMs?: number }
   /** The last transfer attempt (transfer_to_number or the trunk's REFER), null when none. */
   transfer?: TransferRecord | null
+}
+
+export interface CallMediaStats {
+  packetsReceived: number
+  packetsSent: number
+  packetsLost: number
+  jitterMs: number
+  rttMs: number
+  ptimeMs: number
 }
 
 /** A fresh record for a call that has just been routed. */
@@ -60,6 +76,8 @@ export function newCallRecord (init: {
     voicemail: null,
     tools: [],
     dtmfReceived: 0,
+    dtmfSent: 0,
+    media: null,
     personalization: { usedDefaults: true, webhook: 'none' }
   }
 }

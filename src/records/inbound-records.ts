@@ -5,11 +5,14 @@ import type { CallRecord as AiCallRecord } from '../call/call-record'
 import type { Logger } from '../log'
 import type { CallRecord, FinalCallStatus, HangupSide, TransferOutcome } from './call-record'
 import type { CallRecordStore } from './call-record-store'
+import { CallControlError } from '../api/call-control'
+import { mediaQualityOf } from './media-quality'
 
-/** The part of AiCallHandler this needs: its 'call' and 'ended' events. */
+/** The part of AiCallHandler this needs: its 'call' and 'ended' events ('preCallWebhook' feeds the metrics). */
 export interface InboundCallSource {
   on (event: 'call', fn: (call: AiCall) => void): unknown
   on (event: 'ended', fn: (record: AiCallRecord) => void): unknown
+  on (event: 'preCallWebhook', fn: (elapsedMs: number, ok: boolean) => void): unknown
 }
 
 /**
@@ -78,7 +81,9 @@ export class InboundRecords {
         endedAt: r.endedAtMs ?? undefined,
         transfer,
         toolsCalled: r.tools.map(x => ({ name: x.name, at: x.atMs, ok: x.ok })),
-        dtmfReceived: r.dtmfReceived
+        dtmfReceived: r.dtmfReceived,
+        dtmfSent: r.dtmfSent,
+        media: r.media ? mediaQualityOf(r.media, r.media.ptimeMs) : null
       })
       this.onFinished?.(rec)
     } catch (err) {
@@ -113,8 +118,22 @@ export class InboundRecords {
     if (call && answeredAt !== null) this.store.update(conversationId, { status: 'in-progress', answeredAt })
   }
 
-  /** DTMF towards an inbound caller is not offered by the inbound call layer yet. */
-  async dtmf (): Promise<boolean> { return false }
+  /**
+   * API DTMF towards an inbound caller: RFC 4733 events when telephone-event was negotiated, in-band
+   * tones otherwise. False for a call this gateway does not hold; 409 before the call is confirmed.
+   */
+  async dtmf (conversationId: string, digits: string): Promise<boolean> {
+    const call = this.live.get(conversationId)
+    if (!call) return false
+    const sending = call.sendDtmf(digits)
+    if (sending === null) throw new CallControlError(409, 'API_ERR_NOT_ANSWERED', `call ${conversationId} is not answered: no DTMF`)
+    try {
+      await sending
+    } catch (err) {
+      throw new CallControlError(409, 'API_ERR_DTMF_FAILED', `DTMF not sent on call ${conversationId}: ${(err as Error).message}`)
+    }
+    return true
+  }
 
   get activeCount (): number { return this.live.size }
 }
