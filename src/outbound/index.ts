@@ -5,3 +5,4 @@ export { renderHeaders, templateVariables, HeaderTemplateError } from './header-
 export { legMediaFactory, signallingOnlyFactory, type OutboundMedia, type OutboundMediaFactory, type OutboundMediaContext } from './outbound-media'
 export { outcomeOfFailure, shouldFailOver, type CancelReason, type CallOutcome } from './call-outcome'
 export { engineMediaFactory, type EngineHangup } from './outbound-engine-link'
+export { inviteWithFailover, isSynthesized, type InviteFailoverRequest, type PendingInvite } from './invite-failover'

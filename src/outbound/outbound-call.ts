@@ -14,10 +14,10 @@ import type { CallRecord, CallRecordStore, FinalCallStatus, HangupSide } from '.
 import { mediaQualityOf } from '../records/media-quality'
 import type { HeaderField, SipResponse } from '../sip/message/types'
 import { SipError } from '../sip/sip-error'
-import { toTag } from '../sip/transaction/transaction-key'
 import type { Dialog, SipAgent } from '../sip/ua'
 import { UacError } from '../sip/ua'
-import { outcomeOfFailure, shouldFailOver, type CancelReason } from './call-outcome'
+import { outcomeOfFailure, type CancelReason } from './call-outcome'
+import { inviteWithFailover, isSynthesized } from './invite-failover'
 import type { OutboundMedia } from './outbound-media'
 import type { SipTarget } from './sip-resolver'
 
@@ -138,51 +138,46 @@ export class OutboundCall extends EventEmitter {
     this.stateTransition(OutboundCallState.Dialling)
     this.ringTimer = this.timers.setTimeout(() => this.cancel('ring_timeout'), this.plan.ringTimeoutMs)
     let ringing = false
-    for (let i = 0; i < targets.length; i++) {
-      const target = targets[i]
-      const last = i === targets.length - 1
-      this.log.info({ target: `${target.transport}:${target.host}:${target.port}`, via: target.via, attempt: i + 1 }, 'sending INVITE')
-      const uac = this.deps.agent.createUAC(this.plan.requestUri, {
-        localSdp: offer,
-        headers: this.plan.headers,
-        auth: this.plan.auth,
-        target: { transport: target.transport, host: target.host, port: target.port },
-        callingNumber: this.plan.callingNumber,
-        from: this.plan.from,
-        to: this.plan.to,
-        onProvisional: (res: SipResponse) => {
-          if (res.status === 100) return
-          if (!ringing) {
-            ringing = true
-            if (this.current === OutboundCallState.Dialling) this.stateTransition(OutboundCallState.Ringing)
-            this.deps.store.update(this.conversationId, { status: 'ringing' })
-            this.deps.media.ringing()
+    let dialog: Dialog
+    try {
+      dialog = await inviteWithFailover({
+        agent: this.deps.agent,
+        requestUri: this.plan.requestUri,
+        targets,
+        invite: {
+          localSdp: offer,
+          headers: this.plan.headers,
+          auth: this.plan.auth,
+          callingNumber: this.plan.callingNumber,
+          from: this.plan.from,
+          to: this.plan.to,
+          onProvisional: (res: SipResponse) => {
+            if (res.status === 100) return
+            if (!ringing) {
+              ringing = true
+              if (this.current === OutboundCallState.Dialling) this.stateTransition(OutboundCallState.Ringing)
+              this.deps.store.update(this.conversationId, { status: 'ringing' })
+              this.deps.media.ringing()
+            }
           }
-        }
+        },
+        onAttempt: uac => {
+          this.uac = uac
+          this.deps.store.update(this.conversationId, { sipCallId: uac.callId })
+        },
+        canceled: () => this.cancelReason !== null,
+        log: this.log
       })
-      this.uac = uac
-      this.deps.store.update(this.conversationId, { sipCallId: uac.callId })
-      // A hang-up that arrived while we were between targets.
-      if (this.cancelReason) uac.cancel()
-      try {
-        const dialog = await uac
-        this.clearRingTimer()
-        await this.answered(dialog)
-        return
-      } catch (err) {
-        if (!(err instanceof UacError)) throw err
-        const synthesized = err.response === null || toTag(err.response) === null
-        if (!last && !this.cancelReason && shouldFailOver(err.status, synthesized, ringing)) {
-          this.log.warn({ status: err.status, synthesized, target: target.host }, 'target failed, trying the next (RFC 3263 §4.3)')
-          continue
-        }
-        this.clearRingTimer()
-        const o = outcomeOfFailure(err.status, { cancel: this.cancelReason, synthesized, engineCause: this.engineCause ?? undefined })
-        this.log.info({ status: err.status, outcome: o.status, cause: o.cause }, 'outbound call not answered')
-        await this.end(o.status, o.cause, o.side, err.status)
-        return
-      }
+    } catch (err) {
+      if (!(err instanceof UacError)) throw err
+      this.clearRingTimer()
+      const o = outcomeOfFailure(err.status, { cancel: this.cancelReason, synthesized: isSynthesized(err), engineCause: this.engineCause ?? undefined })
+      this.log.info({ status: err.status, outcome: o.status, cause: o.cause }, 'outbound call not answered')
+      await this.end(o.status, o.cause, o.side, err.status)
+      return
     }
+    this.clearRingTimer()
+    await this.answered(dialog)
   }
 
   private async answered (dialog: Dialog): Promise<void> {
