@@ -22,6 +22,7 @@ import { CallRouter, type CallRoute } from './call/call-router'
 import { StaticAnswerCallHandler } from './call/static-answer-handler'
 import { createAiCallStack, type AiCallStack } from './call/ai-call-stack'
 import { sipHumanDialer } from './transfer/human-dialer'
+import { SipResolver } from './outbound/sip-resolver'
 import type { TrunkConfig } from './config'
 import { startGatewayServices, type GatewayServices, type GatewayServicesOptions } from './api/gateway-services'
 
@@ -118,7 +119,8 @@ export async function startServer (config: TrunkgateConfig, opts: StartServerOpt
   })
 
   // Conference transfers dial the human through the same SIP agent (src/transfer).
-  if (aiCalls) aiCalls.handler.useHumanDialer(sipHumanDialer(agent, aiCalls.media))
+  // Its trunk targets resolve like the outbound dialler's (same DNS, RFC 3263 failover).
+  if (aiCalls) aiCalls.handler.useHumanDialer(sipHumanDialer(agent, aiCalls.media, { resolver: new SipResolver({ dns: opts.services?.dns }) }))
 
   transport.on('message', (msg: SipMessage, source: TransportSource) => {
     if (msg.kind === 'request' && policy.screen(msg, source)) return

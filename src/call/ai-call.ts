@@ -26,7 +26,7 @@ import { callIdentity, decideCallStart, fetchInitiationData, type CallIdentity, 
 import { buildStart, defaultPersonalization, forwardedHeaders, personalizationPolicy, webhookConfig } from './start-message'
 import { SystemTools, type ToolHost } from './system-tools'
 import type { CallTransfer } from '../transfer/call-transfer'
-import { aiCallTransfer } from '../transfer/ai-call-transfer'
+import { aiCallTransfer, startVariables } from '../transfer/ai-call-transfer'
 import type { HumanDialer } from '../transfer/human-dialer'
 import { transferSettings, type TransferSettings } from '../config/transfer-schema'
 
@@ -67,6 +67,8 @@ export class AiCall {
   private readonly engine: CallEngineLink
   private readonly dialogEvents: CallDialogEvents
   private readonly teardown: CallHangup
+  /** Dynamic variables sent in Start (templated trunk headers of a conference transfer's INVITE). */
+  private dynamicVariables: ReturnType<typeof startVariables> = {}
 
   constructor (invite: RoutedInvite, deps: AiCallDeps) {
     this.invite = invite
@@ -119,6 +121,7 @@ export class AiCall {
       mediaAddress: invite.mediaAddress,
       callId: this.identity.call_id,
       callerId: this.identity.caller_id,
+      dynamicVariables: () => this.dynamicVariables,
       settings: deps.transferSettings ?? transferSettings.check({}, 'transfer'),
       humanDialer: deps.humanDialer,
       log: this.log,
@@ -200,6 +203,7 @@ export class AiCall {
       sipHeaders: forwardedHeaders(inv.req, inv.trunk),
       nowMs: Date.now()
     })
+    this.dynamicVariables = startVariables(start)
     let engineCall: EngineCall
     try {
       engineCall = await this.deps.engine.startCall(start)

@@ -3,12 +3,13 @@
 // call (src/call/ai-call.ts) only hands over a few hooks.
 import type { AgentConfig, TrunkConfig } from '../config'
 import type { TransferSettings } from '../config/transfer-schema'
-import type { CallEventMsg } from '../engine/engine-messages'
+import type { CallEventMsg, StartMsg } from '../engine/engine-messages'
 import type { Leg } from '../media/leg'
 import type { Dialog } from '../sip/dialog/dialog'
 import type { CallMedia } from '../call/call-media'
 import { systemClock } from '../sip/transaction/clock'
 import type { Logger } from '../log'
+import type { VariableValue } from '../outbound/header-template'
 import { CallTransfer } from './call-transfer'
 import { ConferenceTransfer } from './conference-transfer'
 import type { HumanDialer } from './human-dialer'
@@ -19,6 +20,8 @@ export interface AiCallTransferHost {
   mediaAddress: string
   callId: string
   callerId: string
+  /** The call's dynamic variables once known (Start), for the trunk's templated headers. */
+  dynamicVariables?: () => Readonly<Record<string, VariableValue>>
   settings: TransferSettings
   humanDialer: HumanDialer | undefined
   log: Logger
@@ -34,6 +37,19 @@ export interface AiCallTransferHost {
   leaveEngine: () => void
   /** The referred party's leg replaces the caller's; false when the call is already over. */
   adoptLeg: (media: CallMedia, dialog: Dialog) => boolean
+}
+
+/**
+ * The call's dynamic variables as the engine got them in Start — custom ones (secret__ included: they may
+ * go into SIP headers, never to an LLM) and system__ ones — by name, for templated trunk headers.
+ */
+export function startVariables (start: Pick<StartMsg, 'dynamic_variables'>): Record<string, VariableValue> {
+  const vars: Record<string, VariableValue> = {}
+  for (const v of start.dynamic_variables) {
+    const value = v.string_value ?? v.number_value ?? v.bool_value
+    if (value !== undefined) vars[v.name] = value
+  }
+  return vars
 }
 
 export function aiCallTransfer (h: AiCallTransferHost): CallTransfer {
@@ -69,6 +85,7 @@ export function aiCallTransfer (h: AiCallTransferHost): CallTransfer {
         trunk: h.trunk,
         callId: h.callId,
         callerId: h.callerId,
+        dynamicVariables: h.dynamicVariables,
         mediaAddress: h.mediaAddress,
         log: h.log
       },

@@ -13,6 +13,7 @@ import type { SipResponse } from '../sip/message/types'
 import type { Clock, TimerHandle } from '../sip/transaction/clock'
 import { IllegalTransitionError } from '../sip/transaction/illegal-transition-error'
 import type { Logger } from '../log'
+import type { VariableValue } from '../outbound/header-template'
 import { HoldAudio, holdCycle } from './hold-audio'
 import { HumanDialError, type HumanDialer, type HumanLeg } from './human-dialer'
 import type { ConferenceRunner } from './transfer-service'
@@ -48,6 +49,8 @@ export interface ConferenceCallHost {
   trunk: TrunkConfig
   callId: string
   callerId: string
+  /** The call's dynamic variables, for the trunk's templated headers on the human's INVITE. */
+  dynamicVariables?: () => Readonly<Record<string, VariableValue>>
   mediaAddress: string
   log: Logger
 }
@@ -111,6 +114,7 @@ export class ConferenceTransfer implements ConferenceRunner {
         trunk: host.trunk,
         callId: host.callId,
         callerId: host.callerId,
+        dynamicVariables: host.dynamicVariables?.(),
         ringTimeoutMs: settings.ring_timeout_ms,
         mediaAddress: host.mediaAddress,
         log: host.log,
