@@ -73,7 +73,10 @@ class MediaEngineWrap : public Napi::ObjectWrap<MediaEngineWrap> {
     engine_ = std::make_unique<MediaEngine>(cfg, [this, tsfn]() mutable {
       tsfn.NonBlockingCall([this](Napi::Env env, Napi::Function fn) { Drain(env, fn); });
     });
-    env.AddCleanupHook(&MediaEngineWrap::Cleanup, this);
+    // The C API on purpose: Napi::Env::AddCleanupHook registers a wrapper with its own heap data, so the
+    // napi_remove_env_cleanup_hook(Cleanup, this) in the destructor would not match it and the hook would
+    // later run on a collected object at environment teardown (seen as SIGSEGV/SIGABRT at process exit).
+    NAPI_THROW_IF_FAILED_VOID(env, napi_add_env_cleanup_hook(env, &MediaEngineWrap::Cleanup, this));
     cleanupHooked_ = true;
   }
 

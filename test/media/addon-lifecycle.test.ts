@@ -30,6 +30,26 @@ t.test('an engine in a worker thread is stopped by the cleanup hook when the thr
   t.same(legs.map(l => l.localPort), [29500, 29502], 'its sockets were closed, so the ports are free again')
 })
 
+t.test('engines closed and garbage-collected before exit leave no cleanup hook behind (process exits cleanly)', async t => {
+  // The destructor must unregister exactly the hook the constructor registered; a mismatch leaves a hook
+  // that runs on freed memory at environment teardown (SIGSEGV/SIGABRT at exit, seen in long e2e files).
+  const code = `
+    const addon = require(${JSON.stringify(addonPath)})
+    for (let i = 0; i < 40; i++) {
+      const engine = new addon.MediaEngine({ minPort: 29700, maxPort: 29799, bindAddress: '127.0.0.1', advertiseAddress: '127.0.0.1', threads: 1 }, () => {})
+      engine.createLeg({})
+      engine.close()
+    }
+    for (let i = 0; i < 5; i++) { global.gc(); const junk = []; for (let j = 0; j < 20000; j++) junk.push({ j, s: 'x'.repeat(64) }) }
+    global.gc()
+  `
+  const { spawnSync } = await import('node:child_process')
+  for (let run = 0; run < 3; run++) {
+    const r = spawnSync(process.execPath, ['--expose-gc', '-e', code], { encoding: 'utf8', timeout: 30000 })
+    t.same({ status: r.status, signal: r.signal }, { status: 0, signal: null }, `run ${run + 1}: clean exit ${r.stderr.slice(0, 300)}`)
+  }
+})
+
 t.test('the 20 ms media clock keeps absolute time (no drift over 3 s)', async t => {
   const engine = new MediaEngine({ portRange: [29600, 29699], bindAddress: '127.0.0.1', threads: 2 })
   t.teardown(() => engine.close())
