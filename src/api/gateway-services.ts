@@ -13,6 +13,7 @@ import type { SipAgent } from '../sip/ua'
 import { OutboundDialler, type InboundCallControl } from '../outbound/outbound-dialler'
 import { legMediaFactory, signallingOnlyFactory, type OutboundMediaFactory } from '../outbound/outbound-media'
 import { engineMediaFactory } from '../outbound/outbound-engine-link'
+import { sipHumanDialer } from '../transfer/human-dialer'
 import { SipResolver, type DnsLookup } from '../outbound/sip-resolver'
 import { apiKeysFrom } from './api-keys'
 import { ControlApi } from './control-api'
@@ -83,7 +84,12 @@ export async function startGatewayServices (o: GatewayServicesOptions): Promise<
     agent: o.agent,
     store,
     resolver: new SipResolver({ dns: o.dns }),
-    media: o.outboundMedia ?? (o.media ? (o.engine ? engineMediaFactory(o.media, o.engine, config.agents, { onReady: ms => metrics.engineRoundTrip.observe(ms / 1000) }) : legMediaFactory(o.media)) : signallingOnlyFactory()),
+    media: o.outboundMedia ?? (o.media ? (o.engine ? engineMediaFactory(o.media, o.engine, config.agents, {
+      onReady: ms => metrics.engineRoundTrip.observe(ms / 1000),
+      // transfer_to_number on outbound calls dials the human like inbound conference transfers do.
+      humanDialer: sipHumanDialer(o.agent, o.media, { resolver: new SipResolver({ dns: o.dns }) }),
+      transferSettings: config.transfer
+    }) : legMediaFactory(o.media)) : signallingOnlyFactory()),
     mediaAddress: (t) => config.sip.advertise?.host ?? o.transport.localAddressFor(t).host,
     inboundActive: o.inboundActive,
     logger,

@@ -10,7 +10,7 @@
 // the call leaves the dialler's table: a crash after that point cannot lose the call's end.
 import { EventEmitter } from 'node:events'
 import type { Logger } from '../log'
-import type { CallRecord, CallRecordStore, FinalCallStatus, HangupSide } from '../records'
+import type { CallRecord, CallRecordStore, FinalCallStatus, HangupSide, TransferOutcome } from '../records'
 import { mediaQualityOf } from '../records/media-quality'
 import type { HeaderField, SipResponse } from '../sip/message/types'
 import { SipError } from '../sip/sip-error'
@@ -80,6 +80,7 @@ export class OutboundCall extends EventEmitter {
   private engineCause: string | null = null
   private ringTimer: unknown = null
   private dtmfSent = 0
+  private transfer: TransferOutcome | null = null
   private finalRecord: CallRecord | null = null
   private readonly ended: Promise<CallRecord>
   private resolveEnded!: (r: CallRecord) => void
@@ -184,6 +185,7 @@ export class OutboundCall extends EventEmitter {
     this.dialog = dialog
     this.stateTransition(OutboundCallState.Answered)
     this.deps.store.update(this.conversationId, { status: 'in-progress', answeredAt: Date.now() })
+    this.deps.media.connected?.(dialog)
     dialog.once('terminated', () => {
       if (this.current === OutboundCallState.Answered) {
         void this.end('completed', this.cancelReason === 'api_hangup' ? 'api_hangup' : 'remote_bye', this.cancelReason ? 'local' : 'remote', null)
@@ -250,6 +252,13 @@ export class OutboundCall extends EventEmitter {
     this.deps.store.update(this.conversationId, { dtmfSent: this.dtmfSent })
   }
 
+  /** transfer_to_number ended: kept in the record; once one succeeded the call ends as transferred. */
+  transferRecorded (outcome: TransferOutcome): void {
+    if (this.current === OutboundCallState.Ended) return
+    this.transfer = outcome
+    this.deps.store.update(this.conversationId, { transfer: outcome })
+  }
+
   private clearRingTimer (): void {
     if (this.ringTimer !== null) this.timers.clearTimeout(this.ringTimer)
     this.ringTimer = null
@@ -263,6 +272,9 @@ export class OutboundCall extends EventEmitter {
     if (this.current === OutboundCallState.Ending || this.current === OutboundCallState.Ended) return
     this.stateTransition(OutboundCallState.Ending)
     this.clearRingTimer()
+    // The callee went to a human (REFER accepted, or bridged with the human's leg): whoever hangs up
+    // afterwards, the call's outcome is the transfer.
+    if (this.transfer?.result === 'succeeded' && (status === 'completed' || status === 'failed')) status = 'transferred'
     try {
       if (before) await before()
     } catch (err) {

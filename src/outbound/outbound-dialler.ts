@@ -99,7 +99,9 @@ export class OutboundDialler implements CallControl {
           dynamicVariables: req.dynamicVariables,
           overrides: { prompt: req.overrides.prompt, first_message: req.overrides.firstMessage, language: req.overrides.language, voice_id: req.overrides.voiceId }
         },
-        hangup: (reason) => { callRef?.engineEnded(reason) }
+        hangup: (reason) => { callRef?.engineEnded(reason) },
+        trunk,
+        transfer: (outcome) => { callRef?.transferRecorded(outcome) }
       })
     } catch (err) {
       log.error({ err }, 'no media leg for the outbound call')

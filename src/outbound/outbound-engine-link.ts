@@ -1,17 +1,21 @@
 // The conversation engine on an outbound call: the same Start message as inbound calls (buildStart from
 // the call layer) with direction OUTBOUND, sent at the first 1xx so the engine is ready when the callee
 // answers ("ringing reported to the engine"); audio both ways once answered; DTMF to the engine; the
-// engine's hang-up and the system tools that do not need the inbound call machinery (end_call,
-// play_keypad_touch_tone, skip_turn, voicemail_detection). transfer_to_number answers a tool error here:
-// transfers are built on the inbound AiCall (src/call) and are not wired to outbound calls yet.
+// engine's hang-up and the system tools end_call, play_keypad_touch_tone, skip_turn, voicemail_detection,
+// and transfer_to_number through the inbound calls' transfer code (outbound-call-transfer.ts).
 import type { AgentConfig } from '../config'
+import { transferSettings, type TransferSettings } from '../config/transfer-schema'
 import { buildStart, defaultPersonalization, personalizationPolicy } from '../call/start-message'
 import type { EngineCall, EngineClient } from '../engine/engine-client'
 import type { ToolCallMsg } from '../engine/engine-messages'
 import type { Logger } from '../log'
-import type { DtmfEvent, FramesEvent } from '../media/leg'
+import type { DtmfEvent, FramesEvent, Leg } from '../media/leg'
 import type { MediaEngine } from '../media/media-engine'
 import type { NegotiatedAudio } from '../sdp'
+import type { Dialog } from '../sip/dialog/dialog'
+import type { CallTransfer } from '../transfer/call-transfer'
+import type { HumanDialer } from '../transfer/human-dialer'
+import { outboundCallTransfer } from './outbound-call-transfer'
 import { legMediaFactory, type OutboundMedia, type OutboundMediaContext, type OutboundMediaFactory } from './outbound-media'
 
 const FRAME_BYTES = 640
@@ -22,6 +26,10 @@ export interface EngineHangup { cause: string, voicemail?: boolean }
 export interface EngineLinkHooks {
   /** Start → Ready of each engine stream, ms (the engine round-trip metric). */
   onReady?: (elapsedMs: number) => void
+  /** Dials the human of a conference transfer (src/transfer/human-dialer.ts); without it only sip_refer works. */
+  humanDialer?: HumanDialer
+  /** config.transfer (ring timeout, whisper, hold audio, REFER NOTIFY timeout). */
+  transferSettings?: TransferSettings
 }
 
 export function engineMediaFactory (media: MediaEngine, engine: EngineClient, agents: readonly AgentConfig[], hooks: EngineLinkHooks = {}): OutboundMediaFactory {
@@ -34,6 +42,10 @@ class EngineOutboundMedia implements OutboundMedia {
   private starting: Promise<void> | null = null
   private answeredUp = false
   private closed = false
+  private dialog: Dialog | null = null
+  /** Engine audio goes here instead of the callee's leg (the human's leg during a conference whisper). */
+  private audioLeg: Leg | null = null
+  private readonly transfer: CallTransfer | null
   private readonly log: Logger
 
   constructor (private readonly inner: OutboundMedia, private readonly engine: EngineClient, private readonly ctx: OutboundMediaContext,
@@ -48,7 +60,30 @@ class EngineOutboundMedia implements OutboundMedia {
         if (name !== undefined) this.engineCall?.sendPlaybackMark(name, false)
       })
     }
+    const call = ctx.call
+    this.transfer = ctx.trunk && call
+      ? outboundCallTransfer({
+        trunk: ctx.trunk,
+        agent,
+        settings: hooks.transferSettings ?? transferSettings.check({}, 'transfer'),
+        humanDialer: hooks.humanDialer,
+        mediaAddress: ctx.mediaAddress,
+        conversationId: ctx.conversationId,
+        fromNumber: call.fromNumber,
+        dynamicVariables: call.dynamicVariables,
+        log: this.log,
+        dialog: () => this.closed ? null : this.dialog,
+        calleeLeg: () => this.closed ? null : this.inner.leg ?? null,
+        routeEngineAudio: leg => { this.audioLeg = leg },
+        sendCallEvent: ev => this.engineCall?.sendCallEvent(ev),
+        playbackMark: (name, flushed) => this.engineCall?.sendPlaybackMark(name, flushed),
+        hangup: cause => this.ctx.hangup?.({ cause }),
+        leaveEngine: () => this.leaveEngine()
+      })
+      : null
   }
+
+  connected (dialog: Dialog): void { this.dialog = dialog }
 
   get leg (): OutboundMedia['leg'] { return this.inner.leg }
 
@@ -103,10 +138,13 @@ class EngineOutboundMedia implements OutboundMedia {
 
   private attach (ec: EngineCall): void {
     const leg = this.inner.leg
-    ec.on('audio', (data: Buffer) => { if (!this.closed && leg && data.length % 2 === 0) leg.play(data) })
-    ec.on('clear', () => { if (!this.closed) leg?.clear() })
+    ec.on('audio', (data: Buffer) => {
+      const target = this.audioLeg ?? leg
+      if (!this.closed && target && data.length % 2 === 0) target.play(data)
+    })
+    ec.on('clear', () => { if (!this.closed) (this.audioLeg ?? leg)?.clear() })
     ec.on('mark', (name: string) => {
-      try { leg?.mark({ engineMark: name }) } catch { ec.sendPlaybackMark(name, true) }
+      try { (this.audioLeg ?? leg)?.mark({ engineMark: name }) } catch { ec.sendPlaybackMark(name, true) }
     })
     ec.on('toolCall', (tool: ToolCallMsg) => { void this.onTool(ec, tool) })
     ec.on('hangup', (reason: string) => this.ctx.hangup?.({ cause: reason || 'engine_hangup' }))
@@ -133,6 +171,12 @@ class EngineOutboundMedia implements OutboundMedia {
       } else if ('play_keypad_touch_tone' in tool) {
         await this.sendDtmf(tool.play_keypad_touch_tone.dtmf_tones)
         ec.sendToolResult(id, { ok: true })
+      } else if ('transfer_to_number' in tool && this.transfer) {
+        const run = await this.transfer.transferToNumber(id, tool.transfer_to_number)
+        const record = this.transfer.record
+        if (record) this.ctx.transfer?.({ type: record.type, target: record.target, result: record.result, ...(record.sipStatus !== undefined ? { sipStatus: record.sipStatus } : {}) })
+        ec.sendToolResult(id, run.outcome)
+        run.after?.()
       } else {
         ec.sendToolResult(id, { ok: false, error: 'this tool is not available on outbound calls' })
       }
@@ -149,6 +193,19 @@ class EngineOutboundMedia implements OutboundMedia {
     for (let i = 0; i < ev.frames; i++) ec.sendAudio(Buffer.from(pcm.buffer, pcm.byteOffset + i * FRAME_BYTES, FRAME_BYTES))
   }
 
+  /** Conference bridged: the engine stream ends; the callee's and the human's legs stay up. */
+  private leaveEngine (): void {
+    const ec = this.engineCall
+    this.engineCall = null
+    this.audioLeg = null
+    if (!ec) return
+    // Its end/error must not end the bridged call any more.
+    ec.removeAllListeners()
+    ec.on('error', () => undefined)
+    ec.hangup('HANGUP_SIDE_GATEWAY', 'transferred', 0)
+    this.log.info('engine left the outbound call: callee and human bridged')
+  }
+
   sendDtmf (digits: string): Promise<void> { return this.inner.sendDtmf(digits) }
   stats (): ReturnType<OutboundMedia['stats']> { return this.inner.stats() }
   ptimeMs (): number { return this.inner.ptimeMs() }
@@ -158,6 +215,8 @@ class EngineOutboundMedia implements OutboundMedia {
     this.closed = true
     const side = end?.side === 'remote' ? 'HANGUP_SIDE_CALLER' : end?.side === 'local' ? 'HANGUP_SIDE_ENGINE' : 'HANGUP_SIDE_GATEWAY'
     this.engineCall?.hangup(side, end?.cause ?? 'ended', end?.sipStatus ?? 0)
+    // Hangs up the human's leg of a conference transfer, if any.
+    this.transfer?.close()
     this.inner.close()
   }
 }

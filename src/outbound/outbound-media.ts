@@ -2,8 +2,11 @@
 // care whether RTP flows through the native core or the call is signalling only (no media engine: tests
 // of trunk behaviour, dry runs). The engine stream plugs in through `ringing`/`answered` (issue 4's call
 // layer); without it the leg is set up and DTMF and statistics work, but nobody talks.
+import type { TrunkConfig } from '../config'
 import type { Logger } from '../log'
 import type { Leg, MediaEngine } from '../media/media-engine'
+import type { TransferOutcome } from '../records'
+import type { Dialog } from '../sip/dialog/dialog'
 import type { RtpReceiveStats } from '../records/media-quality'
 import { parseSdp, SdpSession, type MediaPolicy, type NegotiatedAudio } from '../sdp'
 import { SipError } from '../sip/sip-error'
@@ -23,6 +26,8 @@ export interface OutboundMedia {
   close: (end?: { side: 'local' | 'remote' | 'system', cause: string, sipStatus: number | null }) => void
   /** The RTP leg, when media runs through the native core (the engine side attaches to it). */
   readonly leg?: Leg
+  /** The call's dialog is confirmed (2xx ACKed): transfers may REFER in it. */
+  connected?: (dialog: Dialog) => void
 }
 
 export interface OutboundMediaContext {
@@ -41,6 +46,10 @@ export interface OutboundMediaContext {
   }
   /** The engine side ends the call (engine hang-up, end_call, voicemail, engine failure). */
   hangup?: (reason: { cause: string, voicemail?: boolean }) => void
+  /** The trunk the call goes through (transfer_to_number dials the human through it). */
+  trunk?: TrunkConfig
+  /** A transfer_to_number attempt ended (the call record keeps the last one). */
+  transfer?: (outcome: TransferOutcome) => void
 }
 
 export type OutboundMediaFactory = (ctx: OutboundMediaContext) => OutboundMedia
