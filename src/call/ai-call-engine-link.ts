@@ -13,8 +13,6 @@ import { DtmfDeduplicator, type DtmfOrigin } from './dtmf-deduplicator'
 import { HANGUP_MARK, type Side } from './ai-call-hangup'
 import type { SystemTools } from './system-tools'
 
-const FRAME_BYTES = 640
-
 const ENGINE_DTMF_SOURCE: Record<DtmfOrigin, DtmfSource> = {
   rfc4733: 'DTMF_SOURCE_RFC4733', inband: 'DTMF_SOURCE_INBAND', info: 'DTMF_SOURCE_INFO'
 }
@@ -129,11 +127,8 @@ export class CallEngineLink {
   private onFrames (ev: FramesEvent): void {
     const engine = this.call
     if (!engine || this.host.media()?.held || this.isOver) return
-    const pcm = ev.pcm
-    // The media layer reuses its frame buffer; EngineCall.sendAudio copies each frame into its batch.
-    for (let i = 0; i < ev.frames; i++) {
-      engine.sendAudio(Buffer.from(pcm.buffer, pcm.byteOffset + i * FRAME_BYTES, FRAME_BYTES))
-    }
+    // The media layer reuses its frame buffer; EngineCall copies the frames into its batch.
+    engine.sendAudioFrames(ev.pcm, ev.frames)
   }
 
   private onLegMark (id: unknown, flushed: boolean): void {

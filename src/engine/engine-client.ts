@@ -170,6 +170,26 @@ export class EngineCall extends EventEmitter<EngineCallEvents> {
     if (this.batchFrames >= this.framesPerMessage) this.flushAudio()
   }
 
+  /**
+   * Queues `frames` consecutive 20 ms frames read from `pcm` (the media layer's reused buffer; copied
+   * here), as sendAudio() would one by one but without a Buffer view per frame.
+   */
+  sendAudioFrames (pcm: Int16Array, frames: number): void {
+    const bytes = frames * PCM16K_FRAME_BYTES
+    if (!Number.isInteger(frames) || frames < 0 || pcm.byteLength < bytes) throw new RangeError(`${frames} frames need ${bytes} bytes of 16 kHz s16le, got ${pcm.byteLength}`)
+    const src = new Uint8Array(pcm.buffer, pcm.byteOffset, bytes)
+    let offset = 0
+    while (offset < bytes) {
+      if (this.batchFrames === 0) this.pendingSeq = this.frameSeq
+      const take = Math.min(this.framesPerMessage - this.batchFrames, (bytes - offset) / PCM16K_FRAME_BYTES)
+      this.batch.set(src.subarray(offset, offset + take * PCM16K_FRAME_BYTES), this.batchFrames * PCM16K_FRAME_BYTES)
+      offset += take * PCM16K_FRAME_BYTES
+      this.batchFrames += take
+      this.frameSeq += take
+      if (this.batchFrames >= this.framesPerMessage) this.flushAudio()
+    }
+  }
+
   flushAudio (): void {
     if (this.batchFrames === 0) return
     // The written buffer belongs to gRPC from here on: start a fresh one (one allocation per message).
@@ -234,7 +254,14 @@ export class EngineClient {
     // how many calls can hear the engine at window / round trip — the load bench saw half the echoed
     // audio go missing at 700 calls. 4 MiB holds ~1.3 s of audio for 1,000 calls in flight.
     this.client = new Service(opts.address, opts.credentials ?? grpc.credentials.createInsecure(), {
-      'grpc-node.flow_control_window': ENGINE_FLOW_CONTROL_WINDOW
+      'grpc-node.flow_control_window': ENGINE_FLOW_CONTROL_WINDOW,
+      // A Converse stream is never retried (the conversation lives in the engine), yet grpc-js keeps every
+      // written message for a possible retry until 256 KiB per call (~8 s of audio) or 16 MiB for the
+      // channel: with hundreds of calls that is tens of MB of audio buffers surviving into V8's old
+      // generation (GC cost seen in the load bench). No retries and no retry buffer: each message is
+      // released once written.
+      'grpc.enable_retries': 0,
+      'grpc.per_rpc_retry_buffer_size': 0
     }) as unknown as grpc.Client & { Converse: () => DuplexStream }
     this.opts = {
       address: opts.address,

@@ -114,6 +114,43 @@ t.test('audio is batched framesPerMessage at a time; other messages flush first'
   call.hangup('HANGUP_SIDE_GATEWAY', 'test_done')
 })
 
+t.test('sendAudioFrames batches several frames from one reused buffer like sendAudio one by one', async t => {
+  const got: GatewayMessage[] = []
+  let done: () => void = () => {}
+  const allIn = new Promise<void>(resolve => { done = resolve })
+  const engine = await customEngine(stream => {
+    stream.on('data', (m: GatewayMessage) => {
+      if (m.msg === 'start') { stream.write({ ready: {} }); return }
+      got.push(m)
+      if (m.msg === 'dtmf') done()
+    })
+    stream.on('end', () => stream.end())
+  })
+  t.teardown(engine.stop)
+  const client = new EngineClient({ address: `127.0.0.1:${engine.port}`, framesPerMessage: 2, log })
+  t.teardown(() => client.close())
+  const call = await client.startCall(makeStart())
+  call.resume()
+  // The media layer hands over a view into a larger buffer it reuses for the next tick.
+  const backing = new Int16Array(320 * 4 + 8)
+  const pcm = backing.subarray(8, 8 + 320 * 3)
+  const bytes = new Uint8Array(pcm.buffer, pcm.byteOffset, pcm.byteLength)
+  const fill = (first: number, frames: number): void => { for (let f = 0; f < frames; f++) bytes.fill(first + f, f * 640, (f + 1) * 640) }
+  fill(0, 3); call.sendAudioFrames(pcm, 3)          // frames 0,1 | 2 waits
+  fill(3, 3); call.sendAudioFrames(pcm, 3)          // 2,3 | 4,5
+  fill(6, 1); call.sendAudioFrames(pcm, 1)          // 6 waits
+  call.sendAudioFrames(pcm, 0)
+  call.sendDtmf('7', 100, 'DTMF_SOURCE_INBAND')     // flushes 6
+  await waitFor<void>(r => { void allIn.then(r) }, 2000, 'dtmf')
+  const audio = got.filter(m => m.msg === 'audio').map(m => (m as { audio: { seq: number; data: Buffer } }).audio)
+  t.same(audio.map(a => [a.seq, a.data.length]), [[0, 1280], [2, 1280], [4, 1280], [6, 640]], 'batches straddle the calls; seq counts frames')
+  t.same(audio.map(a => [a.data[0], a.data[639], a.data[a.data.length - 1]]), [[0, 0, 1], [2, 2, 3], [4, 4, 5], [6, 6, 6]], 'each frame kept its own content')
+  t.equal(got[got.length - 1].msg, 'dtmf', 'DTMF after the audio before it')
+  t.throws(() => call.sendAudioFrames(pcm, 4), RangeError, 'more frames than the buffer holds')
+  t.throws(() => call.sendAudioFrames(pcm, 1.5), RangeError)
+  call.hangup('HANGUP_SIDE_GATEWAY', 'test_done')
+})
+
 t.test('no Ready in time → ENGINE_ERR_READY_TIMEOUT', async t => {
   const engine = await customEngine(stream => { stream.on('data', () => {}); stream.on('error', () => {}) })
   t.teardown(engine.stop)
