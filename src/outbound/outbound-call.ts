@@ -187,6 +187,15 @@ export class OutboundCall extends EventEmitter {
     this.deps.store.update(this.conversationId, { status: 'in-progress', answeredAt: Date.now() })
     this.deps.media.connected?.(dialog)
     dialog.once('terminated', () => {
+      // A successful REFER ends the dialog itself before the transfer's outcome is in (RFC 5589 §6):
+      // the transfer ends the call as transferred; if it did not, the dialog's end is the call's end.
+      const transfer = this.deps.media.pendingTransfer?.() ?? null
+      if (transfer !== null) {
+        void transfer.then(() => {
+          if (this.current === OutboundCallState.Answered) void this.end('completed', 'remote_bye', 'remote', null)
+        })
+        return
+      }
       if (this.current === OutboundCallState.Answered) {
         void this.end('completed', this.cancelReason === 'api_hangup' ? 'api_hangup' : 'remote_bye', this.cancelReason ? 'local' : 'remote', null)
       }

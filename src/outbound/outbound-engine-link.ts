@@ -46,6 +46,7 @@ class EngineOutboundMedia implements OutboundMedia {
   /** Engine audio goes here instead of the callee's leg (the human's leg during a conference whisper). */
   private audioLeg: Leg | null = null
   private readonly transfer: CallTransfer | null
+  private transferRun: Promise<void> | null = null
   private readonly log: Logger
 
   constructor (private readonly inner: OutboundMedia, private readonly engine: EngineClient, private readonly ctx: OutboundMediaContext,
@@ -84,6 +85,8 @@ class EngineOutboundMedia implements OutboundMedia {
   }
 
   connected (dialog: Dialog): void { this.dialog = dialog }
+
+  pendingTransfer (): Promise<void> | null { return this.transferRun }
 
   get leg (): OutboundMedia['leg'] { return this.inner.leg }
 
@@ -172,11 +175,18 @@ class EngineOutboundMedia implements OutboundMedia {
         await this.sendDtmf(tool.play_keypad_touch_tone.dtmf_tones)
         ec.sendToolResult(id, { ok: true })
       } else if ('transfer_to_number' in tool && this.transfer) {
-        const run = await this.transfer.transferToNumber(id, tool.transfer_to_number)
-        const record = this.transfer.record
-        if (record) this.ctx.transfer?.({ type: record.type, target: record.target, result: record.result, ...(record.sipStatus !== undefined ? { sipStatus: record.sipStatus } : {}) })
-        ec.sendToolResult(id, run.outcome)
-        run.after?.()
+        const transfer = this.transfer
+        const settled = (async () => {
+          const run = await transfer.transferToNumber(id, tool.transfer_to_number)
+          const record = transfer.record
+          if (record) this.ctx.transfer?.({ type: record.type, target: record.target, result: record.result, ...(record.sipStatus !== undefined ? { sipStatus: record.sipStatus } : {}) })
+          ec.sendToolResult(id, run.outcome)
+          run.after?.()
+        })()
+        // A second transfer_to_number while one runs is refused by the service: the first stays pending.
+        const pending = settled.catch(() => undefined)
+        if (this.transferRun === null) this.transferRun = pending
+        try { await settled } finally { if (this.transferRun === pending) this.transferRun = null }
       } else {
         ec.sendToolResult(id, { ok: false, error: 'this tool is not available on outbound calls' })
       }

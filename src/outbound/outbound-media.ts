@@ -28,6 +28,11 @@ export interface OutboundMedia {
   readonly leg?: Leg
   /** The call's dialog is confirmed (2xx ACKed): transfers may REFER in it. */
   connected?: (dialog: Dialog) => void
+  /**
+   * A transfer_to_number in progress settles (its outcome recorded, the call ended if it succeeded);
+   * null when none runs. A successful REFER ends the dialog itself (RFC 5589 §6) before that.
+   */
+  pendingTransfer?: () => Promise<void> | null
 }
 
 export interface OutboundMediaContext {

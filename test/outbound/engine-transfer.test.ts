@@ -25,14 +25,16 @@ interface Setup {
   get: (url: string) => Promise<any>
 }
 
-async function setup (t: Test, calls: number): Promise<Setup> {
+const REFER_TARGET = '+15552223333'
+
+async function setup (t: Test, calls: number, o: { scenario?: string, substitutions?: Record<string, string>, allowRefer?: boolean } = {}): Promise<Setup> {
   const engine = new TestEngine({})
   await engine.start()
   t.teardown(() => engine.stop())
   const rtp = dgram.createSocket('udp4')
   await new Promise<void>(resolve => rtp.bind(0, '127.0.0.1', resolve))
   t.teardown(() => rtp.close())
-  const carrier = await startCarrier({ scenario: 'carrier-answer.xml', substitutions: { RTP_PORT: String(rtp.address().port) }, calls, timeoutSec: 30 })
+  const carrier = await startCarrier({ scenario: o.scenario ?? 'carrier-answer.xml', substitutions: { RTP_PORT: String(rtp.address().port), ...o.substitutions }, calls, timeoutSec: 30 })
   t.teardown(() => carrier.stop())
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tg-engine-xfer-'))
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
@@ -43,12 +45,14 @@ trunks:
   - name: carrier
     inbound: {acl: [127.0.0.0/8]}
     outbound: {address: '127.0.0.1:${carrier.port}', transport: tcp, media_encryption: disabled}
+    allow_refer: ${o.allowRefer ?? true}
 phone_numbers: [{number: '+15550100', agent: support}]
 agents:
   - id: support
     name: Support
     transfer_rules:
       - {transfer_destination: {type: phone, phone_number: '${HUMAN}'}, condition: the callee asks for a human}
+      - {transfer_destination: {type: phone, phone_number: '${REFER_TARGET}'}, transfer_type: sip_refer, condition: the callee asks for billing}
 transfer: {ring_timeout_ms: 5000, whisper_max_ms: 1000}
 engine: {address: '${engine.address}'}
 media: {port_min: ${base}, port_max: ${base + 200}, bind_address: 127.0.0.1}
@@ -131,4 +135,31 @@ t.test('outbound call: a number outside the transfer rules is a tool error and t
   const rec = await finalRecord(s, id)
   t.match(rec, { status: 'completed', hangup_cause: 'end_call', transfer: null })
   t.equal((await s.carrier.done).exitCode, 0, 'the callee got our BYE')
+})
+
+t.test('outbound call: a sip_refer rule sends REFER in the outbound dialog; NOTIFY 200 ends the call as transferred', async t => {
+  const s = await setup(t, 1, { scenario: 'carrier-refer.xml', substitutions: { REFER_TO_RE: `sip:\\${REFER_TARGET}@127\\.0\\.0\\.1` } })
+  const { id, conv } = await answeredCall(s)
+  conv.tool(transferTo(REFER_TARGET))
+  await conv.until(c => c.toolResults.length > 0, 10000, 'transfer tool result').catch(err => t.fail(err.message))
+  t.match(conv.toolResults, [{ tool_call_id: 'xfer-1', ok: true }], 'the REFER succeeded (NOTIFY sipfrag 200)')
+  const rec = await finalRecord(s, id)
+  t.match(rec, { status: 'transferred', hangup_cause: 'transferred', transfer: { type: 'sip-refer', target: new RegExp(`^sip:\\${REFER_TARGET}@`), result: 'succeeded', sip_status: 200 } })
+  const run = await s.carrier.done
+  t.equal(run.exitCode, 0, `the carrier checked Refer-To/Referred-By and got our BYE ${run.errors.slice(0, 400)}`)
+})
+
+t.test('outbound call: a sip_refer rule on a trunk without allow_refer is a tool error, nothing is sent', async t => {
+  const s = await setup(t, 1, { allowRefer: false })
+  const { id, conv } = await answeredCall(s)
+  conv.tool(transferTo(REFER_TARGET))
+  await conv.until(c => c.toolResults.length > 0, 5000, 'transfer tool result').catch(err => t.fail(err.message))
+  t.match(conv.toolResults, [{ tool_call_id: 'xfer-1', ok: false, error: /does not allow REFER/ }])
+  t.equal((await s.get(`/v1/calls/${id}`)).status, 'in-progress', 'the call continues')
+  conv.tool({ tool_call_id: 'bye-1', end_call: { reason: 'done' } } as ToolCallMsg)
+  const rec = await finalRecord(s, id)
+  t.match(rec, { status: 'completed', hangup_cause: 'end_call', transfer: { type: 'sip-refer', result: 'failed' } })
+  const run = await s.carrier.done
+  t.equal(run.exitCode, 0, 'the carrier got our BYE')
+  t.notMatch(run.messages, /REFER sip:/, 'no REFER went out')
 })
