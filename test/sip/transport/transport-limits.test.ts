@@ -79,7 +79,8 @@ t.test('idle timeout: a connection with no traffic is closed and logged', async 
   await c.untilClosed(3000)
   const elapsed = Date.now() - started
   t.ok(elapsed >= 250 && elapsed < 2000, `closed after ${elapsed} ms idle (timeout 300 ms)`)
-  await new Promise(resolve => setImmediate(resolve))
+  // The peer sees our FIN before the server socket's 'close' fires: wait for the event, don't assume a tick.
+  await waitFor(() => closed.length >= 1, 2000, 'connectionClosed event')
   t.equal(closed.length, 1)
   t.equal(closed[0][1], 'idle timeout')
   t.ok(lines.some(l => l.msg === 'closing connection' && l.reason === 'idle timeout'))
