@@ -18,7 +18,6 @@ import type { HumanDialer } from '../transfer/human-dialer'
 import { outboundCallTransfer } from './outbound-call-transfer'
 import { legMediaFactory, type OutboundMedia, type OutboundMediaContext, type OutboundMediaFactory } from './outbound-media'
 
-const FRAME_BYTES = 640
 
 /** What ends a call from the engine side: the OutboundCall records it (status, cause, side local). */
 export interface EngineHangup { cause: string, voicemail?: boolean }
@@ -198,9 +197,8 @@ class EngineOutboundMedia implements OutboundMedia {
   private onFrames (ev: FramesEvent): void {
     const ec = this.engineCall
     if (!ec || !this.answeredUp || this.closed) return
-    const pcm = ev.pcm
-    // The media layer reuses its frame buffer; EngineCall.sendAudio copies each frame.
-    for (let i = 0; i < ev.frames; i++) ec.sendAudio(Buffer.from(pcm.buffer, pcm.byteOffset + i * FRAME_BYTES, FRAME_BYTES))
+    // One copy of the tick's frames into the Audio batch, as the inbound call does (no Buffer per frame).
+    ec.sendAudioFrames(ev.pcm, ev.frames)
   }
 
   /** Conference bridged: the engine stream ends; the callee's and the human's legs stay up. */
