@@ -1,9 +1,10 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --initial-old-space-size=128
 // trunkgate --config FILE: load and validate the configuration, start the SIP server, run until
 // SIGINT/SIGTERM. Exit codes follow sysexits(3) so service managers can tell the failures apart.
 import { parseArgs } from 'node:util'
 import { ConfigError, loadConfig, type TrunkgateConfig } from './config'
 import { rootLogger, type Logger } from './log'
+import { missingNodeFlags } from './node-flags'
 import { startServer, type RunningServer } from './server'
 
 export const EXIT = {
@@ -77,6 +78,10 @@ export async function main (argv: string[], io: CliIo): Promise<number> {
   const logger = io.logger ?? rootLogger
   if (!process.env.TRUNKGATE_LOG_LEVEL && !io.logger) logger.level = config.log.level
   warnAboutConfig(config, logger)
+  const missing = missingNodeFlags(process.execArgv)
+  if (missing.length > 0) {
+    logger.warn({ missing }, `node started without ${missing.join(' ')}: expect much more garbage-collection CPU under call load (see src/node-flags.ts; the trunkgate command and npm start pass it)`)
+  }
 
   let server: RunningServer
   try {

@@ -14,13 +14,13 @@ const cli = path.join(root, 'src', 'cli.ts')
 interface Run { code: number | null; stdout: string; stderr: string }
 
 /** Runs the CLI under the same TypeScript loader tap uses; `onStdout` may signal the child. */
-function runCli (args: string[], opts: { onStdout?: (all: string, child: ReturnType<typeof spawn>) => void; timeoutMs?: number } = {}): Promise<Run> {
+function runCli (args: string[], opts: { onStdout?: (all: string, child: ReturnType<typeof spawn>) => void; timeoutMs?: number; nodeArgs?: string[] } = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
     const env = { ...process.env }
     delete env.TRUNKGATE_LOG_LEVEL
     // Type-checking is tsc's job (npm test runs it); the child only needs to run.
     env.TS_NODE_TRANSPILE_ONLY = '1'
-    const child = spawn(process.execPath, [...process.execArgv, cli, ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...process.execArgv, cli, ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); opts.onStdout?.(stdout, child) })
@@ -112,6 +112,27 @@ t.test('starts, logs listening addresses and the development-certificate warning
   t.ok(lines.some(l => l.level === 40 && /SELF-SIGNED DEVELOPMENT certificate/i.test(l.msg)), 'development certificate warning')
   t.ok(lines.some(l => l.level === 40 && /accepts calls from any address without digest auth/.test(l.msg)), 'open trunk warning')
   t.ok(lines.some(l => l.msg === 'stopping'), 'logs the stop')
+  t.ok(lines.some(l => l.level === 40 && /node started without --initial-old-space-size=128/.test(l.msg)), 'warns that node runs without the heap flag')
+})
+
+t.test('started the way its shebang starts it, the CLI runs without the heap-flag warning', async t => {
+  // The shebang's flags, as `env -S` passes them to node: node must accept them, and the CLI then
+  // has nothing to warn about.
+  const shebang = fs.readFileSync(cli, 'utf8').split('\n')[0]
+  const m = /^#!\/usr\/bin\/env -S node((?: --[a-z-]+=\S+)+)$/.exec(shebang)
+  t.ok(m, `shebang passes node flags: ${shebang}`)
+  const nodeArgs = m![1].trim().split(' ')
+  const file = tempConfig(t, loopbackConfig(0, false))
+  let signalled = false
+  const r = await runCli(['--config', file], {
+    nodeArgs,
+    onStdout: (all, child) => {
+      if (!signalled && all.includes('trunkgate ready')) { signalled = true; child.kill('SIGTERM') }
+    }
+  })
+  t.equal(r.code, 0, r.stderr)
+  t.ok(r.stdout.includes('trunkgate ready'), 'started')
+  t.notOk(r.stdout.includes('node started without'), 'no heap-flag warning')
 })
 
 t.test('a port in use exits 69', async t => {

@@ -12,12 +12,13 @@ import { runSipp, type SippRun } from '../../integration/sipp-runner'
 import { buildTool, LineReader, spawnTracked, stopChild } from './children'
 import { CpuWindow, rssBytes } from './proc-stat'
 import type { PeerResult } from './side-by-side'
+import { GATEWAY_NODE_FLAGS } from '../../../src/node-flags'
 
 // rtPriority: the gateway's media.realtime_priority (SCHED_FIFO where permitted, 0 = normal).
 export interface CallsOptions { warmupS: number, measureS: number, setupRate: number, threads: number, rtPriority: number }
 
 interface WorkerStats { legs: number, ticks: number, skippedTicks: number, busyMs: number, maxLateMs: number, realtime: boolean }
-interface GatewayStats { activeCalls: number, legs: number, rss: number, jbLost: number, framesDropped: number, framesToJs: number, packetsLost: number, srtpFailures: number, workers: WorkerStats[] }
+interface GatewayStats { activeCalls: number, legs: number, rss: number, jbLost: number, framesDropped: number, framesToJs: number, packetsLost: number, srtpFailures: number, workers: WorkerStats[], gc?: { minor: number, major: number, minorMs: number, majorMs: number, incremental: number, weak: number } }
 interface EngineStats { conversations: number, active: number, frames: number, seqGaps: number, atMs: number }
 
 export interface CallsResult {
@@ -43,10 +44,11 @@ export async function runCalls (calls: number, srtp: boolean, opts: CallsOptions
   try {
     const enginePort = Number(await engineOut.next(10000, 'echo engine start'))
     // LOAD_GATEWAY_NODE_ARGS: extra node flags for the gateway (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p").
-    const nodeArgs = (process.env.LOAD_GATEWAY_NODE_ARGS ?? '').split(' ').filter(a => a.length > 0)
+    // The gateway runs with the flags the trunkgate command uses (src/node-flags.ts), then any extra ones.
+    const nodeArgs = [...GATEWAY_NODE_FLAGS, ...(process.env.LOAD_GATEWAY_NODE_ARGS ?? '').split(' ').filter(a => a.length > 0)]
     gateway = spawnTracked(process.execPath, [...nodeArgs, path.join(__dirname, 'gateway-server.js'), `127.0.0.1:${enginePort}`, String(opts.threads), String(opts.rtPriority)],
       { stdio: ['pipe', 'pipe', 'inherit'] })
-    const gwOut = new LineReader(gateway.stdout!)
+    const gwOut = new LineReader(gateway.stdout!, line => line.startsWith('['))
     const sipPort = Number(await gwOut.next(15000, 'gateway start'))
     const gwStats = async (): Promise<GatewayStats> => { gateway!.stdin!.write('stats\n'); return JSON.parse(await gwOut.next(10000, 'gateway stats')) }
     const engStats = async (): Promise<EngineStats> => { engine.stdin!.write('stats\n'); return JSON.parse(await engineOut.next(10000, 'engine stats')) }
@@ -95,6 +97,11 @@ export async function runCalls (calls: number, srtp: boolean, opts: CallsOptions
     })
     peer.stdin!.write(lines.join('\n') + '\ngo\n')
     await delay(opts.warmupS * 1000 + 300)
+    if (process.env.LOAD_GATEWAY_FORCE_GC) {
+      gateway.stdin!.write('gc\n')
+      await gwOut.next(10000, 'gateway gc')
+      await delay(2000)
+    }
     const gw0 = await gwStats()
     const eng0 = await engStats()
     const win = new CpuWindow(gateway.pid!)
@@ -146,10 +153,17 @@ export async function runCalls (calls: number, srtp: boolean, opts: CallsOptions
   }
 }
 
+function gcDelta (r: CallsResult): string {
+  const a = r.gw0.gc
+  const b = r.gw.gc
+  if (!a || !b) return '?'
+  return `${b.minor - a.minor}minor/${(b.minorMs - a.minorMs).toFixed(0)}ms,${b.major - a.major}major/${(b.majorMs - a.majorMs).toFixed(0)}ms,${b.incremental - a.incremental}incr,${b.weak - a.weak}weak`
+}
+
 export function describeCalls (r: CallsResult): string {
   const p = r.peer
   return `# calls ${r.srtp ? 'srtp ' : 'plain'} n=${r.calls} answered=${r.established} cpu=${(r.cores * 100).toFixed(1)}% ` +
     `(${r.cpuPctPerCall.toFixed(3)}%/call, JS thread ${(r.jsCores * 100).toFixed(1)}%, engine ${(r.engineCores * 100).toFixed(1)}%) rss=${r.rssKbPerCall.toFixed(0)}kB/call lost=${r.framesLost} ` +
     `echo=${(p.loud / Math.max(1, p.received) * 100).toFixed(1)}% engineFrames=${(r.engineFrameRatio * 100).toFixed(1)}% toJs=${(r.toJsRatio * 100).toFixed(1)}% rtp=${p.received}/${p.expected} p99=${p.p99ErrMs}ms ` +
-    `max=${p.maxErrMs}ms ticks=${r.gw.workers.map((w, i) => `${w.ticks - (r.gw0.workers[i]?.ticks ?? 0)}/skip${w.skippedTicks - (r.gw0.workers[i]?.skippedTicks ?? 0)}/late${w.maxLateMs}`).join(',')} -> ${r.why}`
+    `max=${p.maxErrMs}ms gc=${gcDelta(r)} ticks=${r.gw.workers.map((w, i) => `${w.ticks - (r.gw0.workers[i]?.ticks ?? 0)}/skip${w.skippedTicks - (r.gw0.workers[i]?.skippedTicks ?? 0)}/late${w.maxLateMs}`).join(',')} -> ${r.why}`
 }

@@ -49,9 +49,11 @@ export class LineReader {
   private readonly waiters: Array<(line: string | null) => void> = []
   private ended = false
 
-  constructor (stream: NodeJS.ReadableStream) {
+  // divert: lines that are not answers (e.g. node's --trace-gc output, which goes to stdout) are
+  // written to stderr instead of being taken as the next answer.
+  constructor (stream: NodeJS.ReadableStream, divert: (line: string) => boolean = () => false) {
     const rl = readline.createInterface({ input: stream })
-    rl.on('line', line => { const w = this.waiters.shift(); if (w) w(line); else this.queue.push(line) })
+    rl.on('line', line => { if (divert(line)) { process.stderr.write(line + '\n'); return } const w = this.waiters.shift(); if (w) w(line); else this.queue.push(line) })
     rl.on('close', () => { this.ended = true; for (const w of this.waiters.splice(0)) w(null) })
   }
 

@@ -14,6 +14,7 @@ import path from 'node:path'
 import { SIPP } from '../../integration/sipp-runner'
 import { LineReader, spawnTracked, stopChild } from './children'
 import { percentile } from './proc-stat'
+import { GATEWAY_NODE_FLAGS } from '../../../src/node-flags'
 
 export interface CpsStep { rate: number, calls: number, ok: boolean, achieved: number, failed: number | null, p50Ms: number, p99Ms: number, why: string }
 export interface CpsResult { best: number, bestStep: CpsStep | null, steps: CpsStep[], reachedCeiling: boolean }
@@ -78,7 +79,8 @@ export async function runCps (opts: { maxCalls: number, maxRate: number, budgetS
   try {
     const enginePort = Number(await engineOut.next(10000, 'echo engine start'))
     // LOAD_GATEWAY_NODE_ARGS: extra node flags for the gateway (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p").
-    const nodeArgs = (process.env.LOAD_GATEWAY_NODE_ARGS ?? '').split(' ').filter(a => a.length > 0)
+    // The gateway runs with the flags the trunkgate command uses (src/node-flags.ts), then any extra ones.
+    const nodeArgs = [...GATEWAY_NODE_FLAGS, ...(process.env.LOAD_GATEWAY_NODE_ARGS ?? '').split(' ').filter(a => a.length > 0)]
     gateway = spawnTracked(process.execPath, [...nodeArgs, path.join(__dirname, 'gateway-server.js'), `127.0.0.1:${enginePort}`, String(opts.threads), String(opts.rtPriority)],
       { stdio: ['pipe', 'pipe', 'inherit'] })
     const gwOut = new LineReader(gateway.stdout!)

@@ -6,6 +6,7 @@
 //            (leg counters summed over the legs alive now)
 //   close -> {"closed":true}, then exit
 import readline from 'node:readline'
+import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks'
 import { parseConfigText } from '../../../src/config'
 import { startServer } from '../../../src/server'
 import type { Leg } from '../../../src/media/leg'
@@ -43,6 +44,15 @@ log: {level: silent}
     leg.close = () => { legs.delete(leg); close() }
     return leg
   }
+  // Garbage collection seen by this process (counts and pause time by kind), to tell JS allocation
+  // cost from media work in the bench log.
+  const gc = { minor: 0, major: 0, minorMs: 0, majorMs: 0, incremental: 0, weak: 0 }
+  new PerformanceObserver(list => {
+    for (const e of list.getEntries()) {
+      const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind
+      if (kind === perfConstants.NODE_PERFORMANCE_GC_MINOR) { gc.minor++; gc.minorMs += e.duration } else if (kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) { gc.major++; gc.majorMs += e.duration } else if (kind === perfConstants.NODE_PERFORMANCE_GC_INCREMENTAL) gc.incremental++; else gc.weak++
+    }
+  }).observe({ entryTypes: ['gc'] })
   process.stdout.write(`${server.ports.tcp}\n`)
   const reply = (o: unknown): void => { process.stdout.write(JSON.stringify(o) + '\n') }
   const lines = readline.createInterface({ input: process.stdin })
@@ -61,7 +71,13 @@ log: {level: silent}
         } catch { /* closed meanwhile */ }
       }
       const workers = media.stats().workers.map(w => ({ legs: w.legs, ticks: w.ticks, skippedTicks: w.skippedTicks, busyMs: w.busyMs, maxLateMs: w.maxLateMs, realtime: w.realtime }))
-      reply({ activeCalls: server.activeCalls(), legs: legs.size, rss: rssBytes('self'), jbLost, framesDropped, framesToJs, packetsLost, srtpFailures, workers })
+      reply({ activeCalls: server.activeCalls(), legs: legs.size, rss: rssBytes('self'), jbLost, framesDropped, framesToJs, packetsLost, srtpFailures, workers, gc: { ...gc } })
+    } else if (cmd === 'gc') {
+      // Only with node --expose-gc: a full collection now, to check that the heap settings still
+      // hold after one (LOAD_GATEWAY_FORCE_GC in ai-calls.ts).
+      const gcNow = (globalThis as { gc?: () => void }).gc
+      if (gcNow) gcNow()
+      reply({ gc: gcNow !== undefined })
     } else if (cmd === 'close') {
       server.close().finally(() => { reply({ closed: true }); process.exit(0) })
     }
