@@ -57,6 +57,11 @@ double run(const std::string& name, uint32_t it) {
     int16_t out[160];
     return timeIt(it, [&](uint32_t) { gSink += down.process(frame.data(), 320, out, 160) + out[5]; });
   }
+  if (name == "resample_up") {
+    tg::Resampler up(tg::Resampler::Direction::Up8kTo16k);
+    int16_t out[320];
+    return timeIt(it, [&](uint32_t) { gSink += up.process(frame.data(), 160, out, 320) + out[5]; });
+  }
   if (name == "srtp_protect") {
     tg::SrtpSession s;
     uint8_t key[30];

@@ -413,7 +413,7 @@ export class Mixer {
 }
 
 /** Per-operation cost measured inside C++ (N-API overhead excluded), in microseconds. */
-export function nativeBench (name: 'g711_dec' | 'g722_enc' | 'resample' | 'srtp_protect' | 'jitter' | 'mix' | 'rtp_parse' | 'rtcp_parse', iterations: number): number {
+export function nativeBench (name: 'g711_dec' | 'g722_enc' | 'resample' | 'resample_up' | 'srtp_protect' | 'jitter' | 'mix' | 'rtp_parse' | 'rtcp_parse', iterations: number): number {
   checkInt(iterations, 'iterations', 1, 100_000_000)
   return dsp().bench(name, iterations)
 }

@@ -1,7 +1,7 @@
 // Per-frame costs of the DSP building blocks, timed inside C++ (src/media/dsp.ts nativeBench) so N-API call
 // overhead is excluded. `npm run bench -- media-dsp [scale]` prints `key value` lines (microseconds).
 // Frame = 20 ms: g711_dec = PCMU 160 octets -> 320 samples at 16 kHz (incl. 8k->16k resampler);
-// g722_enc = 320 samples -> 160 octets; resample = 320 samples 16k->8k; srtp_protect = 172-octet RTP
+// g722_enc = 320 samples -> 160 octets; resample = 320 samples 16k->8k; resample_up = 160 samples 8k->16k; srtp_protect = 172-octet RTP
 // packet AES_CM_128_HMAC_SHA1_80 (incl. header marshal); jitter = push + pop (PCMU decode + PLC);
 // mix = one 10-party mix-minus cycle divided by 10; rtp_parse / rtcp_parse = one packet (SR + SDES).
 import { nativeBench } from '../../src/media/dsp'
@@ -10,6 +10,7 @@ const CASES = [
   ['media.g711_dec_us', 'g711_dec', 200_000],
   ['media.g722_enc_us', 'g722_enc', 50_000],
   ['media.resample_us', 'resample', 200_000],
+  ['media.resample_up_us', 'resample_up', 200_000],
   ['media.srtp_protect_us', 'srtp_protect', 200_000],
   ['media.jitter_us', 'jitter', 100_000],
   ['media.mix_us_per_participant', 'mix', 20_000],
