@@ -417,12 +417,11 @@ class MediaEngineWrap : public Napi::ObjectWrap<MediaEngineWrap> {
   void Drain(Napi::Env env, Napi::Function fn) {
     if (closed_) return;
     engine_->beginDrain();
-    Napi::Array frames = Napi::Array::New(env);
-    uint32_t nf = 0;
+    batch_.clear();
     for (auto& kv : legs_) {
-      if (FrameRing* r = kv.second->frames()) nf = drainFrames(env, kv.first, *r, frames, nf, &scratch_);
+      if (FrameRing* r = kv.second->frames()) batch_.collect(kv.first, *r);
     }
-    for (auto& kv : ports_) nf = drainFrames(env, kv.first, kv.second->out, frames, nf, &scratch_);
+    for (auto& kv : ports_) batch_.collect(kv.first, kv.second->out);
     Napi::Array events = Napi::Array::New(env);
     uint32_t ne = 0;
     MediaEvent evs[256];
@@ -431,8 +430,8 @@ class MediaEngineWrap : public Napi::ObjectWrap<MediaEngineWrap> {
       for (size_t i = 0; i < n; ++i) events.Set(ne++, eventToJs(env, evs[i]));
     }
     engine_->releaseRetired();
-    if (nf == 0 && ne == 0) return;
-    fn.Call({frames, events});
+    if (batch_.empty() && ne == 0) return;
+    fn.Call({batch_.pcm(env), batch_.runs(env), events});
   }
 
   std::unique_ptr<MediaEngine> engine_;
@@ -442,7 +441,7 @@ class MediaEngineWrap : public Napi::ObjectWrap<MediaEngineWrap> {
   std::unordered_map<uint32_t, std::shared_ptr<Leg>> legs_;
   std::unordered_map<uint32_t, std::shared_ptr<EnginePort>> ports_;
   std::unordered_map<uint32_t, std::shared_ptr<Conference>> conferences_;
-  std::vector<FrameSlot> scratch_;
+  FrameBatch batch_;
 };
 
 }  // namespace

@@ -128,26 +128,35 @@ Napi::Value eventToJs(Napi::Env env, const MediaEvent& ev) {
   return o;
 }
 
-uint32_t drainFrames(Napi::Env env, uint32_t id, FrameRing& ring, Napi::Array& out, uint32_t count,
-                     std::vector<FrameSlot>* scratch) {
+void FrameBatch::collect(uint32_t id, FrameRing& ring) {
   const size_t avail = ring.size();
-  if (avail == 0) return count;
-  if (scratch->size() < avail) scratch->resize(avail);
-  const size_t n = ring.pop(scratch->data(), avail);
+  if (avail == 0) return;
+  if (scratch_.size() < avail) scratch_.resize(avail);
+  const size_t n = ring.pop(scratch_.data(), avail);
   size_t runStart = 0;
   for (size_t i = 1; i <= n; ++i) {
-    if (i < n && (*scratch)[i].seq == (*scratch)[i - 1].seq + 1) continue;
-    const size_t frames = i - runStart;
-    Napi::Int16Array pcm = Napi::Int16Array::New(env, frames * kFrameSamples);
-    for (size_t f = 0; f < frames; ++f) {
-      std::memcpy(pcm.Data() + f * kFrameSamples, (*scratch)[runStart + f].samples, sizeof(FrameSlot::samples));
+    if (i < n && scratch_[i].seq == scratch_[i - 1].seq + 1) continue;
+    const size_t offset = samples_.size();
+    runs_.push_back(id);
+    runs_.push_back(scratch_[runStart].seq);
+    runs_.push_back(static_cast<uint32_t>(i - runStart));
+    runs_.push_back(static_cast<uint32_t>(offset));
+    samples_.resize(offset + (i - runStart) * kFrameSamples);
+    for (size_t f = runStart; f < i; ++f) {
+      std::memcpy(samples_.data() + offset + (f - runStart) * kFrameSamples, scratch_[f].samples, sizeof(FrameSlot::samples));
     }
-    Napi::Array entry = Napi::Array::New(env, 3);
-    entry.Set(0u, id);
-    entry.Set(1u, (*scratch)[runStart].seq);
-    entry.Set(2u, pcm);
-    out.Set(count++, entry);
     runStart = i;
   }
-  return count;
+}
+
+Napi::Int16Array FrameBatch::pcm(Napi::Env env) const {
+  Napi::Int16Array out = Napi::Int16Array::New(env, samples_.size());
+  if (!samples_.empty()) std::memcpy(out.Data(), samples_.data(), samples_.size() * sizeof(int16_t));
+  return out;
+}
+
+Napi::Uint32Array FrameBatch::runs(Napi::Env env) const {
+  Napi::Uint32Array out = Napi::Uint32Array::New(env, runs_.size());
+  if (!runs_.empty()) std::memcpy(out.Data(), runs_.data(), runs_.size() * sizeof(uint32_t));
+  return out;
 }

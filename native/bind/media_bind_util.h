@@ -27,7 +27,25 @@ std::string getString(const Napi::Object& o, const char* key, const std::string&
 Napi::Object legStatsToJs(Napi::Env env, const tg::io::LegStats& s, size_t queuedSamples);
 Napi::Object engineStatsToJs(Napi::Env env, const tg::io::MediaEngine& engine, size_t legs);
 Napi::Value eventToJs(Napi::Env env, const tg::io::MediaEvent& ev);
-// Pops every frame of one ring into [id, firstSeq, Int16Array] entries (one per run of consecutive
-// sequence numbers, so JS sees gaps where the ring overflowed). Returns the new count.
-uint32_t drainFrames(Napi::Env env, uint32_t id, tg::io::FrameRing& ring, Napi::Array& out, uint32_t count,
-                     std::vector<tg::io::FrameSlot>* scratch);
+
+// One wake's frames for JS, from every leg and engine port, handed over as two typed arrays instead
+// of an Int16Array and an entry array per leg: at hundreds of calls the per-leg N-API objects (an
+// ArrayBuffer each, three property sets) were a visible share of the JS thread (load bench).
+//   pcm:  every frame's 320 samples back to back
+//   runs: 4 x uint32 per run of consecutive sequence numbers of one ring: id, firstSeq, frames,
+//         offset in samples into pcm (a new run starts where a ring overflowed, so JS sees the gap)
+// The staging vectors keep their capacity between wakes: no allocation in steady state except the
+// two arrays JS receives.
+class FrameBatch {
+ public:
+  void collect(uint32_t id, tg::io::FrameRing& ring);
+  bool empty() const { return runs_.empty(); }
+  Napi::Int16Array pcm(Napi::Env env) const;
+  Napi::Uint32Array runs(Napi::Env env) const;
+  void clear() { samples_.clear(); runs_.clear(); }
+
+ private:
+  std::vector<tg::io::FrameSlot> scratch_;
+  std::vector<int16_t> samples_;
+  std::vector<uint32_t> runs_;
+};

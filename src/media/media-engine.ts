@@ -7,7 +7,7 @@ import os from 'node:os'
 import { Conference, EnginePort } from './conference'
 import { Leg } from './leg'
 import { checkBoolean, checkInteger, checkIp } from './media-args'
-import { loadAddon, type NativeEngineStats, type NativeEvent, type NativeFrames, type NativeMediaEngine } from './native'
+import { loadAddon, RUN_FIELDS, type NativeEngineStats, type NativeEvent, type NativeMediaEngine } from './native'
 
 export interface MediaEngineOptions {
   portRange?: [number, number]       // even RTP ports, RTCP on +1 (default 10000-20000)
@@ -59,7 +59,7 @@ export class MediaEngine {
     const addon = loadAddon()
     this.native = new addon.MediaEngine(
       { minPort: min, maxPort: max, bindAddress, advertiseAddress: this.advertiseAddress, threads, realtimePriority, paced: pacing === 'paced' },
-      (frames, events) => this.dispatch(frames, events))
+      (pcm, runs, events) => this.dispatch(pcm, runs, events))
     const statsMs = opts.statsIntervalMs === undefined ? 0 : checkInteger(opts.statsIntervalMs, 'statsIntervalMs', 0, 3600000)
     if (statsMs > 0) {
       this.statsTimer = setInterval(() => {
@@ -130,8 +130,13 @@ export class MediaEngine {
     }
   }
 
-  private dispatch (frames: NativeFrames, events: NativeEvent[]): void {
-    for (const [id, seq, pcm] of frames) this.legs.get(id)?.deliverFrames(seq, pcm)
+  // One wake of the media threads: every leg's frames in one array (each leg gets a view of its run),
+  // then the events, in the order the media threads queued them.
+  private dispatch (pcm: Int16Array, runs: Uint32Array, events: NativeEvent[]): void {
+    for (let i = 0; i < runs.length; i += RUN_FIELDS) {
+      const offset = runs[i + 3]
+      this.legs.get(runs[i])?.deliverFrames(runs[i + 1], pcm.subarray(offset, offset + runs[i + 2] * 320))
+    }
     for (const ev of events) this.legs.get(ev.id)?.deliverEvent(ev)
   }
 }

@@ -30,7 +30,8 @@ export type NativeEvent =
   | { id: number, type: 'dtmfDone', requestId: number }
   | { id: number, type: 'playoutDone', flushed: boolean }
 
-export type NativeFrames = Array<[id: number, firstSeq: number, pcm: Int16Array]>
+/** Runs of frames of one wake: 4 numbers per run (id, firstSeq, frames, offset in samples into the wake's pcm). */
+export const RUN_FIELDS = 4
 
 export interface NativeLegOptions {
   rtcpMux: boolean, symmetric: boolean, timeoutBeforeMs: number, timeoutAfterMs: number, frames: boolean
@@ -63,7 +64,7 @@ export interface NativeMediaEngine {
 export interface NativeAddon {
   version: string
   MediaEngine: new (config: { minPort: number, maxPort: number, bindAddress: string, advertiseAddress: string, threads: number, realtimePriority: number, paced: boolean },
-    onMedia: (frames: NativeFrames, events: NativeEvent[]) => void) => NativeMediaEngine
+    onMedia: (pcm: Int16Array, runs: Uint32Array, events: NativeEvent[]) => void) => NativeMediaEngine
 }
 
 let cached: NativeAddon | undefined
