@@ -10,7 +10,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { runSipp, type SippRun } from '../../integration/sipp-runner'
 import { buildTool, LineReader, spawnTracked, stopChild } from './children'
-import { CpuWindow, rssBytes } from './proc-stat'
+import { CpuWindow, HostCpuWindow, rssBytes } from './proc-stat'
 import type { PeerResult } from './side-by-side'
 import { GATEWAY_NODE_FLAGS } from '../../../src/node-flags'
 
@@ -22,8 +22,9 @@ interface GatewayStats { activeCalls: number, legs: number, rss: number, jbLost:
 interface EngineStats { conversations: number, active: number, frames: number, seqGaps: number, atMs: number }
 
 export interface CallsResult {
-  // cores: the whole gateway process; jsCores: its JS (main) thread; engineCores: the echo engine.
-  calls: number, srtp: boolean, established: number, cores: number, jsCores: number, engineCores: number, cpuPctPerCall: number, rssKbPerCall: number
+  // cores: the whole gateway process; jsCores: its JS (main) thread; engineCores: the echo engine;
+  // hostCores: every process on the machine (gateway, engine, load-peer, SIPp, anything else).
+  calls: number, srtp: boolean, established: number, cores: number, jsCores: number, engineCores: number, hostCores: number, cpuPctPerCall: number, rssKbPerCall: number
   framesLost: number, engineFrameRatio: number, toJsRatio: number, peer: PeerResult, gw: GatewayStats, sippOk: boolean, pass: boolean
   why: string
   gw0: GatewayStats
@@ -107,6 +108,8 @@ export async function runCalls (calls: number, srtp: boolean, opts: CallsOptions
     const win = new CpuWindow(gateway.pid!)
     const jsWin = new CpuWindow(gateway.pid!, gateway.pid!)
     const engWin = new CpuWindow(engine.pid!)
+    const hostWin = new HostCpuWindow()
+    hostWin.start()
     win.start()
     jsWin.start()
     engWin.start()
@@ -114,6 +117,7 @@ export async function runCalls (calls: number, srtp: boolean, opts: CallsOptions
     const cpu = win.stop()
     const jsCores = jsWin.stop().cores
     const engineCores = engWin.stop().cores
+    const hostCores = hostWin.stop().cores
     const eng1 = await engStats()
     const gw1 = await gwStats()
     const rssLoaded = rssBytes(gateway.pid!)
@@ -137,7 +141,7 @@ export async function runCalls (calls: number, srtp: boolean, opts: CallsOptions
     else if (result.loud < result.received * 0.98) why = `only ${(result.loud / Math.max(1, result.received) * 100).toFixed(1)} % of the returned RTP carried the echo`
     else if (cpu.cores > 0.75 * os.cpus().length) why = `gateway CPU ${(cpu.cores * 100).toFixed(0)} % > 75 % of ${os.cpus().length} cores`
     return {
-      calls, srtp, established, cores: cpu.cores, jsCores, engineCores, cpuPctPerCall: cpu.cores * 100 / calls,
+      calls, srtp, established, cores: cpu.cores, jsCores, engineCores, hostCores, cpuPctPerCall: cpu.cores * 100 / calls,
       rssKbPerCall: (rssLoaded - rssIdle) / 1024 / calls, framesLost, engineFrameRatio, toJsRatio, peer: result, gw: gw1, sippOk,
       pass: why === 'pass', why, gw0
     }
@@ -163,7 +167,7 @@ function gcDelta (r: CallsResult): string {
 export function describeCalls (r: CallsResult): string {
   const p = r.peer
   return `# calls ${r.srtp ? 'srtp ' : 'plain'} n=${r.calls} answered=${r.established} cpu=${(r.cores * 100).toFixed(1)}% ` +
-    `(${r.cpuPctPerCall.toFixed(3)}%/call, JS thread ${(r.jsCores * 100).toFixed(1)}%, engine ${(r.engineCores * 100).toFixed(1)}%) rss=${r.rssKbPerCall.toFixed(0)}kB/call lost=${r.framesLost} ` +
+    `(${r.cpuPctPerCall.toFixed(3)}%/call, JS thread ${(r.jsCores * 100).toFixed(1)}%, engine ${(r.engineCores * 100).toFixed(1)}%, host ${(r.hostCores * 100).toFixed(0)}% of ${os.cpus().length} cores) rss=${r.rssKbPerCall.toFixed(0)}kB/call lost=${r.framesLost} ` +
     `echo=${(p.loud / Math.max(1, p.received) * 100).toFixed(1)}% engineFrames=${(r.engineFrameRatio * 100).toFixed(1)}% toJs=${(r.toJsRatio * 100).toFixed(1)}% rtp=${p.received}/${p.expected} p99=${p.p99ErrMs}ms ` +
     `max=${p.maxErrMs}ms gc=${gcDelta(r)} ticks=${r.gw.workers.map((w, i) => `${w.ticks - (r.gw0.workers[i]?.ticks ?? 0)}/skip${w.skippedTicks - (r.gw0.workers[i]?.skippedTicks ?? 0)}/late${w.maxLateMs}`).join(',')} -> ${r.why}`
 }

@@ -61,6 +61,25 @@ export class CpuWindow {
   }
 }
 
+// Busy CPU seconds of the whole host (all processes, all cores) from /proc/stat's first line:
+// everything but idle and iowait. Tells whether the machine itself, shared by the gateway, the engine
+// and the load generators, ran out of cores.
+export function hostBusySeconds (): number {
+  const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number)
+  const total = f.slice(0, 8).reduce((a, b) => a + b, 0)
+  return (total - f[3] - f[4]) / clockTicks()
+}
+
+export class HostCpuWindow {
+  private busy0 = 0
+  private t0 = 0n
+  start (): void { this.busy0 = hostBusySeconds(); this.t0 = process.hrtime.bigint() }
+  stop (): { cores: number } {
+    const wall = Number(process.hrtime.bigint() - this.t0) / 1e9
+    return { cores: (hostBusySeconds() - this.busy0) / wall }
+  }
+}
+
 // Nearest-rank percentile (0..100) of unsorted samples; NaN for no samples.
 export function percentile (samples: readonly number[], p: number): number {
   if (samples.length === 0) return NaN
