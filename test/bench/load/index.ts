@@ -5,7 +5,7 @@
 //              --calls M (200) --repeats R (2) --warmup S (3) --seconds S (10) --threads T (2) --no-relay
 //   calls      concurrent AI calls through the whole gateway: CPU/RSS per call at N = 200, then the
 //              largest N with zero lost frames and gateway CPU <= 75 % of the machine; plain RTP and SRTP.
-//              --n N (200) --max-n N (3200) --setup-rate R (200) --warmup S (3) --seconds S (10) --no-srtp --no-search
+//              --n N (200) --runs R (3, median at N) --max-n N (3200) --setup-rate R (200) --warmup S (3) --seconds S (10) --no-srtp --no-search
 //              --no-rt (gateway media threads at normal priority instead of media.realtime_priority 30)
 //   cps        SIPp call-rate ramp over TCP, short AI calls with media set up, zero failures.
 //              --max-calls N (2000 per step) --max-rate R (3200) --budget-s S (240)
@@ -58,9 +58,20 @@ async function callsSection (args: string[]): Promise<void> {
       console.error(describeCalls(r))
       return r
     }
-    const fixed = await attempt(fixedN)
+    // The fixed-N figure is the median of --runs runs (default 3): a single 10 s window on a
+    // 2-core machine moves by +-15 % with whatever else runs. Lost frames: the worst run's; pass: all.
+    const repeats = Math.max(1, option(args, '--runs', 3))
+    const runs: CallsResult[] = []
+    for (let i = 0; i < repeats; i++) runs.push(await attempt(fixedN))
+    const byCpu = [...runs].sort((a, b) => a.cpuPctPerCall - b.cpuPctPerCall)
+    const fixed: CallsResult = {
+      ...byCpu[Math.floor((byCpu.length - 1) / 2)],
+      framesLost: Math.max(...runs.map(r => r.framesLost)),
+      pass: runs.every(r => r.pass)
+    }
     const at = fixedN === 200 ? '200' : String(fixedN)
     console.log(`${prefix}cpu_pct_per_call_at_${at} ${fixed.cpuPctPerCall.toFixed(4)}`)
+    console.log(`${prefix}cpu_pct_per_call_at_${at}_runs ${runs.map(r => r.cpuPctPerCall.toFixed(4)).join(',')}`)
     console.log(`${prefix}rss_kb_per_call_at_${at} ${fixed.rssKbPerCall.toFixed(0)}`)
     console.log(`${prefix}frames_lost_at_${at} ${fixed.framesLost}`)
     console.log(`${prefix}engine_frames_pct_at_${at} ${(fixed.engineFrameRatio * 100).toFixed(2)}`)
