@@ -13,6 +13,8 @@ t.test('the trunkgate shebang, npm start and the Docker entrypoint carry GATEWAY
   t.equal(read('src/cli.ts').split('\n')[0], `#!/usr/bin/env -S node ${flags}`, 'cli.ts shebang')
   const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string>, bin: Record<string, string> }
   t.match(pkg.scripts.start, new RegExp(`^node ${flags} dist/src/cli\\.js `), 'npm start')
+  // Benchmarks that run the gateway in their own process (call, records) measure it as it runs.
+  t.match(pkg.scripts.bench, new RegExp(`&& node ${flags} dist/test/bench/run\\.js$`), 'npm run bench')
   t.equal(pkg.bin.trunkgate, 'dist/src/cli.js', 'the bin is the file with the shebang')
   const entry = /^ENTRYPOINT (\[.*\])$/m.exec(read('docker/Dockerfile'))
   t.ok(entry, 'Dockerfile has an exec-form ENTRYPOINT')

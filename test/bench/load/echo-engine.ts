@@ -51,15 +51,21 @@ function converse (stream: grpc.ServerDuplexStream<GatewayMessage, EngineMessage
 // HTTP/2 flow control (RFC 9113 §5.2): node's default receive window is 64 KiB per stream AND per
 // connection, and the gateway multiplexes every call's audio (32 kB/s each) on one connection, so
 // the engine's window, not its CPU, caps the calls it can hear (window / round trip). grpc-js has no
-// server option for it; an engine serving many calls needs a large window: FLOW_WINDOW bytes here
-// (0 = node's default, to show the stall).
-const FLOW_WINDOW = Number(process.env.LOAD_ENGINE_FLOW_WINDOW ?? 16 * 1024 * 1024)
+// server option for it; an engine serving many calls needs a large connection window: FLOW_WINDOW
+// bytes here (0 = node's default, to show the stall); per stream at most 1 MiB (30 s of one call's
+// audio). Not larger: with 16 MiB (connection and stream) the session stalled outright once the
+// gateway opened its 1,025th stream — not even Ready got through — while 1,024 ran clean, and with an
+// 8 MiB connection window it stalled at 1,200 streams; 4 MiB ran 1,800 streams clean. Reproduced with a
+// bare grpc-js client against this engine, no gateway involved; a raw node http2 pair with 3,000
+// streams did not show it. Root cause not pinned down (grpc-js server or node's http2 session).
+const FLOW_WINDOW = Number(process.env.LOAD_ENGINE_FLOW_WINDOW ?? 4 * 1024 * 1024)
+const STREAM_WINDOW = Math.min(FLOW_WINDOW, 1024 * 1024)
 
 function enlargeWindows (): void {
   if (FLOW_WINDOW <= 65535) return
   const create = http2.createServer
   ;(http2 as { createServer: typeof http2.createServer }).createServer = ((opts: http2.ServerOptions, ...rest: unknown[]) => {
-    const server = (create as (...a: unknown[]) => http2.Http2Server)({ ...opts, settings: { ...opts.settings, initialWindowSize: FLOW_WINDOW } }, ...rest)
+    const server = (create as (...a: unknown[]) => http2.Http2Server)({ ...opts, settings: { ...opts.settings, initialWindowSize: STREAM_WINDOW } }, ...rest)
     server.on('session', (session: http2.ServerHttp2Session) => {
       session.once('localSettings', () => { try { session.setLocalWindowSize(FLOW_WINDOW) } catch { /* old node */ } })
     })
