@@ -255,10 +255,18 @@ class MediaEngineWrap : public Napi::ObjectWrap<MediaEngineWrap> {
     if (!Open(env)) return env.Undefined();
     PlayoutQueue* q = FindQueue(info);
     if (!q) return env.Undefined();
-    // Borrowed view of the caller's samples: copied straight into the ring, no intermediate buffer.
-    Napi::TypedArray ta = info[1].As<Napi::TypedArray>();
-    const auto* pcm = reinterpret_cast<const int16_t*>(static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset());
-    const size_t n = ta.ByteLength() / 2;
+    // Borrowed view of the caller's samples (an Int16Array, or a Buffer at any byte offset): copied
+    // straight into the ring, no intermediate buffer. One napi call for pointer and length.
+    void* data = nullptr;
+    size_t length = 0;
+    napi_typedarray_type type;
+    if (napi_get_typedarray_info(env, info[1], &type, &length, &data, nullptr, nullptr) != napi_ok ||
+        (type != napi_int16_array && type != napi_uint8_array)) {
+      Napi::TypeError::New(env, "play(id, Int16Array | Buffer)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    const size_t n = type == napi_int16_array ? length : length / 2;
+    const auto* pcm = data;
     return Napi::Number::New(env, static_cast<double>(q->write(pcm, n)));
   }
 

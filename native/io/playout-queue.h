@@ -27,8 +27,9 @@ class PlayoutQueue {
 
   // --- JS thread ---
   // Returns samples accepted; the rest did not fit (the facade reports the overflow).
-  size_t write(const int16_t* pcm, size_t n) {
-    const size_t w = pcm_.write(pcm, n);
+  // pcm: n native-endian 16-bit samples at any byte alignment.
+  size_t write(const void* pcm, size_t n) {
+    const size_t w = pcm_.writeBytes(pcm, n);
     if (w > 0) pendingAudio_.store(true, std::memory_order_release);
     return w;
   }

@@ -25,7 +25,12 @@ class SpscRing {
   size_t capacity() const { return mask_ + 1; }
 
   // Producer side: copies up to n elements, returns how many fit.
-  size_t write(const T* src, size_t n) {
+  size_t write(const T* src, size_t n) { return writeBytes(src, n); }
+
+  // The same from memory that need not be aligned for T (JS hands over 16-bit audio at whatever byte
+  // offset a protobuf field landed on); memcpy from a byte pointer has no alignment requirement.
+  size_t writeBytes(const void* bytes, size_t n) {
+    const auto* src = static_cast<const unsigned char*>(bytes);
     const uint64_t head = head_.load(std::memory_order_relaxed);
     const uint64_t tail = tail_.load(std::memory_order_acquire);
     const size_t free = capacity() - static_cast<size_t>(head - tail);
@@ -33,7 +38,7 @@ class SpscRing {
     const size_t at = static_cast<size_t>(head) & mask_;
     const size_t first = n < capacity() - at ? n : capacity() - at;
     std::memcpy(&buf_[at], src, first * sizeof(T));
-    if (n > first) std::memcpy(&buf_[0], src + first, (n - first) * sizeof(T));
+    if (n > first) std::memcpy(&buf_[0], src + first * sizeof(T), (n - first) * sizeof(T));
     head_.store(head + n, std::memory_order_release);
     return n;
   }

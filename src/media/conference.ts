@@ -1,6 +1,6 @@
 // N-party conference mixed at 16 kHz with mix-minus; the engine port makes JS a participant.
 import { EventEmitter } from 'node:events'
-import { checkInteger, toPcm16 } from './media-args'
+import { checkInteger, checkPcm16 } from './media-args'
 import { Leg } from './leg'
 import type { NativeEvent, NativeMediaEngine } from './native'
 
@@ -30,7 +30,7 @@ export class EnginePort extends EventEmitter {
 
   play (pcm16k: Int16Array | Buffer): number {
     if (this.closed) throw new Error('MEDIA_ERR_PORT_CLOSED: engine port is closed')
-    return this.native.play(this.id, toPcm16(pcm16k))
+    return this.native.play(this.id, checkPcm16(pcm16k))
   }
 
   clear (): void {

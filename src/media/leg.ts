@@ -3,7 +3,7 @@
 import { EventEmitter } from 'node:events'
 import {
   checkBoolean, checkCodec, checkDirection, checkDtmfDigits, checkInteger, checkIp, checkKey, CodecName,
-  DIRECTIONS, MediaDirection, SRTP_KEY_SALT_LENGTH, SRTP_SUITES, SrtpSuiteName, STATIC_PT, toPcm16
+  DIRECTIONS, MediaDirection, SRTP_KEY_SALT_LENGTH, SRTP_SUITES, SrtpSuiteName, STATIC_PT, checkPcm16
 } from './media-args'
 import type { NativeLegStats, NativeMediaEngine } from './native'
 import type { Conference } from './conference'
@@ -116,7 +116,7 @@ export class Leg extends EventEmitter {
   // Queues 16 kHz PCM of any length; returns the samples accepted (capacity: LegOptions.playoutQueueMs).
   play (pcm16k: Int16Array | Buffer): number {
     this.live()
-    return this.host.native.play(this.id, toPcm16(pcm16k))
+    return this.host.native.play(this.id, checkPcm16(pcm16k))
   }
 
   // Barge-in: drops everything queued; takes effect within one 20 ms frame.

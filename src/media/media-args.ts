@@ -63,20 +63,19 @@ export function checkDtmfDigits (digits: unknown): string {
   return digits
 }
 
-export function toPcm16 (pcm: unknown): Int16Array {
+/**
+ * 16 kHz PCM for play(): an Int16Array, or a Buffer of s16le bytes handed to the native core as is,
+ * at any byte offset (engine audio sits wherever its protobuf field landed; no view, no copy).
+ */
+export function checkPcm16 (pcm: unknown): Int16Array | Buffer {
   if (pcm instanceof Int16Array) return pcm
   if (Buffer.isBuffer(pcm)) {
     if (pcm.length % 2 !== 0) throw new RangeError('pcm Buffer length must be even (16-bit samples)')
-    if (pcm.byteOffset % 2 === 0) return new Int16Array(pcm.buffer, pcm.byteOffset, pcm.length / 2)
-    // An odd offset (protobuf-decoded engine audio lands wherever the field sits in the gRPC frame) cannot
-    // be viewed as 16-bit samples: one memcpy into aligned memory instead of a readInt16LE per sample,
-    // which cost the engine-audio path more than the native play itself (load bench profile).
-    const copy = new Int16Array(pcm.length / 2)
-    new Uint8Array(copy.buffer).set(pcm)
-    return copy
+    return pcm
   }
   throw new TypeError('pcm must be an Int16Array or a Buffer of 16 kHz 16-bit samples')
 }
+
 
 export function checkKey (value: unknown, name: string, length: number): Buffer {
   let buf: Buffer
