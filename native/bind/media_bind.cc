@@ -28,6 +28,7 @@ class MediaEngineWrap : public Napi::ObjectWrap<MediaEngineWrap> {
                            InstanceMethod("legSetCodec", &MediaEngineWrap::LegSetCodec),
                            InstanceMethod("legSetSrtp", &MediaEngineWrap::LegSetSrtp),
                            InstanceMethod("legSetDirection", &MediaEngineWrap::LegSetDirection),
+                           InstanceMethod("legSetInbandDtmf", &MediaEngineWrap::LegSetInbandDtmf),
                            InstanceMethod("play", &MediaEngineWrap::Play),
                            InstanceMethod("clear", &MediaEngineWrap::Clear),
                            InstanceMethod("mark", &MediaEngineWrap::Mark),
@@ -235,6 +236,16 @@ class MediaEngineWrap : public Napi::ObjectWrap<MediaEngineWrap> {
     if (!leg) return env.Undefined();
     const Direction d = static_cast<Direction>(info[1].As<Napi::Number>().Uint32Value() & 3);
     engine_->onLegThread(leg, [leg, d](MediaWorker&) { leg->setDirection(d); });
+    return env.Undefined();
+  }
+
+  Napi::Value LegSetInbandDtmf(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Open(env)) return env.Undefined();
+    auto leg = FindLeg(info);
+    if (!leg) return env.Undefined();
+    const bool on = info[1].ToBoolean().Value();
+    engine_->onLegThread(leg, [leg, on](MediaWorker&) { leg->setInbandDtmf(on); });
     return env.Undefined();
   }
 

@@ -150,7 +150,7 @@ void Leg::produce(TickContext& ctx) {
   const PopResult r = jitter_->pop(ctx.nowUs, rxFrame_, kFrameSamples);
   rxHasAudio_ = r.kind != FrameKind::Empty && directionReceives(direction_);
   if (!rxHasAudio_) std::memset(rxFrame_, 0, sizeof(rxFrame_));
-  if (dtmfDetect_ && rxHasAudio_) {
+  if (dtmfDetect_ && inbandOn_ && rxHasAudio_) {
     dtmfDetect_->process(rxFrame_, kFrameSamples);
     DetectedDigit d;
     while (dtmfDetect_->poll(&d)) emitDtmf(d.digit, d.durationMs, kDtmfInband, ctx);

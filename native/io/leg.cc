@@ -78,6 +78,11 @@ void Leg::setCodec(const CodecSettings& cs, std::unique_ptr<AudioDecoder> dec, s
 
 void Leg::setSrtp(std::unique_ptr<SrtpSession> srtp) { srtp_ = std::move(srtp); }
 
+void Leg::setInbandDtmf(bool on) {
+  if (on && !inbandOn_ && dtmfDetect_) dtmfDetect_->reset();
+  inbandOn_ = on;
+}
+
 void Leg::setDirection(Direction d) {
   if (d == direction_) return;
   direction_ = d;

@@ -174,6 +174,7 @@ export class AiCall {
         fallbackAddress: inv.mediaAddress,
         rtcpMux: offer?.media.some(m => m.media === 'audio' && m.rtcpMux) ?? false,
         legOptions: this.deps.legOptions,
+        inbandDtmf: inv.trunk.dtmf_inband,
         log: this.log
       })
     } catch (err) {

@@ -21,6 +21,8 @@ export interface CallMediaOptions {
   /** Whether the offer asked for rtcp-mux (RFC 5761): the leg is created for it. */
   rtcpMux: boolean
   legOptions?: LegOptions
+  /** In-band DTMF detection (trunk `dtmf_inband`); default 'auto': only without RFC 4733. */
+  inbandDtmf?: 'auto' | 'always' | 'never'
   log: Logger
 }
 
@@ -41,10 +43,13 @@ export class CallMedia {
   private applied: NegotiatedAudio | null = null
   private heldByPeer = false
   private readonly log: Logger
+  private readonly inbandDtmf: 'auto' | 'always' | 'never'
+  private inbandOn: boolean | null = null
   private digits: { resolve: () => void; reject: (e: Error) => void; timer: NodeJS.Timeout } | null = null
 
   constructor (opts: CallMediaOptions) {
     this.log = opts.log
+    this.inbandDtmf = opts.inbandDtmf ?? 'auto'
     this.leg = opts.media.createLeg({ symmetric: true, inbandDtmf: true, rtcpMux: opts.rtcpMux, ...opts.legOptions })
     this.leg.on('dtmfDone', () => {
       const d = this.digits
@@ -92,8 +97,15 @@ export class CallMedia {
       this.leg.setSrtp(n.srtp ? { suite: n.srtp.suite, localKey: n.srtp.localKeySalt, remoteKey: n.srtp.remoteKeySalt } : null)
     }
     if (!prev || prev.direction !== n.direction) this.leg.setDirection(n.direction)
+    // auto: key tones in the audio are looked for only while the peer has no RFC 4733 telephone-event
+    // (Asterisk's dtmf_mode=auto does the same); a re-INVITE that adds or drops it switches.
+    const inband = this.inbandDtmf === 'always' || (this.inbandDtmf === 'auto' && te === null)
+    if (inband !== this.inbandOn) {
+      this.leg.setInbandDtmf(inband)
+      this.inbandOn = inband
+    }
     this.applied = n
-    this.log.debug({ codec: n.codec.name, pt: n.payloadType, te, ptime, srtp: n.srtp?.suite ?? null, direction: n.direction, remote: r }, 'media applied')
+    this.log.debug({ codec: n.codec.name, pt: n.payloadType, te, inbandDtmf: inband, ptime, srtp: n.srtp?.suite ?? null, direction: n.direction, remote: r }, 'media applied')
   }
 
   /**

@@ -84,6 +84,10 @@ const trunk = obj({
   forward_headers: optional(list(headerName, { unique: true }), () => []),
   media_encryption: optional(oneOf(mediaEncryptionModes), () => 'allowed' as const),
   allow_sdes_over_tcp: optional(bool(), () => false),
+  // In-band DTMF detection (Goertzel on the caller's audio): 'auto' only while the call has no
+  // RFC 4733 telephone-event negotiated (as Asterisk's dtmf_mode=auto), 'always' for PBXs that
+  // negotiate telephone-event yet send key tones in the audio, 'never' to trust RFC 4733 / SIP INFO only.
+  dtmf_inband: optional(oneOf(['auto', 'always', 'never'] as const), () => 'auto' as const),
   // Transfers (src/transfer): whether we may REFER through this trunk, how its own REFERs are answered.
   ...trunkTransferFields,
   // Outbound calls through this trunk (issue 5): address, transport, encryption, headers, digest auth.

@@ -113,6 +113,16 @@ export class Leg extends EventEmitter {
     this.host.native.legSetDirection(this.id, DIRECTIONS[checkDirection(direction)])
   }
 
+  /**
+   * In-band DTMF detection on or off, for a leg created with `inbandDtmf: true` (else a no-op). Takes
+   * effect at the next 20 ms frame; turned back on, the detector starts clean.
+   */
+  setInbandDtmf (on: boolean): void {
+    this.live()
+    if (typeof on !== 'boolean') throw new TypeError('on must be a boolean')
+    this.host.native.legSetInbandDtmf(this.id, on)
+  }
+
   // Queues 16 kHz PCM of any length; returns the samples accepted (capacity: LegOptions.playoutQueueMs).
   play (pcm16k: Int16Array | Buffer): number {
     this.live()

@@ -44,6 +44,7 @@ export interface NativeMediaEngine {
   legSetCodec (id: number, codec: string, payloadType: number, telephoneEventPt: number, ptimeMs: number): void
   legSetSrtp (id: number, suite: string | null, txKeySalt?: Buffer, rxKeySalt?: Buffer): void
   legSetDirection (id: number, direction: number): void
+  legSetInbandDtmf (id: number, on: boolean): void
   play (id: number, pcm: Int16Array | Buffer): number  // Buffer: s16le bytes at any offset
   clear (id: number): void
   mark (id: number, markId: number): boolean

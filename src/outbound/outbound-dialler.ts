@@ -91,6 +91,7 @@ export class OutboundDialler implements CallControl {
         conversationId,
         policy: { mediaEncryption: out.media_encryption, allowSdesOverTcp: trunk.allow_sdes_over_tcp, signallingTransport: out.transport },
         mediaAddress: this.deps.mediaAddress(out.transport),
+        inbandDtmf: trunk.dtmf_inband,
         log,
         call: {
           agentId: req.agentId,

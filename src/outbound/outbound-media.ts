@@ -40,6 +40,8 @@ export interface OutboundMediaContext {
   policy: MediaPolicy
   /** Our address for SDP when the leg is bound to a wildcard. */
   mediaAddress: string
+  /** In-band DTMF detection (trunk `dtmf_inband`); default 'auto': only without RFC 4733. */
+  inbandDtmf?: 'auto' | 'always' | 'never'
   log: Logger
   /** Who is called for whom (the engine's Start message). */
   call?: {
@@ -95,6 +97,8 @@ class LegOutboundMedia implements OutboundMedia {
     this.leg.setRemote(n.remote.address, n.remote.port, n.rtcpMux ? { rtcpMux: true } : { rtcpAddress: n.remote.rtcpAddress, rtcpPort: n.remote.rtcpPort })
     this.leg.setSrtp(n.srtp ? { suite: n.srtp.suite, localKey: n.srtp.localKeySalt, remoteKey: n.srtp.remoteKeySalt } : null)
     this.leg.setDirection(n.direction)
+    const mode = this.ctx.inbandDtmf ?? 'auto'
+    this.leg.setInbandDtmf(mode === 'always' || (mode === 'auto' && n.telephoneEvent === null))
     this.negotiated = n
     this.ctx.log.info({ codec: n.codec.name, srtp: n.srtp?.suite ?? null, remote: n.remote }, 'outbound media up')
     return n

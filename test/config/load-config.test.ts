@@ -54,6 +54,7 @@ t.test('defaults fill absent optional sections', async t => {
   t.equal(c.trunks[0].inbound.onAclFail, 'reject')
   t.equal(c.trunks[0].media_encryption, 'allowed')
   t.equal(c.trunks[0].allow_sdes_over_tcp, false)
+  t.equal(c.trunks[0].dtmf_inband, 'auto')
   t.same(c.trunks[0].phone_numbers, [])
   t.equal(c.engine.embeddedDemo, true)
   t.equal(c.engine.address, undefined)
@@ -67,6 +68,7 @@ t.test('digest auth defaults to SHA-256 then MD5', async t => {
 
 t.test('errors name the field and the problem', async t => {
   expectError(t, minimal.replace('port: 0', 'port: 70000'), 'sip.listen.tcp.port', /must be <= 65535, got 70000/)
+  expectError(t, minimal.replace('inbound: {acl: [127.0.0.1]}', 'inbound: {acl: [127.0.0.1]}\n    dtmf_inband: sometimes'), 'trunks[0].dtmf_inband', /auto.*always.*never/)
   expectError(t, minimal.replace('port: 0', 'port: "5060"'), 'sip.listen.tcp.port', /expected an integer, got the string "5060"/)
   expectError(t, minimal.replace('acl: [127.0.0.1]', 'acl: [10.0.0.0/33]'), 'trunks[0].inbound.acl[0]', /not an IPv4\/IPv6 address or CIDR/)
   expectError(t, minimal.replace('acl: [127.0.0.1]', 'acl: []'), 'trunks[0].inbound.acl', /at least 1 item/)

@@ -7,7 +7,7 @@ import os from 'node:os'
 import path from 'node:path'
 import t from 'tap'
 import { describeRun, runSipp } from '../integration/sipp-runner'
-import { E2E_SIPP, PCAP, ROOT } from './helpers'
+import { E2E_SIPP, PCAP, ROOT, telephoneEventOffer } from './helpers'
 
 t.test('CLI with the embedded demo engine: a call, key 9 → end_call → BYE; SIGTERM stops everything', async t => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tg-cli-demo-'))
@@ -46,7 +46,7 @@ log: {level: info}
     target: { host: '127.0.0.1', port },
     service: '+15550100',
     timeoutSec: 25,
-    substitutions: { SPEECH_PCAP: PCAP('dtmf_2833_9.pcap'), BYE_TIMEOUT_MS: '15000' }
+    substitutions: { SPEECH_PCAP: PCAP('dtmf_2833_9.pcap'), BYE_TIMEOUT_MS: '15000', ...telephoneEventOffer() }
   })
   t.equal(run.successfulCalls, 1, `the gateway hung up after key 9: ${describeRun(run)}`)
   t.match(out, /"tool":"end_call"/, 'the demo engine asked for end_call')

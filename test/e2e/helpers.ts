@@ -77,11 +77,18 @@ export function callerByeScenario (): Record<string, string> {
   return { HANGUP: fs.readFileSync(path.join(E2E_SIPP, 'hangup-bye.xml.part'), 'latin1') }
 }
 
+/** uac-until-bye.xml's offer with RFC 4733 telephone-event (PT 101), or a trunk without it. */
+export function telephoneEventOffer (on = true): Record<'TE_FORMAT' | 'TE_ATTRS', string> {
+  return on
+    ? { TE_FORMAT: ' 101', TE_ATTRS: 'a=rtpmap:101 telephone-event/8000\n      a=fmtp:101 0-15\n      ' }
+    : { TE_FORMAT: '', TE_ATTRS: '' }
+}
+
 /**
  * One SIPp call (uac-until-bye.xml) that only succeeds when the gateway sends BYE within
  * byeTimeoutMs; with capture, the RTP sent to SIPp's media port is summarised.
  */
-export async function callUntilGatewayBye (server: RunningServer, opts: { byeTimeoutMs: number; capture?: boolean; speechPcap?: string; scenario?: string }):
+export async function callUntilGatewayBye (server: RunningServer, opts: { byeTimeoutMs: number; capture?: boolean; speechPcap?: string; scenario?: string; telephoneEvent?: boolean }):
 Promise<{ run: SippRun; rtp: RtpSummary | null }> {
   const mediaPort = await freePort()
   const capture = opts.capture ? new RtpCapture(mediaPort) : null
@@ -92,7 +99,11 @@ Promise<{ run: SippRun; rtp: RtpSummary | null }> {
     service: '+15550100',
     timeoutSec: Math.ceil(opts.byeTimeoutMs / 1000) + 10,
     extraArgs: ['-mp', String(mediaPort)],
-    substitutions: { SPEECH_PCAP: opts.speechPcap ?? PCAP('g711a.pcap'), BYE_TIMEOUT_MS: String(opts.byeTimeoutMs) }
+    substitutions: {
+      SPEECH_PCAP: opts.speechPcap ?? PCAP('g711a.pcap'),
+      BYE_TIMEOUT_MS: String(opts.byeTimeoutMs),
+      ...telephoneEventOffer(opts.telephoneEvent !== false)
+    }
   })
   const rtp = capture ? await capture.stop() : null
   return { run, rtp }

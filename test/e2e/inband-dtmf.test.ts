@@ -3,7 +3,7 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { describeRun } from '../integration/sipp-runner'
 import { TestEngine } from './test-engine'
 import { callUntilGatewayBye, nextRecord, startGateway } from './helpers'
@@ -16,7 +16,8 @@ t.test('A-law encoder matches the G.711 reference points', async t => {
   t.equal(linearToAlaw(-32768), 0x2a, 'negative full scale')
 })
 
-t.test('in-band key tones 4 and # reach the engine as DTMF_SOURCE_INBAND, once each', async t => {
+/** A call whose caller sends the key tones 4 and # in its A-law audio; resolves with what the engine heard. */
+async function inbandCall (t: Test, opts: { trunkYaml?: string; telephoneEvent: boolean; expectDigits: number }): Promise<{ digits: Array<[string, string]>; dtmfReceived: number }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tg-inband-'))
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
   const silence = (ms: number): Int16Array => new Int16Array(8 * ms)
@@ -27,17 +28,41 @@ t.test('in-band key tones 4 and # reach the engine as DTMF_SOURCE_INBAND, once e
   const pcap = path.join(dir, 'inband-4-pound.pcap')
   writePcmaPcap(pcap, audio)
 
+  // Waits for the expected digits (or, expecting none, long enough for the tones to have played).
   const engine = new TestEngine({
-    onReady: conv => { void conv.until(c => c.digits.length >= 2, 10000, 'two digits').then(() => setTimeout(() => conv.hangup('done'), 300), () => conv.hangup('no digits')) }
+    onReady: conv => {
+      const wait = opts.expectDigits > 0
+        ? conv.until(c => c.digits.length >= opts.expectDigits, 10000, 'digits')
+        : new Promise(resolve => setTimeout(resolve, 3500))
+      void wait.then(() => setTimeout(() => conv.hangup('done'), 300), () => conv.hangup('no digits'))
+    }
   })
   await engine.start()
   t.teardown(() => engine.stop())
-  const server = await startGateway({ engineAddress: engine.address })
+  const server = await startGateway({ engineAddress: engine.address, trunkYaml: opts.trunkYaml })
   t.teardown(() => server.close())
   const ended = nextRecord(server)
-  const { run } = await callUntilGatewayBye(server, { byeTimeoutMs: 12000, speechPcap: pcap })
+  const { run } = await callUntilGatewayBye(server, { byeTimeoutMs: 12000, speechPcap: pcap, telephoneEvent: opts.telephoneEvent })
   t.equal(run.successfulCalls, 1, describeRun(run))
   const conv = await engine.conversation(0)
-  t.same(conv.digits.map(d => [d.digit, d.source]), [['4', 'DTMF_SOURCE_INBAND'], ['#', 'DTMF_SOURCE_INBAND']])
-  t.match(await ended, { dtmfReceived: 2 })
+  const record = await ended
+  return { digits: conv.digits.map(d => [d.digit, d.source]), dtmfReceived: record.dtmfReceived }
+}
+
+t.test('trunk without RFC 4733 (dtmf_inband: auto): key tones 4 and # reach the engine as DTMF_SOURCE_INBAND, once each', async t => {
+  const r = await inbandCall(t, { telephoneEvent: false, expectDigits: 2 })
+  t.same(r.digits, [['4', 'DTMF_SOURCE_INBAND'], ['#', 'DTMF_SOURCE_INBAND']])
+  t.equal(r.dtmfReceived, 2)
+})
+
+t.test('RFC 4733 negotiated, dtmf_inband: auto: tones in the audio are not looked for (the peer signals keys as events)', async t => {
+  const r = await inbandCall(t, { telephoneEvent: true, expectDigits: 0 })
+  t.same(r.digits, [], 'no in-band detection while telephone-event is negotiated')
+  t.equal(r.dtmfReceived, 0)
+})
+
+t.test('RFC 4733 negotiated, dtmf_inband: always (a PBX that sends tones anyway): the tones are detected', async t => {
+  const r = await inbandCall(t, { telephoneEvent: true, expectDigits: 2, trunkYaml: '    dtmf_inband: always' })
+  t.same(r.digits, [['4', 'DTMF_SOURCE_INBAND'], ['#', 'DTMF_SOURCE_INBAND']])
+  t.equal(r.dtmfReceived, 2)
 })
