@@ -15,7 +15,10 @@ import type { PeerResult } from './side-by-side'
 import { GATEWAY_NODE_FLAGS } from '../../../src/node-flags'
 
 // rtPriority: the gateway's media.realtime_priority (SCHED_FIFO where permitted, 0 = normal).
-export interface CallsOptions { warmupS: number, measureS: number, setupRate: number, threads: number, rtPriority: number }
+// telephoneEvent: the offer carries RFC 4733 telephone-event (PT 101) as carrier trunks' offers do, so
+// the gateway's in-band DTMF detector stays off (trunk dtmf_inband: auto); false: a trunk without it,
+// the detector runs on every call (--inband-dtmf).
+export interface CallsOptions { warmupS: number, measureS: number, setupRate: number, threads: number, rtPriority: number, telephoneEvent: boolean }
 
 interface WorkerStats { legs: number, ticks: number, skippedTicks: number, busyMs: number, maxLateMs: number, realtime: boolean }
 interface GatewayStats { activeCalls: number, legs: number, rss: number, jbLost: number, framesDropped: number, framesToJs: number, packetsLost: number, srtpFailures: number, workers: WorkerStats[], gc?: { minor: number, major: number, minorMs: number, majorMs: number, incremental: number, weak: number } }
@@ -24,7 +27,7 @@ interface EngineStats { conversations: number, active: number, frames: number, s
 export interface CallsResult {
   // cores: the whole gateway process; jsCores: its JS (main) thread; engineCores: the echo engine;
   // hostCores: every process on the machine (gateway, engine, load-peer, SIPp, anything else).
-  calls: number, srtp: boolean, established: number, cores: number, jsCores: number, engineCores: number, hostCores: number, cpuPctPerCall: number, rssKbPerCall: number
+  calls: number, srtp: boolean, telephoneEvent: boolean, established: number, cores: number, jsCores: number, engineCores: number, hostCores: number, cpuPctPerCall: number, rssKbPerCall: number
   framesLost: number, engineFrameRatio: number, toJsRatio: number, peer: PeerResult, gw: GatewayStats, sippOk: boolean, pass: boolean
   why: string
   gw0: GatewayStats
@@ -77,6 +80,8 @@ export async function runCalls (calls: number, srtp: boolean, opts: CallsOptions
         RTP_PORT: String(portA),
         PROTO: srtp ? 'RTP/SAVP' : 'RTP/AVP',
         CRYPTO: srtp ? `\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${key.toString('base64')}` : '',
+        TE_FORMAT: opts.telephoneEvent ? ' 101' : '',
+        TE_ATTRS: opts.telephoneEvent ? '\na=rtpmap:101 telephone-event/8000\na=fmtp:101 0-15' : '',
         HOLD_MS: String(holdMs)
       }
     })
@@ -141,7 +146,7 @@ export async function runCalls (calls: number, srtp: boolean, opts: CallsOptions
     else if (result.loud < result.received * 0.98) why = `only ${(result.loud / Math.max(1, result.received) * 100).toFixed(1)} % of the returned RTP carried the echo`
     else if (cpu.cores > 0.75 * os.cpus().length) why = `gateway CPU ${(cpu.cores * 100).toFixed(0)} % > 75 % of ${os.cpus().length} cores`
     return {
-      calls, srtp, established, cores: cpu.cores, jsCores, engineCores, hostCores, cpuPctPerCall: cpu.cores * 100 / calls,
+      calls, srtp, telephoneEvent: opts.telephoneEvent, established, cores: cpu.cores, jsCores, engineCores, hostCores, cpuPctPerCall: cpu.cores * 100 / calls,
       rssKbPerCall: (rssLoaded - rssIdle) / 1024 / calls, framesLost, engineFrameRatio, toJsRatio, peer: result, gw: gw1, sippOk,
       pass: why === 'pass', why, gw0
     }
@@ -166,7 +171,7 @@ function gcDelta (r: CallsResult): string {
 
 export function describeCalls (r: CallsResult): string {
   const p = r.peer
-  return `# calls ${r.srtp ? 'srtp ' : 'plain'} n=${r.calls} answered=${r.established} cpu=${(r.cores * 100).toFixed(1)}% ` +
+  return `# calls ${r.srtp ? 'srtp ' : 'plain'}${r.telephoneEvent ? '' : ' inband-dtmf'} n=${r.calls} answered=${r.established} cpu=${(r.cores * 100).toFixed(1)}% ` +
     `(${r.cpuPctPerCall.toFixed(3)}%/call, JS thread ${(r.jsCores * 100).toFixed(1)}%, engine ${(r.engineCores * 100).toFixed(1)}%, host ${(r.hostCores * 100).toFixed(0)}% of ${os.cpus().length} cores) rss=${r.rssKbPerCall.toFixed(0)}kB/call lost=${r.framesLost} ` +
     `echo=${(p.loud / Math.max(1, p.received) * 100).toFixed(1)}% engineFrames=${(r.engineFrameRatio * 100).toFixed(1)}% toJs=${(r.toJsRatio * 100).toFixed(1)}% rtp=${p.received}/${p.expected} p99=${p.p99ErrMs}ms ` +
     `max=${p.maxErrMs}ms gc=${gcDelta(r)} ticks=${r.gw.workers.map((w, i) => `${w.ticks - (r.gw0.workers[i]?.ticks ?? 0)}/skip${w.skippedTicks - (r.gw0.workers[i]?.skippedTicks ?? 0)}/late${w.maxLateMs}`).join(',')} -> ${r.why}`

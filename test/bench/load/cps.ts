@@ -33,6 +33,8 @@ async function sippStep (sipPort: number, rtpSink: number, rate: number, calls: 
   try {
     const xml = fs.readFileSync(SCENARIO, 'latin1').split('__RTP_PORT__').join(String(rtpSink))
       .split('__PROTO__').join('RTP/AVP').split('__CRYPTO__').join('').split('__HOLD_MS__').join('0')
+      // A carrier-style offer: PCMU + RFC 4733 telephone-event, as in the calls section.
+      .split('__TE_FORMAT__').join(' 101').split('__TE_ATTRS__').join('\na=rtpmap:101 telephone-event/8000\na=fmtp:101 0-15')
     const scenario = path.join(dir, 'uac-short.xml')
     fs.writeFileSync(scenario, xml, 'latin1')
     const timeoutS = Math.ceil(calls / rate * 3) + 15

@@ -7,6 +7,7 @@
 //              largest N with zero lost frames and gateway CPU <= 75 % of the machine; plain RTP and SRTP.
 //              --n N (200) --runs R (3, median at N) --max-n N (3200) --setup-rate R (200) --warmup S (3) --seconds S (10) --no-srtp --no-search
 //              --no-rt (gateway media threads at normal priority instead of media.realtime_priority 30)
+//              --inband-dtmf (offer without telephone-event: the in-band DTMF detector runs on every call)
 //   cps        SIPp call-rate ramp over TCP, short AI calls with media set up, zero failures.
 //              --max-calls N (2000 per step) --max-rate R (3200) --budget-s S (240)
 import os from 'node:os'
@@ -49,7 +50,8 @@ async function callsSection (args: string[]): Promise<void> {
     measureS: option(args, '--seconds', 10),
     setupRate: option(args, '--setup-rate', 200),
     threads: option(args, '--threads', 2),
-    rtPriority: args.includes('--no-rt') ? 0 : 30
+    rtPriority: args.includes('--no-rt') ? 0 : 30,
+    telephoneEvent: !args.includes('--inband-dtmf')
   }
   for (const srtp of args.includes('--no-srtp') ? [false] : [false, true]) {
     const prefix = srtp ? 'load.srtp_' : 'load.'
