@@ -28,7 +28,7 @@ function reInvite (body: string, cseq: number): SipRequest {
 }
 
 t.test('auto: in-band detection only while telephone-event is not negotiated, switched by re-INVITEs', async t => {
-  const engine = new MediaEngine({ portRange: [27400, 27499], bindAddress: '127.0.0.1', threads: 1 })
+  const engine = new MediaEngine({ portRange: [28600, 28699], bindAddress: '127.0.0.1', threads: 1 })
   t.teardown(() => engine.close())
   const peer = await RtpPeer.create()
   t.teardown(() => peer.close())

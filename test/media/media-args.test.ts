@@ -17,7 +17,7 @@ t.test('checkPcm16 passes Int16Array and even-length Buffers through untouched a
 })
 
 t.test('play() of a Buffer at an odd byte offset sends exactly what the same samples as an Int16Array send', async t => {
-  const engine = new MediaEngine({ portRange: [26800, 26899], bindAddress: '127.0.0.1', threads: 1 })
+  const engine = new MediaEngine({ portRange: [28700, 28799], bindAddress: '127.0.0.1', threads: 1 })
   t.teardown(() => engine.close())
   const samples = tone(700, 400, 16000, 9000)
   const backing = Buffer.alloc(samples.byteLength + 1)
