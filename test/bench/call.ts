@@ -20,14 +20,7 @@ import { startServer } from '../../src/server'
 import { freePort, SIPP } from '../integration/sipp-runner'
 import { TestEngine, type TestConversation } from '../e2e/test-engine'
 import { alawToLinear } from '../e2e/rtp-capture'
-
-function option (args: string[], name: string, fallback: number): number {
-  const i = args.indexOf(name)
-  if (i === -1) return fallback
-  const v = Number(args[i + 1])
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`${name} needs a positive number`)
-  return v
-}
+import { option } from './bench-args'
 
 function repoRoot (): string {
   let dir = __dirname

@@ -14,16 +14,9 @@ import { parseConfigText } from '../../src/config'
 import { StaticAnswerCallHandler } from '../../src/call/static-answer-handler'
 import { startServer } from '../../src/server'
 import { runSipp } from '../integration/sipp-runner'
+import { option } from './bench-args'
 
 interface StepResult { rate: number; calls: number; ok: boolean; achieved: number; failed: number | null; exitCode: number | null; why: string }
-
-function option (args: string[], name: string, fallback: number): number {
-  const i = args.indexOf(name)
-  if (i === -1) return fallback
-  const v = Number(args[i + 1])
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`${name} needs a positive number`)
-  return v
-}
 
 export async function run (args: string[]): Promise<void> {
   await runCps(args)

@@ -6,8 +6,8 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import t from 'tap'
-import { describeRun, runSipp } from '../integration/sipp-runner'
-import { E2E_SIPP, PCAP, ROOT, telephoneEventOffer } from './helpers'
+import { describeRun, runSipp, telephoneEventOffer } from '../integration/sipp-runner'
+import { E2E_SIPP, PCAP, ROOT } from './helpers'
 
 t.test('CLI with the embedded demo engine: a call, key 9 → end_call → BYE; SIGTERM stops everything', async t => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tg-cli-demo-'))

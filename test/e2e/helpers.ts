@@ -5,7 +5,7 @@ import path from 'node:path'
 import { parseConfigText, type TrunkgateConfig } from '../../src/config'
 import { startServer, type RunningServer } from '../../src/server'
 import type { CallRecord } from '../../src/call/call-record'
-import { freePort, runSipp, type SippRun } from '../integration/sipp-runner'
+import { freePort, runSipp, telephoneEventOffer, type SippRun } from '../integration/sipp-runner'
 import { RtpCapture, type RtpSummary } from './rtp-capture'
 
 export const ROOT = path.resolve(__dirname, '..', '..')
@@ -75,13 +75,6 @@ export function nextRecord (server: RunningServer, timeoutMs = 20000): Promise<C
 /** The SIPp scenario with its hang-up part: the caller sends BYE. */
 export function callerByeScenario (): Record<string, string> {
   return { HANGUP: fs.readFileSync(path.join(E2E_SIPP, 'hangup-bye.xml.part'), 'latin1') }
-}
-
-/** uac-until-bye.xml's offer with RFC 4733 telephone-event (PT 101), or a trunk without it. */
-export function telephoneEventOffer (on = true): Record<'TE_FORMAT' | 'TE_ATTRS', string> {
-  return on
-    ? { TE_FORMAT: ' 101', TE_ATTRS: 'a=rtpmap:101 telephone-event/8000\n      a=fmtp:101 0-15\n      ' }
-    : { TE_FORMAT: '', TE_ATTRS: '' }
 }
 
 /**

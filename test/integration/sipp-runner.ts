@@ -52,6 +52,16 @@ export interface SippOptions {
   substitutions?: Record<string, string>
 }
 
+/**
+ * SDP substitutions for scenarios whose offer has `m=audio ... <pt>__TE_FORMAT__` and
+ * `a=rtpmap:<pt> ...__TE_ATTRS__`: RFC 4733 telephone-event as PT 101 (as carrier trunks offer it), or none.
+ */
+export function telephoneEventOffer (on = true): Record<'TE_FORMAT' | 'TE_ATTRS', string> {
+  return on
+    ? { TE_FORMAT: ' 101', TE_ATTRS: '\na=rtpmap:101 telephone-event/8000\na=fmtp:101 0-15' }
+    : { TE_FORMAT: '', TE_ATTRS: '' }
+}
+
 /** A UDP+TCP free port pair base for -mp (SIPp binds media port and media port + 2). */
 export async function freePort (): Promise<number> {
   for (let attempt = 0; attempt < 20; attempt++) {

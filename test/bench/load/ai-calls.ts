@@ -8,9 +8,9 @@ import crypto from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { runSipp, type SippRun } from '../../integration/sipp-runner'
+import { runSipp, telephoneEventOffer, type SippRun } from '../../integration/sipp-runner'
 import { buildTool, LineReader, spawnTracked, stopChild } from './children'
-import { CpuWindow, HostCpuWindow, rssBytes } from './proc-stat'
+import { CpuWindow, rssBytes } from './proc-stat'
 import type { PeerResult } from './side-by-side'
 import { GATEWAY_NODE_FLAGS } from '../../../src/node-flags'
 
@@ -80,8 +80,7 @@ export async function runCalls (calls: number, srtp: boolean, opts: CallsOptions
         RTP_PORT: String(portA),
         PROTO: srtp ? 'RTP/SAVP' : 'RTP/AVP',
         CRYPTO: srtp ? `\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${key.toString('base64')}` : '',
-        TE_FORMAT: opts.telephoneEvent ? ' 101' : '',
-        TE_ATTRS: opts.telephoneEvent ? '\na=rtpmap:101 telephone-event/8000\na=fmtp:101 0-15' : '',
+        ...telephoneEventOffer(opts.telephoneEvent),
         HOLD_MS: String(holdMs)
       }
     })
@@ -113,7 +112,7 @@ export async function runCalls (calls: number, srtp: boolean, opts: CallsOptions
     const win = new CpuWindow(gateway.pid!)
     const jsWin = new CpuWindow(gateway.pid!, gateway.pid!)
     const engWin = new CpuWindow(engine.pid!)
-    const hostWin = new HostCpuWindow()
+    const hostWin = new CpuWindow('host')
     hostWin.start()
     win.start()
     jsWin.start()

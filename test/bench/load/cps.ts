@@ -11,7 +11,7 @@ import dgram from 'node:dgram'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { SIPP } from '../../integration/sipp-runner'
+import { SIPP, telephoneEventOffer } from '../../integration/sipp-runner'
 import { LineReader, spawnTracked, stopChild } from './children'
 import { percentile } from './proc-stat'
 import { GATEWAY_NODE_FLAGS } from '../../../src/node-flags'
@@ -31,10 +31,10 @@ function readCsv (file: string): { head: string[], rows: string[][] } {
 async function sippStep (sipPort: number, rtpSink: number, rate: number, calls: number): Promise<CpsStep> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tg-cps-'))
   try {
-    const xml = fs.readFileSync(SCENARIO, 'latin1').split('__RTP_PORT__').join(String(rtpSink))
+    let xml = fs.readFileSync(SCENARIO, 'latin1').split('__RTP_PORT__').join(String(rtpSink))
       .split('__PROTO__').join('RTP/AVP').split('__CRYPTO__').join('').split('__HOLD_MS__').join('0')
-      // A carrier-style offer: PCMU + RFC 4733 telephone-event, as in the calls section.
-      .split('__TE_FORMAT__').join(' 101').split('__TE_ATTRS__').join('\na=rtpmap:101 telephone-event/8000\na=fmtp:101 0-15')
+    // A carrier-style offer: PCMU + RFC 4733 telephone-event, as in the calls section.
+    for (const [k, v] of Object.entries(telephoneEventOffer())) xml = xml.split(`__${k}__`).join(v)
     const scenario = path.join(dir, 'uac-short.xml')
     fs.writeFileSync(scenario, xml, 'latin1')
     const timeoutS = Math.ceil(calls / rate * 3) + 15

@@ -14,14 +14,7 @@ import os from 'node:os'
 import { describeCalls, runCalls, type CallsOptions, type CallsResult } from './ai-calls'
 import { runCps } from './cps'
 import { sideBySide } from './side-by-side'
-
-function option (args: string[], name: string, fallback: number): number {
-  const i = args.indexOf(name)
-  if (i === -1) return fallback
-  const v = Number(args[i + 1])
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`${name} needs a positive number`)
-  return v
-}
+import { option } from '../bench-args'
 
 async function rtpengineSection (args: string[]): Promise<void> {
   const calls = option(args, '--calls', 200)

@@ -45,14 +45,17 @@ export function rssBytes (pid: number | 'self'): number {
   return parseRssBytes(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))
 }
 
-// CPU of a process over a window measured by the caller: start(), then stop() gives the share of
-// one core (1.0 = one core busy) between the two calls.
+// CPU of a process (or, with 'host', of the whole machine) over a window measured by the caller:
+// start(), then stop() gives the share of one core (1.0 = one core busy) between the two calls.
 export class CpuWindow {
   private cpu0 = 0
   private t0 = 0n
   // With tid: only that thread of pid.
-  constructor (private readonly pid: number | 'self', private readonly tid?: number) {}
-  private read (): number { return this.tid === undefined || this.pid === 'self' ? cpuSeconds(this.pid) : threadCpuSeconds(this.pid, this.tid) }
+  constructor (private readonly pid: number | 'self' | 'host', private readonly tid?: number) {}
+  private read (): number {
+    if (this.pid === 'host') return hostBusySeconds()
+    return this.tid === undefined || this.pid === 'self' ? cpuSeconds(this.pid) : threadCpuSeconds(this.pid, this.tid)
+  }
   start (): void { this.cpu0 = this.read(); this.t0 = process.hrtime.bigint() }
   stop (): { cores: number, cpuSeconds: number, wallSeconds: number } {
     const cpu = this.read() - this.cpu0
@@ -68,16 +71,6 @@ export function hostBusySeconds (): number {
   const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number)
   const total = f.slice(0, 8).reduce((a, b) => a + b, 0)
   return (total - f[3] - f[4]) / clockTicks()
-}
-
-export class HostCpuWindow {
-  private busy0 = 0
-  private t0 = 0n
-  start (): void { this.busy0 = hostBusySeconds(); this.t0 = process.hrtime.bigint() }
-  stop (): { cores: number } {
-    const wall = Number(process.hrtime.bigint() - this.t0) / 1e9
-    return { cores: (hostBusySeconds() - this.busy0) / wall }
-  }
 }
 
 // Nearest-rank percentile (0..100) of unsorted samples; NaN for no samples.
