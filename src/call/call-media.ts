@@ -4,7 +4,7 @@
 // contexts (RFC 3711 §3.2.3: a re-keyed context starts a new replay window and ROC).
 import type { Logger } from '../log'
 import type { CallMediaStats } from './call-record'
-import type { Leg, LegOptions, MediaEngine } from '../media/media-engine'
+import { inbandDtmfWanted, type InbandDtmfMode, type Leg, type LegOptions, type MediaEngine } from '../media/media-engine'
 import {
   parseSdp, SdpSession, type MediaPolicy, type NegotiatedAudio, type SessionDescription
 } from '../sdp'
@@ -22,7 +22,7 @@ export interface CallMediaOptions {
   rtcpMux: boolean
   legOptions?: LegOptions
   /** In-band DTMF detection (trunk `dtmf_inband`); default 'auto': only without RFC 4733. */
-  inbandDtmf?: 'auto' | 'always' | 'never'
+  inbandDtmf?: InbandDtmfMode
   log: Logger
 }
 
@@ -43,7 +43,7 @@ export class CallMedia {
   private applied: NegotiatedAudio | null = null
   private heldByPeer = false
   private readonly log: Logger
-  private readonly inbandDtmf: 'auto' | 'always' | 'never'
+  private readonly inbandDtmf: InbandDtmfMode
   private inbandOn: boolean | null = null
   private digits: { resolve: () => void; reject: (e: Error) => void; timer: NodeJS.Timeout } | null = null
 
@@ -97,9 +97,8 @@ export class CallMedia {
       this.leg.setSrtp(n.srtp ? { suite: n.srtp.suite, localKey: n.srtp.localKeySalt, remoteKey: n.srtp.remoteKeySalt } : null)
     }
     if (!prev || prev.direction !== n.direction) this.leg.setDirection(n.direction)
-    // auto: key tones in the audio are looked for only while the peer has no RFC 4733 telephone-event
-    // (Asterisk's dtmf_mode=auto does the same); a re-INVITE that adds or drops it switches.
-    const inband = this.inbandDtmf === 'always' || (this.inbandDtmf === 'auto' && te === null)
+    // A re-INVITE that adds or drops telephone-event switches in-band detection under 'auto'.
+    const inband = inbandDtmfWanted(this.inbandDtmf, te !== null)
     if (inband !== this.inbandOn) {
       this.leg.setInbandDtmf(inband)
       this.inbandOn = inband

@@ -29,6 +29,17 @@ export interface TimeoutEvent { afterMedia: boolean, silentMs: number }
 
 export type LegStats = NativeLegStats
 
+/** A trunk's `dtmf_inband`: look for key tones in the audio only without RFC 4733 ('auto'), always, or never. */
+export type InbandDtmfMode = 'auto' | 'always' | 'never'
+
+/**
+ * Whether a leg runs in-band DTMF detection under `mode` for the current negotiation: 'auto' only
+ * while no RFC 4733 telephone-event is negotiated (as Asterisk's dtmf_mode=auto).
+ */
+export function inbandDtmfWanted (mode: InbandDtmfMode, telephoneEventNegotiated: boolean): boolean {
+  return mode === 'always' || (mode === 'auto' && !telephoneEventNegotiated)
+}
+
 export interface LegHost {
   readonly native: NativeMediaEngine
   nextRequestId: () => number

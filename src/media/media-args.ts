@@ -76,7 +76,6 @@ export function checkPcm16 (pcm: unknown): Int16Array | Buffer {
   throw new TypeError('pcm must be an Int16Array or a Buffer of 16 kHz 16-bit samples')
 }
 
-
 export function checkKey (value: unknown, name: string, length: number): Buffer {
   let buf: Buffer
   if (Buffer.isBuffer(value)) buf = value

@@ -141,5 +141,5 @@ export class MediaEngine {
   }
 }
 
-export { Leg } from './leg'
+export { Leg, inbandDtmfWanted, type InbandDtmfMode } from './leg'
 export { Conference, EnginePort } from './conference'

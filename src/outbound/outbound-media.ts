@@ -4,7 +4,7 @@
 // layer); without it the leg is set up and DTMF and statistics work, but nobody talks.
 import type { TrunkConfig } from '../config'
 import type { Logger } from '../log'
-import type { Leg, MediaEngine } from '../media/media-engine'
+import { inbandDtmfWanted, type InbandDtmfMode, type Leg, type MediaEngine } from '../media/media-engine'
 import type { TransferOutcome } from '../records'
 import type { Dialog } from '../sip/dialog/dialog'
 import type { RtpReceiveStats } from '../records/media-quality'
@@ -41,7 +41,7 @@ export interface OutboundMediaContext {
   /** Our address for SDP when the leg is bound to a wildcard. */
   mediaAddress: string
   /** In-band DTMF detection (trunk `dtmf_inband`); default 'auto': only without RFC 4733. */
-  inbandDtmf?: 'auto' | 'always' | 'never'
+  inbandDtmf?: InbandDtmfMode
   log: Logger
   /** Who is called for whom (the engine's Start message). */
   call?: {
@@ -97,8 +97,7 @@ class LegOutboundMedia implements OutboundMedia {
     this.leg.setRemote(n.remote.address, n.remote.port, n.rtcpMux ? { rtcpMux: true } : { rtcpAddress: n.remote.rtcpAddress, rtcpPort: n.remote.rtcpPort })
     this.leg.setSrtp(n.srtp ? { suite: n.srtp.suite, localKey: n.srtp.localKeySalt, remoteKey: n.srtp.remoteKeySalt } : null)
     this.leg.setDirection(n.direction)
-    const mode = this.ctx.inbandDtmf ?? 'auto'
-    this.leg.setInbandDtmf(mode === 'always' || (mode === 'auto' && n.telephoneEvent === null))
+    this.leg.setInbandDtmf(inbandDtmfWanted(this.ctx.inbandDtmf ?? 'auto', n.telephoneEvent !== null))
     this.negotiated = n
     this.ctx.log.info({ codec: n.codec.name, srtp: n.srtp?.suite ?? null, remote: n.remote }, 'outbound media up')
     return n

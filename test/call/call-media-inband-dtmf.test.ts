@@ -4,7 +4,7 @@
 import t from 'tap'
 import pino from 'pino'
 import { CallMedia } from '../../src/call/call-media'
-import { MediaEngine } from '../../src/media/media-engine'
+import { inbandDtmfWanted, MediaEngine } from '../../src/media/media-engine'
 import type { DtmfEvent } from '../../src/media/leg'
 import { parseSdp } from '../../src/sdp'
 import { parseMessage } from '../../src/sip/parser/parser'
@@ -68,4 +68,13 @@ t.test('auto: in-band detection only while telephone-event is not negotiated, sw
   const before = heard.length
   await new Promise(resolve => setTimeout(resolve, 1500))
   t.equal(heard.length, before, 'telephone-event negotiated again: detection off again')
+})
+
+t.test('inbandDtmfWanted: the three trunk modes against the negotiation', async t => {
+  t.equal(inbandDtmfWanted('auto', false), true, 'auto, no RFC 4733: detect')
+  t.equal(inbandDtmfWanted('auto', true), false, 'auto, RFC 4733: events only')
+  t.equal(inbandDtmfWanted('always', true), true)
+  t.equal(inbandDtmfWanted('always', false), true)
+  t.equal(inbandDtmfWanted('never', false), false)
+  t.equal(inbandDtmfWanted('never', true), false)
 })
