@@ -46,7 +46,7 @@ interface SippResult { code: number | null; rttMs: number[]; stdout: string }
 
 async function sipp (target: number, opts: { calls: number; rate: number; limit: number; speechMs: number; dir: string }): Promise<SippResult> {
   const root = repoRoot()
-  const testdata = path.resolve(root, '..', 'shared', 'testdata', 'pcap')
+  const testdata = path.resolve(root, 'test', 'vectors', 'pcap')
   let xml = fs.readFileSync(path.join(root, 'test', 'e2e', 'sipp', 'uac-audio-dtmf.xml'), 'latin1')
   const subs: Record<string, string> = {
     HANGUP: fs.readFileSync(path.join(root, 'test', 'e2e', 'sipp', 'hangup-bye.xml.part'), 'latin1'),

@@ -10,7 +10,7 @@ import { RtpCapture, type RtpSummary } from './rtp-capture'
 
 export const ROOT = path.resolve(__dirname, '..', '..')
 /** Independent test material (team rule: by path, never copied). */
-export const TESTDATA = path.resolve(ROOT, '..', 'shared', 'testdata')
+export const TESTDATA = path.resolve(ROOT, 'test', 'vectors')
 export const PCAP = (name: string): string => path.join(TESTDATA, 'pcap', name)
 export const E2E_SIPP = path.join(__dirname, 'sipp')
 

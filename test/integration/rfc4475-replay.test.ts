@@ -21,7 +21,7 @@ import { testConfig } from './helpers'
 import { replay } from './torture-client'
 import { describeRun, runSipp } from './sipp-runner'
 
-const dir = path.resolve(__dirname, '..', '..', '..', 'shared', 'testdata', 'sip', 'rfc4475')
+const dir = path.resolve(__dirname, '..', '..', 'test', 'vectors', 'sip', 'rfc4475')
 
 interface Expectation { final: number[] | 'none'; close?: boolean; extra?: RegExp; why: string }
 

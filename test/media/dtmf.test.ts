@@ -7,7 +7,7 @@ import { MediaEngine } from '../../src/media/media-engine'
 import type { DtmfEvent } from '../../src/media/leg'
 import { RtpPeer, waitFor } from './rtp-peer'
 
-const testdata = path.resolve(__dirname, '..', '..', '..', 'shared', 'testdata')
+const testdata = path.resolve(__dirname, '..', '..', 'test', 'vectors')
 const engine = new MediaEngine({ portRange: [22000, 22999], bindAddress: '127.0.0.1', threads: 2 })
 t.teardown(() => engine.close())
 

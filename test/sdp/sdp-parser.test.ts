@@ -6,7 +6,7 @@ import { serializeSdp } from '../../src/sdp/sdp-serializer'
 import { parseCryptoAttribute, formatCryptoAttribute } from '../../src/sdp/crypto-attribute'
 import { SipError } from '../../src/sip/sip-error'
 
-const TESTDATA = path.resolve(__dirname, '..', '..', '..', 'shared', 'testdata')
+const TESTDATA = path.resolve(__dirname, '..', '..', 'test', 'vectors')
 
 // An offer in the shape Asterisk/FreeSWITCH send: session c=, two codecs + telephone-event, SRTP.
 const OFFER = [

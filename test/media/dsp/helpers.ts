@@ -3,7 +3,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 
-export const TESTDATA = path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'testdata')
+export const TESTDATA = path.resolve(__dirname, '..', '..', '..', 'test', 'vectors')
 
 export function td (...parts: string[]): string { return path.join(TESTDATA, ...parts) }
 

@@ -5,7 +5,7 @@ import { buildDigestAuthorization } from '../../../src/sip/auth/digest-client'
 import { computeDigestResponse, canonicalAlgorithm } from '../../../src/sip/auth/digest-hash'
 import { parseAuthHeader } from '../../../src/sip/auth/auth-params'
 
-const testdata = path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'testdata')
+const testdata = path.resolve(__dirname, '..', '..', '..', 'test', 'vectors')
 interface Vector {
   id: string; algorithm: string; method: string; username: string; password: string; realm: string; nonce: string
   uri: string; qop: string; nc: string; cnonce: string; opaque: string; response: string

@@ -32,7 +32,7 @@ function prng (s: number): () => number {
   }
 }
 
-const dir = path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'testdata', 'sip', 'rfc4475')
+const dir = path.resolve(__dirname, '..', '..', '..', 'test', 'vectors', 'sip', 'rfc4475')
 const corpus: Buffer[] = fs.readdirSync(dir).filter(f => f.endsWith('.dat')).map(f => fs.readFileSync(path.join(dir, f)))
 corpus.push(Buffer.from([
   'INVITE sip:+15550100@trunk.example.net;user=phone SIP/2.0',

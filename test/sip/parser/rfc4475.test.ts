@@ -1,4 +1,4 @@
-// Every RFC 4475 torture message from /work/shared/testdata/sip/rfc4475/MANIFEST.tsv, with the
+// Every RFC 4475 torture message from test/vectors/sip/rfc4475/MANIFEST.tsv, with the
 // parse-level outcome the manifest gives. Where the final answer is decided above the parser (416, 420,
 // 415, 501 for an unknown method, 401/405, 406 …), the test asserts that the parser accepts the message
 // and exposes exactly what that layer needs, and names the layer in `decidedBy`.
@@ -16,7 +16,7 @@ import {
 } from '../../../src/sip/message/headers'
 import { parseUri, uriEquals } from '../../../src/sip/message/uri'
 
-const dir = path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'testdata', 'sip', 'rfc4475')
+const dir = path.resolve(__dirname, '..', '..', '..', 'test', 'vectors', 'sip', 'rfc4475')
 
 function load (file: string): Buffer {
   return fs.readFileSync(path.join(dir, file))

@@ -90,7 +90,7 @@ t.test('parse → serialize → parse round-trips a table of messages', async t 
 })
 
 t.test('every accepted RFC 4475 message: serialize is stable after one normalisation', async t => {
-  const dir = path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'testdata', 'sip', 'rfc4475')
+  const dir = path.resolve(__dirname, '..', '..', '..', 'test', 'vectors', 'sip', 'rfc4475')
   let accepted = 0
   for (const file of fs.readdirSync(dir).filter(f => f.endsWith('.dat'))) {
     let m: SipMessage

@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { findSdp, parseMediaType } from '../../../src/sip/policy/sdp-body'
 
-const torture = path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'testdata', 'sip', 'rfc4475')
+const torture = path.resolve(__dirname, '..', '..', '..', 'test', 'vectors', 'sip', 'rfc4475')
 
 t.test('media types', async t => {
   t.same(parseMediaType('Application/SDP ; charset="utf-8"'), { type: 'application/sdp', params: new Map([['charset', 'utf-8']]) })

@@ -8,7 +8,7 @@ import pino from 'pino'
 import { TransportLayer } from '../../../src/sip/transport/transport-layer'
 import type { TransportOptions } from '../../../src/sip/transport/transport-types'
 
-export const TORTURE_DIR = path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'testdata', 'sip', 'rfc4475')
+export const TORTURE_DIR = path.resolve(__dirname, '..', '..', '..', 'test', 'vectors', 'sip', 'rfc4475')
 
 /** Records what the transport logs (warnings are part of the contract: refusals and timeouts are logged). */
 export function captureLogger (): { logger: pino.Logger, lines: Array<Record<string, unknown>> } {

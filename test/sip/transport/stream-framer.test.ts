@@ -6,7 +6,7 @@ import path from 'node:path'
 import { StreamFramer, readContentLength, type FramerEvent } from '../../../src/sip/transport/stream-framer'
 import { SipError } from '../../../src/sip/sip-error'
 
-const TORTURE = path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'testdata', 'sip', 'rfc4475')
+const TORTURE = path.resolve(__dirname, '..', '..', '..', 'test', 'vectors', 'sip', 'rfc4475')
 
 function msg (body: string, extraHeaders = ''): Buffer {
   return Buffer.from(

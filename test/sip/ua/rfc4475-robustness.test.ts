@@ -10,7 +10,7 @@ import { FakeSender, SOURCE, flush, silentLogger } from '../../fixtures/sip/fake
 
 // Every RFC 4475 torture message the parser accepts goes through the transaction layer and the UA core: nothing
 // may throw, and every request other than ACK gets an answer (a precise status or the listener's), never silence.
-const DIR = path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'testdata', 'sip', 'rfc4475')
+const DIR = path.resolve(__dirname, '..', '..', '..', 'test', 'vectors', 'sip', 'rfc4475')
 
 t.test('RFC 4475 messages through TransactionLayer + SipAgent: no crash, every request answered', async (t) => {
   const files = fs.readdirSync(DIR).filter((f) => f.endsWith('.dat')).sort()
