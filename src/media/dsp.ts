@@ -6,7 +6,8 @@ import path from 'node:path'
 
 export type CodecName = 'PCMU' | 'PCMA' | 'G722'
 export type G711Law = 'ulaw' | 'alaw'
-export type SrtpSuiteName = 'AES_CM_128_HMAC_SHA1_80' | 'AES_CM_128_HMAC_SHA1_32' | 'AEAD_AES_128_GCM' | 'AEAD_AES_256_GCM'
+export type SrtpSuiteName = 'AES_CM_128_HMAC_SHA1_80' | 'AES_CM_128_HMAC_SHA1_32' | 'AEAD_AES_128_GCM' | 'AEAD_AES_256_GCM' |
+  'AES_256_CM_HMAC_SHA1_80' | 'AES_256_CM_HMAC_SHA1_32'
 export type SrtpError = 'auth-fail' | 'replay-fail' | 'replay-old' | 'no-space' | 'bad-param' | 'unsupported' | 'not-ready' | 'error'
 export type RtpParseError = 'too-short' | 'bad-version' | 'bad-padding' | 'bad-extension'
 export type RtcpParseError = 'too-short' | 'bad-version' | 'bad-length' | 'not-sr-or-rr-first' | 'bad-padding'
@@ -110,7 +111,9 @@ function dsp (): NativeDsp {
 }
 
 const CODEC_IDS: Record<CodecName, number> = { PCMU: 0, PCMA: 1, G722: 2 }
-const SUITES: readonly SrtpSuiteName[] = ['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32', 'AEAD_AES_128_GCM', 'AEAD_AES_256_GCM']
+const SUITES: readonly SrtpSuiteName[] = [
+  'AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32', 'AEAD_AES_128_GCM', 'AEAD_AES_256_GCM', 'AES_256_CM_HMAC_SHA1_80', 'AES_256_CM_HMAC_SHA1_32'
+]
 const FRAME_KINDS: FrameKind[] = ['audio', 'concealed', 'empty']
 const PUSH_RESULTS: PushResult[] = ['accepted', 'duplicate', 'late', 'too-large', 'overflow']
 
@@ -240,7 +243,7 @@ function checkSuite (suite: unknown): asserts suite is SrtpSuiteName {
 function checkKey (suite: SrtpSuiteName, keySalt: unknown): asserts keySalt is Uint8Array {
   checkBytes(keySalt, 'keySalt')
   const info = srtpSuiteInfo(suite)
-  if (!info.supported) throw new RangeError(`SRTP suite not supported by this libsrtp2 build: ${suite}`)
+  if (!info.supported) throw new RangeError(`SRTP suite not supported by this OpenSSL: ${suite}`)
   const need = info.keyLength + info.saltLength
   if (keySalt.length !== need) throw new RangeError(`${suite} needs ${need} octets of key+salt, got ${keySalt.length}`)
 }
@@ -261,7 +264,7 @@ export function sdesMki (value: number, length: number): Buffer {
 function srtpResult (r: Buffer | string): SrtpResult {
   return typeof r === 'string' ? { ok: false, error: r as SrtpError } : { ok: true, packet: r }
 }
-/** One leg's SRTP contexts (RFC 3711 via libsrtp2): outbound with our SDES key, inbound with the peer's. */
+/** One leg's SRTP contexts (RFC 3711 over OpenSSL EVP): outbound with our SDES key, inbound with the peer's. */
 export class SrtpSession {
   private readonly s: NativeSrtp = new (dsp().SrtpSession)()
   /** `mki`: the RFC 3711 Master Key Identifier of an SDES key with `|value:length` (see `sdesMki`). */

@@ -8,11 +8,12 @@ export type MediaDirection = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive'
 export const DIRECTIONS: Record<MediaDirection, number> = { sendrecv: 0, sendonly: 1, recvonly: 2, inactive: 3 }
 // RFC 3551 table 4 static payload types.
 export const STATIC_PT: Record<CodecName, number> = { PCMU: 0, PCMA: 8, G722: 9 }
-export const SRTP_SUITES = ['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32', 'AEAD_AES_128_GCM', 'AEAD_AES_256_GCM'] as const
+export const SRTP_SUITES = ['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32', 'AEAD_AES_128_GCM', 'AEAD_AES_256_GCM', 'AES_256_CM_HMAC_SHA1_80', 'AES_256_CM_HMAC_SHA1_32'] as const
 export type SrtpSuiteName = typeof SRTP_SUITES[number]
-// master key + salt octets per suite (RFC 3711 §8.2, RFC 7714 §12)
+// master key + salt octets per suite (RFC 3711 §8.2, RFC 7714 §12, RFC 6188 §7.1)
 export const SRTP_KEY_SALT_LENGTH: Record<SrtpSuiteName, number> = {
-  AES_CM_128_HMAC_SHA1_80: 30, AES_CM_128_HMAC_SHA1_32: 30, AEAD_AES_128_GCM: 28, AEAD_AES_256_GCM: 44
+  AES_CM_128_HMAC_SHA1_80: 30, AES_CM_128_HMAC_SHA1_32: 30, AEAD_AES_128_GCM: 28, AEAD_AES_256_GCM: 44,
+  AES_256_CM_HMAC_SHA1_80: 46, AES_256_CM_HMAC_SHA1_32: 46
 }
 
 export function checkInteger (value: unknown, name: string, min: number, max: number): number {

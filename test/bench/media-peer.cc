@@ -1,15 +1,15 @@
 // Load generator for `npm run bench -- media`: a separate process (so its CPU is not charged to
 // the engine under test) that sends 20 ms PCMU RTP to N engine legs and measures what comes back.
-//   media-peer <durationWarmupSec> <durationMeasureSec> [srtpKeySaltHex]
+//   media-peer <durationWarmupSec> <durationMeasureSec> [srtpSuite srtpKeySaltHex]
 // stdin: the engine leg ports, one per line, then "go". stdout first line: our UDP port; at the
 // end one JSON line of results. Sends with sendmmsg in one batch per 20 ms tick (absolute clock),
 // receives with recvmmsg and kernel timestamps (SO_TIMESTAMPNS) so intervals are arrival times,
-// not our own scheduling. SRTP via libsrtp2 (one context for all SSRCs: ssrc_any_*).
+// not our own scheduling. SRTP with the product transform (native/srtp, OpenSSL EVP), one session per
+// stream; its correctness is checked against libsrtp2 elsewhere (test/media/dsp/srtp-differential).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
-#include <srtp2/srtp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -20,8 +20,11 @@
 #include <cstring>
 #include <ctime>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "srtp/srtp_session.h"
 
 #include "peer-common.h"  // clocks and the mu-law encoder shared by the bench load generators
 
@@ -40,22 +43,15 @@ struct Stream {
 int main(int argc, char** argv) {
   if (argc < 3) return 2;
   const double warmup = atof(argv[1]), measure = atof(argv[2]);
-  const bool useSrtp = argc > 3;
-  srtp_t tx = nullptr, rx = nullptr;
+  const bool useSrtp = argc > 4;
+  tg::SrtpSuite suite = tg::SrtpSuite::AES_CM_128_HMAC_SHA1_80;
+  uint8_t key[46];
+  size_t keyLen = 0;
   if (useSrtp) {
-    uint8_t key[30];
-    for (int i = 0; i < 30; i++) key[i] = static_cast<uint8_t>(strtol(std::string(argv[3] + 2 * i, 2).c_str(), nullptr, 16));
-    srtp_init();
-    srtp_policy_t p;
-    memset(&p, 0, sizeof(p));
-    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtp);
-    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtcp);
-    p.key = key;
-    p.window_size = 128;
-    p.ssrc.type = ssrc_any_outbound;
-    if (srtp_create(&tx, &p) != srtp_err_status_ok) return 3;
-    p.ssrc.type = ssrc_any_inbound;
-    if (srtp_create(&rx, &p) != srtp_err_status_ok) return 3;
+    if (!tg::srtpSuiteFromName(argv[3], &suite)) return 3;
+    keyLen = strlen(argv[4]) / 2;
+    if (keyLen > sizeof(key)) return 3;
+    for (size_t i = 0; i < keyLen; i++) key[i] = static_cast<uint8_t>(strtol(std::string(argv[4] + 2 * i, 2).c_str(), nullptr, 16));
   }
   const int fd = socket(AF_INET, SOCK_DGRAM, 0);
   int big = 16 << 20;
@@ -90,6 +86,12 @@ int main(int argc, char** argv) {
     streams.push_back(s);
   }
   const size_t n = streams.size();
+  std::vector<std::unique_ptr<tg::SrtpSession>> srtp(n);  // per stream: outbound (to the leg) and inbound
+  for (size_t i = 0; useSrtp && i < n; i++) {
+    srtp[i] = std::make_unique<tg::SrtpSession>();
+    if (srtp[i]->setOutbound(suite, key, keyLen) != tg::SrtpStatus::Ok) return 3;
+    if (srtp[i]->setInbound(suite, key, keyLen) != tg::SrtpStatus::Ok) return 3;
+  }
   // 1 kHz tone at -12 dBFS, 8 kHz: 8 samples per period, so every 20 ms packet is identical.
   uint8_t payload[160];
   for (int i = 0; i < 160; i++) payload[i] = linearToUlaw(int(8000 * sin(2 * M_PI * 1000 * i / 8000.0)));
@@ -149,7 +151,8 @@ int main(int argc, char** argv) {
         if (len < 12 || (p[1] >= 200 && p[1] <= 204)) continue;  // RTCP
         const int idx = byPort[ntohs(rxFrom[i].sin_port)];
         if (idx < 0) continue;
-        if (rx && srtp_unprotect(rx, p, &len) != srtp_err_status_ok) continue;
+        size_t plain = size_t(len);
+        if (useSrtp && srtp[idx]->unprotectRtp(p, size_t(len), &plain) != tg::SrtpStatus::Ok) continue;
         int64_t arrival = nowNs();
         for (cmsghdr* c = CMSG_FIRSTHDR(&rxMsgs[i].msg_hdr); c; c = CMSG_NXTHDR(&rxMsgs[i].msg_hdr, c)) {
           if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
@@ -190,11 +193,11 @@ int main(int argc, char** argv) {
       p[4] = uint8_t(s.ts >> 24); p[5] = uint8_t(s.ts >> 16); p[6] = uint8_t(s.ts >> 8); p[7] = uint8_t(s.ts);
       p[8] = uint8_t(s.ssrc >> 24); p[9] = uint8_t(s.ssrc >> 16); p[10] = uint8_t(s.ssrc >> 8); p[11] = uint8_t(s.ssrc);
       memcpy(p + 12, payload, 160);
-      int len = 172;
-      if (tx) srtp_protect(tx, p, &len);
+      size_t len = 172;
+      if (useSrtp) srtp[i]->protectRtp(p, 172, kPkt, &len);
       s.seq++;
       s.ts += 160;
-      txIov[i] = {p, size_t(len)};
+      txIov[i] = {p, len};
       txMsgs[i].msg_hdr = msghdr{};
       txMsgs[i].msg_hdr.msg_name = &dst[i];
       txMsgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_in);

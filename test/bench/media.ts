@@ -28,8 +28,10 @@ function buildPeer (): string {
   fs.mkdirSync(dir, { recursive: true })
   const src = path.join(repoRoot, 'test', 'bench', 'media-peer.cc')
   const bin = path.join(dir, 'media-peer')
-  if (!fs.existsSync(bin) || fs.statSync(bin).mtimeMs < fs.statSync(src).mtimeMs) {
-    execFileSync('g++', ['-O2', '-std=c++17', '-o', bin, src, '-lsrtp2'], { stdio: 'inherit' })
+  const newest = Math.max(fs.statSync(src).mtimeMs, ...fs.readdirSync(path.join(repoRoot, 'native', 'srtp')).map(f => fs.statSync(path.join(repoRoot, 'native', 'srtp', f)).mtimeMs))
+  if (!fs.existsSync(bin) || fs.statSync(bin).mtimeMs < newest) {
+    const srtpSources = fs.readdirSync(path.join(repoRoot, 'native', 'srtp')).filter(f => f.endsWith('.cc')).map(f => path.join(repoRoot, 'native', 'srtp', f))
+    execFileSync('g++', ['-O2', '-std=c++17', `-I${path.join(repoRoot, 'native')}`, '-o', bin, src, ...srtpSources, '-lcrypto'], { stdio: 'inherit' })
   }
   return bin
 }
@@ -42,12 +44,21 @@ function cpuSeconds (): number {
   return (Number(rest[11]) + Number(rest[12])) / hz
 }
 
-async function runOnce (peerBin: string, streams: number, srtp: boolean, seconds: number, threads: number): Promise<RunResult> {
+// The SRTP modes measured next to plain RTP: the common SDES suite and the RFC 7714 AEAD one.
+const MODES = { plain: null, 'aes-cm': 'AES_CM_128_HMAC_SHA1_80', gcm: 'AEAD_AES_128_GCM' } as const
+type Mode = keyof typeof MODES
+const KEY_SALT: Record<string, number> = { AES_CM_128_HMAC_SHA1_80: 30, AEAD_AES_128_GCM: 28 }
+const FIGURE: Record<Mode, string> = {
+  plain: 'media.g711_streams_per_core', 'aes-cm': 'media.srtp_g711_streams_per_core', gcm: 'media.srtp_gcm_g711_streams_per_core'
+}
+
+async function runOnce (peerBin: string, streams: number, mode: Mode, seconds: number, threads: number): Promise<RunResult> {
   // SCHED_FIFO media threads (as a production deployment would run them): the 2-core CI hosts are
   // shared with compilers and test runs, which otherwise preempt the media thread for whole ticks.
   const engine = new MediaEngine({ portRange: [40000, 60000], bindAddress: '127.0.0.1', threads, realtimePriority: 30 })
-  const key = crypto.randomBytes(30)
-  const peer = spawn(peerBin, ['2', String(seconds), ...(srtp ? [key.toString('hex')] : [])], { stdio: ['pipe', 'pipe', 'inherit'] })
+  const suite = MODES[mode]
+  const key = crypto.randomBytes(suite === null ? 0 : KEY_SALT[suite])
+  const peer = spawn(peerBin, ['2', String(seconds), ...(suite === null ? [] : [suite, key.toString('hex')])], { stdio: ['pipe', 'pipe', 'inherit'] })
   const lines = readline.createInterface({ input: peer.stdout })
   const it = lines[Symbol.asyncIterator]()
   const peerPort = Number((await it.next()).value)
@@ -55,7 +66,7 @@ async function runOnce (peerBin: string, streams: number, srtp: boolean, seconds
   try {
     for (let i = 0; i < streams; i++) {
       const leg = engine.createLeg({ frames: false, timeouts: { beforeMediaMs: 0, afterMediaMs: 0 } })
-      if (srtp) leg.setSrtp({ suite: 'AES_CM_128_HMAC_SHA1_80', localKey: key, remoteKey: key })
+      if (suite !== null) leg.setSrtp({ suite, localKey: key, remoteKey: key })
       leg.setRemote('127.0.0.1', peerPort)
       legs.push(leg)
     }
@@ -100,8 +111,12 @@ export async function run (args: string[]): Promise<void> {
     await mod.run([])
   }
   const peerBin = buildPeer()
-  for (const srtp of [false, true]) {
-    const key = srtp ? 'media.srtp_g711_streams_per_core' : 'media.g711_streams_per_core'
+  // --modes plain,aes-cm,gcm (default all three): the SRTP figures are meaningful next to the plain one
+  // of the same run (the bench host is shared), so the summary prints their ratios to it.
+  const modes = opt('--modes', 'plain,aes-cm,gcm').split(',').filter((m): m is Mode => m in MODES)
+  const figures: Partial<Record<Mode, number>> = {}
+  for (const mode of modes) {
+    const key = FIGURE[mode]
     // Double the load until a run fails, then bisect (3 steps) between the last pass and the failure.
     let pass = 0
     let passCpu = 0
@@ -110,8 +125,8 @@ export async function run (args: string[]): Promise<void> {
     // another process's making should not define the figure (both runs are printed).
     const attempt = async (streams: number): Promise<boolean> => await attemptOnce(streams) || await attemptOnce(streams)
     const attemptOnce = async (streams: number): Promise<boolean> => {
-      const r = await runOnce(peerBin, streams, srtp, seconds, threads)
-      console.error(`# ${srtp ? 'srtp ' : 'plain'} streams=${streams} threads=${threads} cpu=${r.cpuCores.toFixed(2)} cores ` +
+      const r = await runOnce(peerBin, streams, mode, seconds, threads)
+      console.error(`# ${mode} streams=${streams} threads=${threads} cpu=${r.cpuCores.toFixed(2)} cores ` +
         `lost=${r.lost} jbLost=${r.jbLost} recv=${r.received}/${r.expected} p50=${r.p50ErrMs}ms p99=${r.p99ErrMs}ms ` +
         `max=${r.maxErrMs}ms tickBusyP99=${r.tickBusyP99Ms}ms ${r.pass ? 'PASS' : 'FAIL'}`)
       if (r.pass && streams > pass) { pass = streams; passCpu = r.cpuCores }
@@ -127,7 +142,13 @@ export async function run (args: string[]): Promise<void> {
     }
     // One media thread runs on at most one core, so the most streams it carries cleanly is the
     // per-core figure; the process CPU at that load is printed alongside (it includes the JS thread).
-    console.log(`${key} ${threads === 1 ? pass : Math.round(pass / threads)}`)
+    figures[mode] = threads === 1 ? pass : Math.round(pass / threads)
+    console.log(`${key} ${figures[mode] ?? 0}`)
     console.log(`${key.replace('_per_core', '_cpu_cores_at_max')} ${passCpu.toFixed(2)}`)
+  }
+  const plain = figures.plain
+  for (const mode of ['aes-cm', 'gcm'] as const) {
+    const f = figures[mode]
+    if (plain !== undefined && plain > 0 && f !== undefined) console.log(`${FIGURE[mode].replace('_per_core', '_to_plain_ratio')} ${(f / plain).toFixed(2)}`)
   }
 }
