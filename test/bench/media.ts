@@ -1,4 +1,6 @@
-// `npm run bench -- media [--seconds S] [--streams N,N,...] [--threads T]`
+// `npm run bench -- media [--seconds S] [--threads T] [--modes plain,aes-cm,gcm] [--streams N,N,... [--rounds R]]`
+// (--streams: fixed loads instead of the search, modes interleaved, median process CPU per mode and its ratio
+// to plain at the same load)
 // 1. the DSP engineer's per-frame costs (test/bench/media-dsp), if present;
 // 2. streams per core for G.711 RTP -> 16 kHz -> G.711 RTP over loopback: pairs of legs bridged
 //    (what a B2BUA does), fed and measured by a separate C++ load generator (media-peer.cc) so the
@@ -115,6 +117,29 @@ export async function run (args: string[]): Promise<void> {
   // of the same run (the bench host is shared), so the summary prints their ratios to it.
   const modes = opt('--modes', 'plain,aes-cm,gcm').split(',').filter((m): m is Mode => m in MODES)
   const figures: Partial<Record<Mode, number>> = {}
+  const fixed = opt('--streams', '').split(',').filter(x => x !== '').map(Number)
+  if (fixed.length > 0) {
+    // Fixed loads, modes interleaved (so each comparison shares the host's conditions of the moment):
+    // process CPU per stream at the same load is the SRTP cost that survives a shared, noisy host.
+    const rounds = Number(opt('--rounds', '3'))
+    for (const streams of fixed) {
+      const cpu: Partial<Record<Mode, number[]>> = {}
+      for (let round = 0; round < rounds; round++) {
+        for (const mode of modes) {
+          const r = await runOnce(peerBin, streams, mode, seconds, threads)
+          console.error(`# ${mode} streams=${streams} cpu=${r.cpuCores.toFixed(3)} cores p99=${r.p99ErrMs}ms jbLost=${r.jbLost} ${r.pass ? 'PASS' : 'FAIL'}`);
+          (cpu[mode] ??= []).push(r.cpuCores)
+        }
+      }
+      const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]
+      for (const mode of modes) console.log(`${FIGURE[mode].replace('_streams_per_core', `_cpu_cores_at_${streams}`)} ${median(cpu[mode] ?? [0]).toFixed(3)}`)
+      const plainCpu = cpu.plain !== undefined ? median(cpu.plain) : 0
+      for (const mode of modes) {
+        if (mode !== 'plain' && plainCpu > 0) console.log(`${FIGURE[mode].replace('_streams_per_core', `_cpu_to_plain_at_${streams}`)} ${(median(cpu[mode] ?? [0]) / plainCpu).toFixed(2)}`)
+      }
+    }
+    return
+  }
   for (const mode of modes) {
     const key = FIGURE[mode]
     // Double the load until a run fails, then bisect (3 steps) between the last pass and the failure.
