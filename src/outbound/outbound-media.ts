@@ -5,6 +5,7 @@
 import type { TrunkConfig } from '../config'
 import type { Logger } from '../log'
 import { inbandDtmfWanted, type InbandDtmfMode, type Leg, type MediaEngine } from '../media/media-engine'
+import { supportedSrtpSuites } from '../media/dsp'
 import type { TransferOutcome } from '../records'
 import type { Dialog } from '../sip/dialog/dialog'
 import type { RtpReceiveStats } from '../records/media-quality'
@@ -78,7 +79,9 @@ class LegOutboundMedia implements OutboundMedia {
     this.leg = media.createLeg({ symmetric: true, inbandDtmf: true })
     const own = this.leg.localAddress
     const address = own === '0.0.0.0' || own === '::' || own === '' ? ctx.mediaAddress : own
-    this.session = new SdpSession(ctx.policy, { address, port: this.leg.localPort }, { log: ctx.log })
+    // The leg's SRTP runs in the native core: offer every suite it has (GCM first), not the RFC 4568 baseline.
+    const policy = { ...ctx.policy, supportedSuites: ctx.policy.supportedSuites ?? supportedSrtpSuites() }
+    this.session = new SdpSession(policy, { address, port: this.leg.localPort }, { log: ctx.log })
   }
 
   offer (): string { return this.session.offer().sdp }
