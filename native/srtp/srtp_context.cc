@@ -107,16 +107,16 @@ SrtpStatus SrtpContext::init(SrtpSuite suite, const uint8_t* keySalt, unsigned w
 
 SrtpContext::Stream* SrtpContext::find(uint32_t ssrc) {
   for (size_t i = 0; i < kMaxStreams; i++) {
-    if (streams_[i].used && streams_[i].ssrc == ssrc) {
-      streams_[i].lastUse = ++useClock_;
-      return &streams_[i];
-    }
+    if (streams_[i].used && streams_[i].ssrc == ssrc) return &streams_[i];
   }
   return nullptr;
 }
 
 SrtpContext::Stream* SrtpContext::claim(uint32_t ssrc) {
-  if (Stream* s = find(ssrc)) return s;
+  if (Stream* s = find(ssrc)) {
+    s->lastUse = ++useClock_;
+    return s;
+  }
   Stream* victim = &streams_[0];
   for (size_t i = 0; i < kMaxStreams; i++) {
     if (!streams_[i].used) {
@@ -142,7 +142,10 @@ SrtpContext::Stream* SrtpContext::probe(uint32_t ssrc) {
 }
 
 SrtpContext::Stream* SrtpContext::keep(Stream* s, uint32_t ssrc) {
-  if (s != &streams_[kMaxStreams]) return s;
+  if (s != &streams_[kMaxStreams]) {
+    s->lastUse = ++useClock_;  // only authenticated packets count as use (a forger cannot evict a stream)
+    return s;
+  }
   Stream* slot = claim(ssrc);
   slot->rtp.index = s->rtp.index;
   std::memcpy(slot->rtp.mask, s->rtp.mask, s->rtp.words * sizeof(uint64_t));

@@ -52,7 +52,7 @@ class SrtpContext {
   bool deriveKeys(const uint8_t* masterKey, const uint8_t salt14[14], uint8_t firstLabel, Keys* k);
   Stream* find(uint32_t ssrc);
   Stream* claim(uint32_t ssrc);           // existing, else a free or least recently used slot (reset)
-  Stream* probe(uint32_t ssrc);           // existing, else the fresh scratch stream (not yet kept)
+  Stream* probe(uint32_t ssrc);           // existing (not marked used), else the fresh scratch stream
   Stream* keep(Stream* s, uint32_t ssrc); // after authentication: move a scratch stream into a slot
   bool mkiMatches(const uint8_t* buf, size_t len, size_t tagLen) const;
 

@@ -212,6 +212,44 @@ void runSuite(SrtpSuite suite, size_t mkiLen, unsigned window) {
                  wireRtcp.size());
 }
 
+// Our table keeps kMaxStreams SSRCs per direction and evicts the least recently *authenticated* one:
+// packets with a forged tag must not refresh a stream (else a forger chooses which stream is evicted
+// and so which stream's replay list is forgotten).
+void evictionIgnoresForgeries() {
+  uint8_t key[30];
+  for (auto& b : key) b = static_cast<uint8_t>(rng());
+  SrtpSession tx, rx;
+  tx.setOutbound(SrtpSuite::AES_CM_128_HMAC_SHA1_80, key, 30);
+  rx.setInbound(SrtpSuite::AES_CM_128_HMAC_SHA1_80, key, 30);
+  auto send = [&](uint32_t ssrc, uint16_t seq, Bytes* keepCopy) {
+    Bytes p = rtpPacket(seq, ssrc);
+    p.resize(p.size() + kRoom);
+    size_t n = 0, back = 0;
+    tx.protectRtp(p.data(), p.size() - kRoom, p.size(), &n);
+    if (keepCopy != nullptr) *keepCopy = Bytes(p.begin(), p.begin() + static_cast<long>(n));
+    return rx.unprotectRtp(p.data(), n, &back);
+  };
+  Bytes fromSsrc2;
+  for (uint32_t ssrc = 1; ssrc <= 8; ssrc++) send(ssrc, 100, ssrc == 2 ? &fromSsrc2 : nullptr);  // SSRC 1 is LRU
+  for (int k = 0; k < 5; k++) {  // forged packets claiming SSRC 1
+    Bytes forged = rtpPacket(static_cast<uint16_t>(200 + k), 1);
+    forged.resize(forged.size() + 10 + kRoom);
+    size_t back = 0;
+    cases++;
+    if (rx.unprotectRtp(forged.data(), forged.size() - kRoom, &back) != SrtpStatus::AuthFail) mismatches++;
+  }
+  send(9, 100, nullptr);  // a new authenticated SSRC: evicts the least recently authenticated (SSRC 1)
+  Bytes replay = fromSsrc2;
+  replay.resize(replay.size() + kRoom);
+  size_t back = 0;
+  cases++;
+  const SrtpStatus st = rx.unprotectRtp(replay.data(), fromSsrc2.size(), &back);
+  if (st != SrtpStatus::ReplayFail) {
+    std::printf("MISMATCH eviction: SSRC 2's replay gave %s (forged packets chose the evicted stream)\n", srtpStatusName(st));
+    mismatches++;
+  }
+}
+
 }  // namespace
 
 int main() {
@@ -222,6 +260,7 @@ int main() {
     const SrtpSuite suite = static_cast<SrtpSuite>(s);
     for (size_t m = 0; m < 4; m++) runSuite(suite, mkis[m], windows[(s + m) % 4]);
   }
+  evictionIgnoresForgeries();
   std::printf("cases=%ld mismatches=%ld opensslAllocsInTransform=%ld\n", cases, mismatches, opensslAllocsInTransform);
   if (mismatches == 0 && opensslAllocsInTransform == 0) std::printf("SRTP DIFF OK\n");
   return mismatches == 0 && opensslAllocsInTransform == 0 ? 0 : 1;
