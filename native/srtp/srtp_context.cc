@@ -60,13 +60,14 @@ void gcmIv(const uint8_t salt[12], uint32_t ssrc, uint32_t hi, uint32_t lo32or16
 
 }  // namespace
 
-bool SrtpContext::deriveKeys(const uint8_t* masterKey, const uint8_t salt14[14], uint8_t firstLabel, Keys* k) {
+bool SrtpContext::deriveKeys(const uint8_t* masterKey, const uint8_t salt14[14], uint8_t firstLabel, bool inbound,
+                             Keys* k) {
   const size_t keyLen = masterKeyLen_;  // session key length = master key length (RFC 3711 §8.2, RFC 6188)
   uint8_t sessionKey[32], authKey[20];
   bool ok = srtpcrypto::deriveSessionKey(masterKey, masterKeyLen_, salt14, firstLabel, sessionKey, keyLen) &&
             srtpcrypto::deriveSessionKey(masterKey, masterKeyLen_, salt14, static_cast<uint8_t>(firstLabel + 2),
                                          k->salt, gcm_ ? 12 : 14);
-  if (ok) ok = gcm_ ? k->gcm.init(sessionKey, keyLen) : k->ctr.init(sessionKey, keyLen);
+  if (ok) ok = gcm_ ? k->gcm.init(sessionKey, keyLen, !inbound) : k->ctr.init(sessionKey, keyLen);
   if (ok && !gcm_) {
     // n_a = 160 bits for HMAC-SHA1 (RFC 3711 §4.2.1), label 1 (SRTP) or 4 (SRTCP).
     ok = srtpcrypto::deriveSessionKey(masterKey, masterKeyLen_, salt14, static_cast<uint8_t>(firstLabel + 1),
@@ -78,8 +79,8 @@ bool SrtpContext::deriveKeys(const uint8_t* masterKey, const uint8_t salt14[14],
   return ok;
 }
 
-SrtpStatus SrtpContext::init(SrtpSuite suite, const uint8_t* keySalt, unsigned window, const uint8_t* mki,
-                             size_t mkiLen) {
+SrtpStatus SrtpContext::init(SrtpSuite suite, const uint8_t* keySalt, bool inbound, unsigned window,
+                             const uint8_t* mki, size_t mkiLen) {
   gcm_ = srtpSuiteIsAead(suite);
   masterKeyLen_ = srtpMasterKeyLength(suite);
   rtpTag_ = srtpRtpOverhead(suite);
@@ -87,7 +88,8 @@ SrtpStatus SrtpContext::init(SrtpSuite suite, const uint8_t* keySalt, unsigned w
   // RFC 7714 §11: the GCM suites keep the AES-CM KDF with their 96-bit salt padded to the KDF's 112 bits.
   uint8_t salt14[14] = {0};
   std::memcpy(salt14, keySalt + masterKeyLen_, srtpMasterSaltLength(suite));
-  if (!deriveKeys(keySalt, salt14, kLabelRtpCipher, &rtp_) || !deriveKeys(keySalt, salt14, kLabelRtcpCipher, &rtcp_)) {
+  if (!deriveKeys(keySalt, salt14, kLabelRtpCipher, inbound, &rtp_) ||
+      !deriveKeys(keySalt, salt14, kLabelRtcpCipher, inbound, &rtcp_)) {
     return SrtpStatus::Error;
   }
   if (mkiLen > 0) std::memcpy(mki_, mki, mkiLen);

@@ -23,7 +23,9 @@ class SrtpContext {
   SrtpContext& operator=(const SrtpContext&) = delete;
 
   // keySalt = master key || master salt; window = replay window (64..32767, rounded up to 32).
-  SrtpStatus init(SrtpSuite suite, const uint8_t* keySalt, unsigned window, const uint8_t* mki, size_t mkiLen);
+  // inbound: a receiving context (unprotect only), else a sending one (protect only).
+  SrtpStatus init(SrtpSuite suite, const uint8_t* keySalt, bool inbound, unsigned window, const uint8_t* mki,
+                  size_t mkiLen);
 
   // Sender side: buf has room for cap octets (checked by the caller).
   SrtpStatus protectRtp(uint8_t* buf, size_t len, size_t* outLen);
@@ -49,7 +51,7 @@ class SrtpContext {
     uint8_t salt[14] = {0};
   };
 
-  bool deriveKeys(const uint8_t* masterKey, const uint8_t salt14[14], uint8_t firstLabel, Keys* k);
+  bool deriveKeys(const uint8_t* masterKey, const uint8_t salt14[14], uint8_t firstLabel, bool inbound, Keys* k);
   Stream* find(uint32_t ssrc);
   Stream* claim(uint32_t ssrc);           // existing, else a free or least recently used slot (reset)
   Stream* probe(uint32_t ssrc);           // existing (not marked used), else the fresh scratch stream

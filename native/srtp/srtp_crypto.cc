@@ -79,12 +79,13 @@ AesGcm::~AesGcm() {
   EVP_CIPHER_CTX_free(dec_);
 }
 
-bool AesGcm::init(const uint8_t* key, size_t keyLen) {
+bool AesGcm::init(const uint8_t* key, size_t keyLen, bool seal) {
   EVP_CIPHER_CTX_free(enc_);
   EVP_CIPHER_CTX_free(dec_);
-  enc_ = keyed(true, true, key, keyLen);
-  dec_ = keyed(true, false, key, keyLen);
-  return enc_ != nullptr && dec_ != nullptr;
+  enc_ = dec_ = nullptr;
+  EVP_CIPHER_CTX*& ctx = seal ? enc_ : dec_;
+  ctx = keyed(true, seal, key, keyLen);
+  return ctx != nullptr;
 }
 
 bool AesGcm::seal(const uint8_t iv[12], const uint8_t* a, size_t aLen, const uint8_t* a2, size_t a2Len,

@@ -33,15 +33,15 @@ class AesCtr {
   EVP_CIPHER_CTX* ctx_ = nullptr;
 };
 
-// AEAD_AES_128_GCM / AEAD_AES_256_GCM with a 16-octet tag (RFC 7714 §5.2): separate seal/open contexts so
-// each is keyed once in its direction.
+// AEAD_AES_128_GCM / AEAD_AES_256_GCM with a 16-octet tag (RFC 7714 §5.2), keyed once for the one direction
+// a session context needs (a sender only seals, a receiver only opens: half the per-leg cipher state).
 class AesGcm {
  public:
   AesGcm() = default;
   ~AesGcm();
   AesGcm(const AesGcm&) = delete;
   AesGcm& operator=(const AesGcm&) = delete;
-  bool init(const uint8_t* key, size_t keyLen);
+  bool init(const uint8_t* key, size_t keyLen, bool seal);
   // Encrypts data in place and writes the 16-octet tag. aad2 may be null.
   bool seal(const uint8_t iv[12], const uint8_t* aad, size_t aadLen, const uint8_t* aad2, size_t aad2Len,
             uint8_t* data, size_t len, uint8_t tag[16]);

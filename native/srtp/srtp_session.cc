@@ -93,7 +93,7 @@ SrtpStatus SrtpSession::create(SrtpSuite suite, const uint8_t* keySalt, size_t l
   if (!srtpSuiteSupported(suite)) return SrtpStatus::Unsupported;
   if (window < 64) window = 64;  // RFC 3711 §3.3.2 requires at least 64
   auto ctx = std::make_unique<SrtpContext>();
-  const SrtpStatus st = ctx->init(suite, keySalt, window, mki, mkiLen);
+  const SrtpStatus st = ctx->init(suite, keySalt, inbound, window, mki, mkiLen);
   if (st != SrtpStatus::Ok) return st;
   (inbound ? in_ : out_) = std::move(ctx);
   (inbound ? inSuite_ : outSuite_) = suite;
