@@ -3,8 +3,9 @@
 // use the same C++ classes directly. Arguments are checked HERE, before anything crosses into C++, and bad
 // ones throw TypeError/RangeError with the exact messages below (tests assert them).
 import path from 'node:path'
+import { audioCodecs, codecByName, type CodecName } from './codec-registry'
 
-export type CodecName = 'PCMU' | 'PCMA' | 'G722'
+export type { CodecName }
 export type G711Law = 'ulaw' | 'alaw'
 export type SrtpSuiteName = 'AES_CM_128_HMAC_SHA1_80' | 'AES_CM_128_HMAC_SHA1_32' | 'AEAD_AES_128_GCM' | 'AEAD_AES_256_GCM'
 export type SrtpError = 'auth-fail' | 'replay-fail' | 'replay-old' | 'no-space' | 'bad-param' | 'unsupported' | 'not-ready' | 'error'
@@ -41,7 +42,7 @@ export interface JitterTracePacket { seq: number, ts: number, ssrc?: number, mar
 export interface JitterStats {
   currentDelayMs: number, targetDelayMs: number, pushed: number, played: number, lateLosses: number, lost: number
   concealedSamples: number, underflows: number, overflows: number, duplicates: number, reorders: number
-  droppedFrames: number, insertedFrames: number, resets: number, decodeErrors: number
+  droppedFrames: number, insertedFrames: number, resets: number, decodeErrors: number, fecFrames: number
 }
 export type FrameKind = 'audio' | 'concealed' | 'empty'
 export type PushResult = 'accepted' | 'duplicate' | 'late' | 'too-large' | 'overflow'
@@ -109,7 +110,6 @@ function dsp (): NativeDsp {
   return native
 }
 
-const CODEC_IDS: Record<CodecName, number> = { PCMU: 0, PCMA: 1, G722: 2 }
 const SUITES: readonly SrtpSuiteName[] = ['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32', 'AEAD_AES_128_GCM', 'AEAD_AES_256_GCM']
 const FRAME_KINDS: FrameKind[] = ['audio', 'concealed', 'empty']
 const PUSH_RESULTS: PushResult[] = ['accepted', 'duplicate', 'late', 'too-large', 'overflow']
@@ -124,9 +124,11 @@ function checkBytes (b: unknown, name: string): asserts b is Uint8Array {
 function checkInt (v: unknown, name: string, min: number, max: number): asserts v is number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new RangeError(`${name} must be an integer ${min}..${max}`)
 }
+// The registry's id for an audio codec (dsp bindings take ids).
 function codecId (codec: unknown): number {
-  if (typeof codec !== 'string' || !(codec in CODEC_IDS)) throw new TypeError('codec must be one of PCMU, PCMA, G722')
-  return CODEC_IDS[codec as CodecName]
+  const c = typeof codec === 'string' ? codecByName(codec) : undefined
+  if (c === undefined || !c.isAudio) throw new TypeError(`codec must be one of ${audioCodecs().map(a => a.name).join(', ')}`)
+  return c.id
 }
 function lawId (law: unknown): number {
   if (law !== 'ulaw' && law !== 'alaw') throw new TypeError("law must be 'ulaw' or 'alaw'")
@@ -162,7 +164,7 @@ export function decode (codec: CodecName, payload: Uint8Array, packetBytes = 160
   return asInt16(dsp().codecDecode(id, payload, packetBytes))
 }
 export function codecInfo (codec: CodecName | 'telephone-event'): CodecInfo {
-  return dsp().codecInfo(codec === 'telephone-event' ? 3 : codecId(codec))
+  return dsp().codecInfo(codec === 'telephone-event' ? (codecByName('telephone-event')?.id ?? 3) : codecId(codec))
 }
 /** Streaming half-band resampler; `chunk` splits the input to exercise chunk boundaries (default: one call). */
 export function resample (direction: '8k->16k' | '16k->8k', pcm: Int16Array, chunk?: number): Int16Array {
