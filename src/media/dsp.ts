@@ -77,6 +77,7 @@ interface NativeDsp {
   codecDecode (id: number, payload: Uint8Array, packet: number): Buffer
   codecInfo (id: number): CodecInfo
   resample (dir: number, pcm: Int16Array, chunk: number): Buffer
+  resampleRate (inRate: number, outRate: number, pcm: Int16Array, chunk: number): Buffer
   rtpParse (p: Uint8Array): Omit<RtpPacket, never> | string
   rtpMarshal (h: RtpHeaderFields, payload: Uint8Array): Buffer
   telephoneEventParse (p: Uint8Array): (TelephoneEvent & { digit: string }) | null
@@ -166,6 +167,21 @@ export function decode (codec: CodecName, payload: Uint8Array, packetBytes = 160
 export function codecInfo (codec: CodecName | 'telephone-event'): CodecInfo {
   return dsp().codecInfo(codec === 'telephone-event' ? (codecByName('telephone-event')?.id ?? 3) : codecId(codec))
 }
+/** The rates the rational converter joins: G.711 / μ-law engines, internal, 24 kHz engines, Opus/WebRTC. */
+export type AudioRate = 8000 | 16000 | 24000 | 48000
+const RATES: readonly number[] = [8000, 16000, 24000, 48000]
+
+/**
+ * Streaming rational polyphase converter between any two of 8, 16, 24 and 48 kHz; `chunk` splits the input to
+ * exercise chunk boundaries (default: one call).
+ */
+export function convertRate (from: AudioRate, to: AudioRate, pcm: Int16Array, chunk?: number): Int16Array {
+  if (!RATES.includes(from) || !RATES.includes(to) || from === to) throw new RangeError('rates must be two different of 8000, 16000, 24000, 48000')
+  checkPcm(pcm)
+  if (chunk !== undefined) checkInt(chunk, 'chunk', 1, 1 << 24)
+  return asInt16(dsp().resampleRate(from, to, pcm, chunk ?? 0))
+}
+
 /** Streaming half-band resampler; `chunk` splits the input to exercise chunk boundaries (default: one call). */
 export function resample (direction: '8k->16k' | '16k->8k', pcm: Int16Array, chunk?: number): Int16Array {
   if (direction !== '8k->16k' && direction !== '16k->8k') throw new TypeError("direction must be '8k->16k' or '16k->8k'")
@@ -415,7 +431,7 @@ export class Mixer {
 }
 
 /** Per-operation cost measured inside C++ (N-API overhead excluded), in microseconds. */
-export function nativeBench (name: 'g711_dec' | 'g722_enc' | 'resample' | 'resample_up' | 'srtp_protect' | 'jitter' | 'mix' | 'rtp_parse' | 'rtcp_parse', iterations: number): number {
+export function nativeBench (name: 'g711_dec' | 'g722_enc' | 'resample' | 'resample_up' | 'srtp_protect' | 'jitter' | 'mix' | 'rtp_parse' | 'rtcp_parse' | 'opus_enc' | 'opus_dec' | `rate_${8 | 16 | 24 | 48}_${8 | 16 | 24 | 48}`, iterations: number): number {
   checkInt(iterations, 'iterations', 1, 100_000_000)
   return dsp().bench(name, iterations)
 }
