@@ -43,8 +43,8 @@ class MediaWorker {
   using WakeFn = std::function<bool()>;
   // Datagrams one socket may deliver per tick: a flood on one leg (or an attacker) leaves the rest in
   // its socket (level-triggered epoll: next tick; the kernel drops the excess) instead of eating every
-  // other leg's tick. 20 ms of 10 ms packets is 2; 32 leaves room for bursts after a stall.
-  static constexpr int kReceiveBudgetPerSocket = 32;
+  // other leg's tick. 20 ms of 10 ms packets is 2; 64 leaves room for a burst after a long stall.
+  static constexpr int kReceiveBudgetPerSocket = 64;
   MediaWorker(int index, int64_t clockStartNs, WakeFn wake, std::atomic<bool>* wakePending, int realtimePriority = 0,
               bool paced = true);
   ~MediaWorker();

@@ -90,6 +90,6 @@ t.test('a flood on one leg is cut at the per-tick receive budget; the other legs
   await waitFor(() => engine.stats().workers[0].receiveBudgetHits > 0, 3000, 'budget reached')
   const before = frames
   await waitFor(() => frames >= before + 5, 2000, 'the quiet leg still gets its frames')
-  t.ok(flooded.stats().packetsReceived > 32, 'the flood is read over several ticks')
+  await waitFor(() => flooded.stats().packetsReceived > 64, 2000, 'the flood is read over several ticks')
   t.pass(`budget hits ${engine.stats().workers[0].receiveBudgetHits}`)
 })
