@@ -146,7 +146,7 @@ static std::vector<int16_t> readInt16File(const char* path) {
 // exact; the contract callers rely on is +-1 LSB, and the report below says which one failed.
 static void testResamplerMatchesReference() {
   std::vector<std::vector<int16_t>> signals;
-  signals.push_back(readInt16File("../shared/testdata/codec/g722-stl/inpsp.bin"));  // ITU STL speech, 16 kHz
+  signals.push_back(readInt16File("test/vectors/codec/g722-stl/inpsp.bin"));  // ITU STL speech, 16 kHz
   CHECK(signals.back().size() > 90000);
   for (double f : {0.03, 0.9, 2.9, 3.13}) {  // radians/sample: low, mid, near Nyquist
     std::vector<int16_t> t(20011);
