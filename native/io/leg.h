@@ -156,9 +156,9 @@ class Leg {
   Direction direction_ = Direction::SendRecv;
 
   // receive side
-  RtpReceiveStats rxStats_{8000};
+  RtpReceiveStats rxStats_{codecInfo(CodecId::PCMU).rtpClock};  // a leg starts as PCMU until setCodec
   bool haveRxSsrc_ = false;
-  DtmfReceiver dtmfRx_;
+  DtmfReceiver dtmfRx_{codecInfo(CodecId::PCMU).rtpClock};
   std::unique_ptr<DtmfDetector> dtmfDetect_;
   bool inbandOn_ = true;
   int16_t rxFrame_[kFrameSamples] = {};
@@ -179,7 +179,7 @@ class Leg {
   uint32_t ssrc_ = 0;
   uint16_t seq_ = 0;
   uint32_t tickTs_ = 0;         // RTP clock advancing 20 ms per tick whether or not we send
-  uint32_t unitsPerTick_ = 160; // 20 ms at the codec's RTP clock (registry: 8000 for G.711/G.722, 48000 Opus)
+  uint32_t unitsPerTick_ = rtpUnitsFor(codecInfo(CodecId::PCMU), 20);  // 20 ms at the codec's RTP clock (registry)
   bool talkspurtStart_ = true;  // RFC 3551 §4.1: marker on the first packet after silence
   bool wasPlaying_ = false;
   DtmfSender dtmfTx_;
