@@ -6,6 +6,6 @@
     "defines": [ "NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS" ],
     "cflags_cc": [ "-std=c++17", "-fvisibility=hidden", "-Wall", "-Wextra" ],
     "cflags_cc!": [ "-fno-exceptions" ],
-    "libraries": [ "-lcrypto", "-lspandsp" ]
+    "libraries": [ "-lcrypto", "-lspandsp -lopus" ]
   }]
 }

@@ -206,7 +206,8 @@ export async function startServer (config: TrunkgateConfig, opts: StartServerOpt
     const mediaPolicy: MediaPolicy = {
       mediaEncryption: ctx.trunk.media_encryption,
       allowSdesOverTcp: ctx.trunk.allow_sdes_over_tcp,
-      signallingTransport: source.transport
+      signallingTransport: source.transport,
+      ...(ctx.trunk.codecs !== undefined ? { codecs: ctx.trunk.codecs } : {})
     }
     const call: RoutedInvite = {
       req,

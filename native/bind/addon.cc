@@ -4,11 +4,13 @@
 
 Napi::Object InitDsp(Napi::Env env, Napi::Object exports);    // dsp_bind.cc: codecs, SRTP, DTMF, jitter (pure-function bindings)
 Napi::Object InitMedia(Napi::Env env, Napi::Object exports);  // media_bind.cc: media threads, legs, conferences
+Napi::Object InitCodecs(Napi::Env env, Napi::Object exports); // codec_bind.cc: the codec registry
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("version", Napi::String::New(env, "0.1.0"));
   InitDsp(env, exports);
   InitMedia(env, exports);
+  InitCodecs(env, exports);
   return exports;
 }
 

@@ -10,6 +10,7 @@
 #include "codec/audio_codec.h"
 #include "dsp/jitter_buffer.h"
 #include "dsp/mixer.h"
+#include "dsp/rate_converter.h"
 #include "dsp/resampler.h"
 #include "rtp/rtcp_packet.h"
 #include "rtp/rtp_packet.h"
@@ -61,6 +62,32 @@ double run(const std::string& name, uint32_t it) {
     tg::Resampler up(tg::Resampler::Direction::Up8kTo16k);
     int16_t out[320];
     return timeIt(it, [&](uint32_t) { gSink += up.process(frame.data(), 160, out, 320) + out[5]; });
+  }
+  if (name == "opus_enc" || name == "opus_dec") {
+    // Opus at the internal 16 kHz, VOIP mode, FEC on (what a trunk leg runs): one 20 ms frame.
+    tg::EncoderParams p;
+    p.inbandFec = true;
+    auto enc = tg::makeEncoder(tg::CodecId::Opus, p);
+    auto dec = tg::makeDecoder(tg::CodecId::Opus);
+    uint8_t payload[1500];
+    if (name == "opus_enc") {
+      return timeIt(it, [&](uint32_t) { gSink += static_cast<int64_t>(enc->encode(frame.data(), 320, payload, sizeof(payload))) + payload[1]; });
+    }
+    const size_t n = enc->encode(frame.data(), 320, payload, sizeof(payload));
+    int16_t out[1920];
+    return timeIt(it, [&](uint32_t) { gSink += dec->decode(payload, n, out, 1920) + out[11]; });
+  }
+  // rate_<in>_<out>: 20 ms of input through the rational converter (e.g. rate_16_24 = 320 -> 480 samples).
+  if (name.rfind("rate_", 0) == 0) {
+    const size_t us = name.find('_', 5);
+    if (us == std::string::npos) return -1;
+    const uint32_t in = static_cast<uint32_t>(std::stoul(name.substr(5, us - 5))) * 1000;
+    const uint32_t outRate = static_cast<uint32_t>(std::stoul(name.substr(us + 1))) * 1000;
+    if (!tg::RateConverter::supported(in, outRate)) return -1;
+    tg::RateConverter rc(in, outRate);
+    const std::vector<int16_t> src = speechLike(in / 50);
+    std::vector<int16_t> out(outRate / 50 + 8);
+    return timeIt(it, [&](uint32_t) { gSink += rc.process(src.data(), src.size(), out.data(), out.size()) + out[3]; });
   }
   if (name == "srtp_protect") {
     tg::SrtpSession s;

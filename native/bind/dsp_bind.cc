@@ -10,6 +10,7 @@
 #include "bind/dsp_bind_util.h"
 #include "codec/audio_codec.h"
 #include "codec/g711.h"
+#include "dsp/rate_converter.h"
 #include "dsp/dtmf_detector.h"
 #include "dsp/dtmf_receiver.h"
 #include "dsp/dtmf_sender.h"
@@ -114,6 +115,28 @@ Napi::Value Resample(const Napi::CallbackInfo& info) {
   if (chunk == 0) chunk = s.size() == 0 ? 1 : s.size();
   tg::Resampler r(up ? tg::Resampler::Direction::Up8kTo16k : tg::Resampler::Direction::Down16kTo8k);
   std::vector<int16_t> out(s.size() * 2 + 4);
+  size_t w = 0;
+  for (size_t off = 0; off < s.size(); off += chunk) {
+    const size_t n = std::min(chunk, s.size() - off);
+    const int k = r.process(s.data() + off, n, out.data() + w, out.size() - w);
+    if (k < 0) return throwType(info.Env(), "resampler capacity");
+    w += static_cast<size_t>(k);
+  }
+  return samplesToBuffer(info.Env(), out.data(), w);
+}
+
+// resampleRate(inRate, outRate, pcm, chunk): the rational converter (8/16/24/48 kHz), streaming in chunks.
+Napi::Value ResampleRate(const Napi::CallbackInfo& info) {
+  Bytes pcm;
+  const uint32_t inRate = info[0].ToNumber().Uint32Value();
+  const uint32_t outRate = info[1].ToNumber().Uint32Value();
+  if (!tg::RateConverter::supported(inRate, outRate)) return throwType(info.Env(), "unsupported rate pair");
+  if (!getBytes(info[2], &pcm) || (pcm.len & 1) != 0) return throwType(info.Env(), "pcm must be 16-bit samples");
+  size_t chunk = info[3].ToNumber().Uint32Value();
+  std::vector<int16_t> s = toSamples(pcm);
+  if (chunk == 0) chunk = s.size() == 0 ? 1 : s.size();
+  tg::RateConverter r(inRate, outRate);
+  std::vector<int16_t> out(s.size() * 6 + 8);
   size_t w = 0;
   for (size_t off = 0; off < s.size(); off += chunk) {
     const size_t n = std::min(chunk, s.size() - off);
@@ -272,6 +295,7 @@ Napi::Object InitDsp(Napi::Env env, Napi::Object exports) {
   dsp.Set("codecDecode", Napi::Function::New(env, CodecDecode));
   dsp.Set("codecInfo", Napi::Function::New(env, CodecInfoOf));
   dsp.Set("resample", Napi::Function::New(env, Resample));
+  dsp.Set("resampleRate", Napi::Function::New(env, ResampleRate));
   dsp.Set("rtpParse", Napi::Function::New(env, RtpParse));
   dsp.Set("rtpMarshal", Napi::Function::New(env, RtpMarshal));
   dsp.Set("telephoneEventParse", Napi::Function::New(env, TelephoneEventParse));

@@ -190,7 +190,7 @@ Napi::Value JitterRun(const Napi::CallbackInfo& info) {
       {"pushed", s.pushed}, {"played", s.played}, {"lateLosses", s.lateLosses}, {"lost", s.lost},
       {"concealedSamples", s.concealedSamples}, {"underflows", s.underflows}, {"overflows", s.overflows},
       {"duplicates", s.duplicates}, {"reorders", s.reorders}, {"droppedFrames", s.droppedFrames},
-      {"insertedFrames", s.insertedFrames}, {"resets", s.resets}, {"decodeErrors", s.decodeErrors}};
+      {"insertedFrames", s.insertedFrames}, {"resets", s.resets}, {"decodeErrors", s.decodeErrors}, {"fecFrames", s.fecFrames}};
   for (const auto& kv : counters) st.Set(kv.first, static_cast<double>(kv.second));
   Napi::Object o = Napi::Object::New(env);
   o.Set("kinds", Napi::Buffer<uint8_t>::Copy(env, kinds.data(), kinds.size()));

@@ -72,7 +72,7 @@ class MediaEngineWrap : public Napi::ObjectWrap<MediaEngineWrap> {
     Napi::ThreadSafeFunction tsfn = tsfn_;
     // The wake runs on a media thread: non-blocking, and the engine guarantees at most one pending.
     engine_ = std::make_unique<MediaEngine>(cfg, [this, tsfn]() mutable {
-      tsfn.NonBlockingCall([this](Napi::Env env, Napi::Function fn) { Drain(env, fn); });
+      return tsfn.NonBlockingCall([this](Napi::Env env, Napi::Function fn) { Drain(env, fn); }) == napi_ok;
     });
     // The C API on purpose: Napi::Env::AddCleanupHook registers a wrapper with its own heap data, so the
     // napi_remove_env_cleanup_hook(Cleanup, this) in the destructor would not match it and the hook would
@@ -113,7 +113,9 @@ class MediaEngineWrap : public Napi::ObjectWrap<MediaEngineWrap> {
   }
 
   std::shared_ptr<Leg> FindLeg(const Napi::CallbackInfo& info, size_t arg = 0) {
-    const uint32_t id = info[arg].As<Napi::Number>().Uint32Value();
+    int64_t v;
+    if (!intArg(info.Env(), info[arg], "leg id", 0, UINT32_MAX, &v)) return nullptr;
+    const uint32_t id = static_cast<uint32_t>(v);
     auto it = legs_.find(id);
     if (it == legs_.end()) {
       Napi::Error::New(info.Env(), "MEDIA_ERR_NO_LEG: unknown or closed leg " + std::to_string(id))
@@ -126,19 +128,31 @@ class MediaEngineWrap : public Napi::ObjectWrap<MediaEngineWrap> {
   Napi::Value CreateLeg(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!Open(env)) return env.Undefined();
+    if (!info[0].IsObject()) {
+      Napi::TypeError::New(env, "leg options must be an object").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
     Napi::Object o = info[0].As<Napi::Object>();
     LegOptions opts;
     opts.rtcpMux = getBool(o, "rtcpMux", false);
     opts.symmetric = getBool(o, "symmetric", false);
-    opts.timeoutBeforeMs = static_cast<uint32_t>(getInt(o, "timeoutBeforeMs", 30000));
-    opts.timeoutAfterMs = static_cast<uint32_t>(getInt(o, "timeoutAfterMs", 15000));
     opts.frames = getBool(o, "frames", true);
-    opts.frameQueueFrames = static_cast<uint32_t>(getInt(o, "frameQueueFrames", 50));
-    opts.playoutQueueMs = static_cast<uint32_t>(getInt(o, "playoutQueueMs", 16000));
     opts.inbandDtmfDetect = getBool(o, "inbandDtmf", false);
     opts.sendSilence = getBool(o, "sendSilence", true);
-    opts.jitterMinMs = static_cast<uint32_t>(getInt(o, "jitterMinMs", 20));
-    opts.jitterMaxMs = static_cast<uint32_t>(getInt(o, "jitterMaxMs", 200));
+    // The same bounds as the facade (media-engine.ts): a frame queue of 0 or a 4 GB playout queue must
+    // not reach the allocator, whoever calls.
+    int64_t before, after, frameQ, playoutMs, jMin, jMax;
+    if (!optInt(o, "timeoutBeforeMs", 30000, 0, 3600000, &before) || !optInt(o, "timeoutAfterMs", 15000, 0, 3600000, &after) ||
+        !optInt(o, "frameQueueFrames", 50, 2, 3000, &frameQ) || !optInt(o, "playoutQueueMs", 16000, 100, 600000, &playoutMs) ||
+        !optInt(o, "jitterMinMs", 20, 0, 1000, &jMin) || !optInt(o, "jitterMaxMs", 200, 20, 2000, &jMax)) {
+      return env.Undefined();
+    }
+    opts.timeoutBeforeMs = static_cast<uint32_t>(before);
+    opts.timeoutAfterMs = static_cast<uint32_t>(after);
+    opts.frameQueueFrames = static_cast<uint32_t>(frameQ);
+    opts.playoutQueueMs = static_cast<uint32_t>(playoutMs);
+    opts.jitterMinMs = static_cast<uint32_t>(jMin);
+    opts.jitterMaxMs = static_cast<uint32_t>(jMax);
     std::string error;
     auto leg = engine_->createLeg(opts, &error);
     if (!leg) {
@@ -160,10 +174,16 @@ class MediaEngineWrap : public Napi::ObjectWrap<MediaEngineWrap> {
     if (!leg) return env.Undefined();
     sockaddr_storage rtp, rtcp;
     socklen_t rtpLen, rtcpLen;
+    int64_t port, rtcpPort;
+    if (!info[1].IsString() || !info[3].IsString()) {
+      Napi::TypeError::New(env, "remote address must be an IP address literal").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    if (!intArg(env, info[2], "port", 1, 65535, &port) || !intArg(env, info[4], "rtcpPort", 1, 65535, &rtcpPort)) {
+      return env.Undefined();
+    }
     const std::string host = info[1].As<Napi::String>();
-    const uint16_t port = static_cast<uint16_t>(info[2].As<Napi::Number>().Uint32Value());
     const std::string rtcpHost = info[3].As<Napi::String>();
-    const uint16_t rtcpPort = static_cast<uint16_t>(info[4].As<Napi::Number>().Uint32Value());
     if (!parseAddress(host, port, &rtp, &rtpLen) || !parseAddress(rtcpHost, rtcpPort, &rtcp, &rtcpLen)) {
       Napi::TypeError::New(env, "remote address must be an IP address literal").ThrowAsJavaScriptException();
       return env.Undefined();
@@ -179,20 +199,50 @@ class MediaEngineWrap : public Napi::ObjectWrap<MediaEngineWrap> {
     if (!Open(env)) return env.Undefined();
     auto leg = FindLeg(info);
     if (!leg) return env.Undefined();
+    if (!info[1].IsString()) {
+      Napi::TypeError::New(env, "codec must be a string").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
     const std::string name = info[1].As<Napi::String>();
-    const CodecInfo* ci = findCodec(name.c_str(), 8000);
+    const CodecInfo* ci = findCodecByName(name.c_str());
     if (!ci || !ci->isAudio) {
       Napi::RangeError::New(env, "unsupported codec " + name).ThrowAsJavaScriptException();
       return env.Undefined();
     }
+    // Checked here, not only in TypeScript: ptime 0 made the send loop spin forever and a ptime above the
+    // accumulator overflowed it; a PT above 127 does not fit the RTP header's 7 bits (RFC 3550 §5.1).
+    int64_t pt, tePt, ptime;
+    if (!intArg(env, info[2], "payloadType", 0, 127, &pt) || !intArg(env, info[3], "telephoneEventPayloadType", -1, 127, &tePt) ||
+        !intArg(env, info[4], "ptime", 1, kMaxPtimeMs, &ptime)) {
+      return env.Undefined();
+    }
+    if (tePt == pt) {
+      Napi::RangeError::New(env, "telephoneEventPayloadType must differ from payloadType").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    if (!codecAllowsPtime(*ci, static_cast<uint32_t>(ptime))) {
+      std::string allowed;
+      for (uint32_t p : ci->ptimes) {
+        if (p != 0) allowed += (allowed.empty() ? "" : ", ") + std::to_string(p);
+      }
+      Napi::RangeError::New(env, std::string("ptime for ") + ci->name + " must be one of " + allowed).ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
     CodecSettings cs;
     cs.codec = ci->id;
-    cs.payloadType = info[2].As<Napi::Number>().Int32Value();
-    cs.telephoneEventPt = info[3].As<Napi::Number>().Int32Value();
-    cs.ptimeMs = info[4].As<Napi::Number>().Uint32Value();
+    cs.payloadType = static_cast<int>(pt);
+    cs.telephoneEventPt = static_cast<int>(tePt);
+    cs.ptimeMs = static_cast<uint32_t>(ptime);
+    if (info.Length() > 5 && info[5].IsObject()) {
+      Napi::Object p = info[5].As<Napi::Object>();
+      int64_t maxRate;
+      if (!optInt(p, "maxPlaybackRate", 0, 0, 48000, &maxRate)) return env.Undefined();
+      cs.encoder.inbandFec = getBool(p, "inbandFec", false);
+      cs.encoder.maxPlaybackRate = static_cast<uint32_t>(maxRate);
+    }
     // Build the codec objects here (allocation) so the media thread only swaps pointers.
     auto dec = boxed(makeDecoder(cs.codec));
-    auto enc = boxed(makeEncoder(cs.codec));
+    auto enc = boxed(makeEncoder(cs.codec, cs.encoder));
     auto jb = boxed(makeJitterBuffer(cs.codec, leg->options(), dec->get()));
     engine_->onLegThread(leg, [leg, cs, dec, enc, jb](MediaWorker&) mutable {
       leg->setCodec(cs, takeUnique(dec), takeUnique(enc), takeUnique(jb));
@@ -234,7 +284,9 @@ class MediaEngineWrap : public Napi::ObjectWrap<MediaEngineWrap> {
     if (!Open(env)) return env.Undefined();
     auto leg = FindLeg(info);
     if (!leg) return env.Undefined();
-    const Direction d = static_cast<Direction>(info[1].As<Napi::Number>().Uint32Value() & 3);
+    int64_t dir;
+    if (!intArg(env, info[1], "direction", 0, 3, &dir)) return env.Undefined();
+    const Direction d = static_cast<Direction>(dir);
     engine_->onLegThread(leg, [leg, d](MediaWorker&) { leg->setDirection(d); });
     return env.Undefined();
   }
@@ -251,7 +303,9 @@ class MediaEngineWrap : public Napi::ObjectWrap<MediaEngineWrap> {
 
   // Playout target: a leg's queue or an engine port's queue (same id space).
   PlayoutQueue* FindQueue(const Napi::CallbackInfo& info) {
-    const uint32_t id = info[0].As<Napi::Number>().Uint32Value();
+    int64_t v;
+    if (!intArg(info.Env(), info[0], "leg id", 0, UINT32_MAX, &v)) return nullptr;
+    const uint32_t id = static_cast<uint32_t>(v);
     auto l = legs_.find(id);
     if (l != legs_.end()) return &l->second->playout();
     auto p = ports_.find(id);
@@ -272,8 +326,8 @@ class MediaEngineWrap : public Napi::ObjectWrap<MediaEngineWrap> {
     size_t length = 0;
     napi_typedarray_type type;
     if (napi_get_typedarray_info(env, info[1], &type, &length, &data, nullptr, nullptr) != napi_ok ||
-        (type != napi_int16_array && type != napi_uint8_array)) {
-      Napi::TypeError::New(env, "play(id, Int16Array | Buffer)").ThrowAsJavaScriptException();
+        (type != napi_int16_array && type != napi_uint8_array) || (type == napi_uint8_array && length % 2 != 0)) {
+      Napi::TypeError::New(env, "play(id, Int16Array | Buffer of even length)").ThrowAsJavaScriptException();
       return env.Undefined();
     }
     const size_t n = type == napi_int16_array ? length : length / 2;
@@ -309,6 +363,15 @@ class MediaEngineWrap : public Napi::ObjectWrap<MediaEngineWrap> {
     if (!Open(env)) return env.Undefined();
     auto leg = FindLeg(info);
     if (!leg) return env.Undefined();
+    if (!info[1].IsString() || !info[2].IsString()) {
+      Napi::TypeError::New(env, "legSendDtmf(id, digits, mode, toneMs, gapMs, requestId)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    int64_t toneMs, gapMs, requestId;
+    if (!intArg(env, info[3], "toneMs", 40, 5000, &toneMs) || !intArg(env, info[4], "gapMs", 40, 5000, &gapMs) ||
+        !intArg(env, info[5], "requestId", 0, INT64_C(9007199254740991), &requestId)) {
+      return env.Undefined();
+    }
     const std::string digits = info[1].As<Napi::String>();
     const int bad = DtmfSender::validate(digits.data(), digits.size());
     if (bad >= 0 || digits.size() > DtmfSender::kMaxDigits) {
@@ -317,9 +380,8 @@ class MediaEngineWrap : public Napi::ObjectWrap<MediaEngineWrap> {
     }
     DtmfSenderConfig cfg;
     cfg.mode = info[2].As<Napi::String>().Utf8Value() == "inband" ? DtmfMode::InBand : DtmfMode::Rfc4733;
-    cfg.toneMs = info[3].As<Napi::Number>().Uint32Value();
-    cfg.gapMs = info[4].As<Napi::Number>().Uint32Value();
-    const uint64_t requestId = static_cast<uint64_t>(info[5].As<Napi::Number>().Int64Value());
+    cfg.toneMs = static_cast<uint32_t>(toneMs);
+    cfg.gapMs = static_cast<uint32_t>(gapMs);
     engine_->onLegThread(leg, [leg, digits, cfg, requestId](MediaWorker&) {
       leg->startDtmf(digits.data(), digits.size(), cfg, requestId);
     });
@@ -348,9 +410,12 @@ class MediaEngineWrap : public Napi::ObjectWrap<MediaEngineWrap> {
   Napi::Value ConferenceCreate(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!Open(env)) return env.Undefined();
-    const size_t capacity = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Uint32Value()
-                                                                     : Conference::kMaxParticipants;
-    auto c = engine_->createConference(capacity);
+    int64_t capacity = Conference::kMaxParticipants;
+    if (info.Length() > 0 && !info[0].IsUndefined() &&
+        !intArg(env, info[0], "capacity", 2, Conference::kMaxParticipants, &capacity)) {
+      return env.Undefined();
+    }
+    auto c = engine_->createConference(static_cast<size_t>(capacity));
     conferences_[c->id()] = c;
     return Napi::Number::New(env, c->id());
   }
@@ -411,7 +476,9 @@ class MediaEngineWrap : public Napi::ObjectWrap<MediaEngineWrap> {
   Napi::Value PortCreate(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!Open(env)) return env.Undefined();
-    auto p = engine_->createPort(static_cast<size_t>(info[0].As<Napi::Number>().Uint32Value()));
+    int64_t frames;
+    if (!intArg(env, info[0], "frameQueueFrames", 2, 3000, &frames)) return env.Undefined();
+    auto p = engine_->createPort(static_cast<size_t>(frames));
     ports_[p->id] = p;
     return Napi::Number::New(env, p->id);
   }

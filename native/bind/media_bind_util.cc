@@ -1,5 +1,6 @@
 #include "bind/media_bind_util.h"
 
+#include <cmath>
 #include <cstring>
 
 using namespace tg::io;
@@ -7,6 +8,34 @@ using namespace tg::io;
 int getInt(const Napi::Object& o, const char* key, int def) {
   Napi::Value v = o.Get(key);
   return v.IsNumber() ? v.As<Napi::Number>().Int32Value() : def;
+}
+
+bool intArg(const Napi::Env& env, const Napi::Value& v, const char* name, int64_t min, int64_t max, int64_t* out) {
+  if (!v.IsNumber()) {
+    Napi::TypeError::New(env, std::string(name) + " must be an integer").ThrowAsJavaScriptException();
+    return false;
+  }
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d == std::floor(d)) || std::isinf(d)) {
+    Napi::TypeError::New(env, std::string(name) + " must be an integer").ThrowAsJavaScriptException();
+    return false;
+  }
+  if (d < static_cast<double>(min) || d > static_cast<double>(max)) {
+    Napi::RangeError::New(env, std::string(name) + " must be between " + std::to_string(min) + " and " + std::to_string(max))
+        .ThrowAsJavaScriptException();
+    return false;
+  }
+  *out = static_cast<int64_t>(d);
+  return true;
+}
+
+bool optInt(const Napi::Object& o, const char* key, int64_t def, int64_t min, int64_t max, int64_t* out) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined()) {
+    *out = def;
+    return true;
+  }
+  return intArg(o.Env(), v, key, min, max, out);
 }
 
 bool getBool(const Napi::Object& o, const char* key, bool def) {
@@ -31,6 +60,8 @@ Napi::Object legStatsToJs(Napi::Env env, const LegStats& s, size_t queuedSamples
   num("rttMs", s.rttMs);
   num("srtpFailures", static_cast<double>(s.srtpFailures));
   num("unexpectedSource", static_cast<double>(s.unexpectedSource));
+  num("rejectedSources", static_cast<double>(s.rejectedSources));
+  num("sendErrors", static_cast<double>(s.sendErrors));
   num("malformed", static_cast<double>(s.malformed));
   num("unknownPayloadType", static_cast<double>(s.unknownPayloadType));
   num("rtcpSent", static_cast<double>(s.rtcpSent));
@@ -63,6 +94,7 @@ Napi::Object legStatsToJs(Napi::Env env, const LegStats& s, size_t queuedSamples
   jn("insertedFrames", static_cast<double>(s.jitter.insertedFrames));
   jn("resets", static_cast<double>(s.jitter.resets));
   jn("decodeErrors", static_cast<double>(s.jitter.decodeErrors));
+  jn("fecFrames", static_cast<double>(s.jitter.fecFrames));
   o.Set("jitterBuffer", j);
   return o;
 }
@@ -72,6 +104,8 @@ Napi::Object engineStatsToJs(Napi::Env env, const MediaEngine& engine, size_t le
   o.Set("threads", engine.threadCount());
   o.Set("legs", static_cast<double>(legs));
   o.Set("droppedEvents", static_cast<double>(engine.droppedEvents()));
+  o.Set("portsInUse", static_cast<double>(engine.ports().inUse()));
+  o.Set("foreignPortReleases", static_cast<double>(engine.ports().foreignReleases()));
   Napi::Array workers = Napi::Array::New(env);
   for (int i = 0; i < engine.threadCount(); ++i) {
     const WorkerTiming& t = engine.worker(i).timing();
@@ -82,6 +116,9 @@ Napi::Object engineStatsToJs(Napi::Env env, const MediaEngine& engine, size_t le
     w.Set("skippedTicks", static_cast<double>(t.skippedTicks.load()));
     w.Set("busyMs", static_cast<double>(t.busyNs.load()) / 1e6);
     w.Set("maxLateMs", static_cast<double>(t.maxLateNs.load()) / 1e6);
+    w.Set("failedWakes", static_cast<double>(t.failedWakes.load()));
+    w.Set("epollErrors", static_cast<double>(t.epollErrors.load()));
+    w.Set("receiveBudgetHits", static_cast<double>(t.receiveBudgetHits.load()));
     Napi::Array late = Napi::Array::New(env, WorkerTiming::kBuckets);
     Napi::Array busy = Napi::Array::New(env, WorkerTiming::kBuckets);
     Napi::Array sendStart = Napi::Array::New(env, WorkerTiming::kBuckets);

@@ -21,6 +21,11 @@ std::unique_ptr<T> takeUnique(const std::shared_ptr<std::unique_ptr<T>>& box) {
 }
 
 int getInt(const Napi::Object& o, const char* key, int def);
+// Argument checks that hold whatever the TypeScript facade did (a caller may use the addon directly): an
+// exact integer in [min, max], else a TypeError/RangeError is thrown (messages as in media-args.ts) and
+// false returned. optInt: an absent/undefined option takes def.
+bool intArg(const Napi::Env& env, const Napi::Value& v, const char* name, int64_t min, int64_t max, int64_t* out);
+bool optInt(const Napi::Object& o, const char* key, int64_t def, int64_t min, int64_t max, int64_t* out);
 bool getBool(const Napi::Object& o, const char* key, bool def);
 std::string getString(const Napi::Object& o, const char* key, const std::string& def);
 

@@ -2,6 +2,7 @@
 // linear side) behind the uniform AudioDecoder/AudioEncoder interface.
 #include "codec/audio_codec.h"
 
+#include <opus/opus.h>
 #include <spandsp.h>
 #include <spandsp/private/g722.h>
 
@@ -147,6 +148,84 @@ class G722Encoder final : public AudioEncoder {
   g722_encode_state_t* st_;
 };
 
+// Opus (RFC 6716) through libopus at the internal 16 kHz: libopus decodes any Opus stream (whatever the
+// sender's bandwidth) to the rate asked and encodes 16 kHz input, so no resampler of our own sits in the
+// path; the 48 kHz of "opus/48000/2" is only the RTP clock (RFC 7587 §4.1). Mono: stereo=0 in our fmtp,
+// and a stereo stream decodes down-mixed (a decoder created with 1 channel).
+constexpr int kOpusMaxSamples16k = 1920;  // 120 ms, the longest Opus packet (RFC 6716 §3.2.5)
+
+class OpusDecoderImpl final : public AudioDecoder {
+ public:
+  OpusDecoderImpl() {
+    int err = 0;
+    st_ = opus_decoder_create(static_cast<opus_int32>(kInternalRate), 1, &err);
+    if (err != OPUS_OK) st_ = nullptr;
+  }
+  ~OpusDecoderImpl() override { if (st_ != nullptr) opus_decoder_destroy(st_); }
+  int decode(const uint8_t* payload, size_t len, int16_t* out16k, size_t cap) override {
+    if (st_ == nullptr || len == 0) return -1;
+    const int frame = static_cast<int>(cap < static_cast<size_t>(kOpusMaxSamples16k) ? cap : kOpusMaxSamples16k);
+    const int n = opus_decode(st_, payload, static_cast<opus_int32>(len), out16k, frame, 0);
+    return n < 0 ? -1 : n;
+  }
+  size_t samplesForPayload(size_t) const override { return kOpusMaxSamples16k; }
+  size_t samplesInPacket(const uint8_t* payload, size_t len) const override {
+    if (len == 0) return 0;
+    const int n = opus_packet_get_nb_samples(payload, static_cast<opus_int32>(len), static_cast<opus_int32>(kInternalRate));
+    return n < 0 ? 0 : static_cast<size_t>(n);
+  }
+  // libopus conceals in whole 2.5 ms steps (40 samples at 16 kHz).
+  bool conceal(int16_t* out16k, size_t n) override {
+    if (st_ == nullptr || n == 0 || n % 40 != 0 || n > static_cast<size_t>(kOpusMaxSamples16k)) return false;
+    return opus_decode(st_, nullptr, 0, out16k, static_cast<int>(n), 0) == static_cast<int>(n);
+  }
+  bool decodeFec(const uint8_t* next, size_t len, int16_t* out16k, size_t n) override {
+    if (st_ == nullptr || len == 0 || n == 0 || n % 40 != 0 || n > static_cast<size_t>(kOpusMaxSamples16k)) return false;
+    // libopus 1.3 has no LBRR probe: without redundancy in `next` this yields the codec's own PLC, which
+    // is what we would have used anyway.
+    return opus_decode(st_, next, static_cast<opus_int32>(len), out16k, static_cast<int>(n), 1) == static_cast<int>(n);
+  }
+  void reset() override { if (st_ != nullptr) opus_decoder_ctl(st_, OPUS_RESET_STATE); }
+  const CodecInfo& info() const override { return codecInfo(CodecId::Opus); }
+  const char* describe() const override { return "opus(decode, 48k clock -> 16k)"; }
+
+ private:
+  OpusDecoder* st_ = nullptr;
+};
+
+class OpusEncoderImpl final : public AudioEncoder {
+ public:
+  explicit OpusEncoderImpl(const EncoderParams& p) {
+    int err = 0;
+    st_ = opus_encoder_create(static_cast<opus_int32>(kInternalRate), 1, OPUS_APPLICATION_VOIP, &err);
+    if (err != OPUS_OK) {
+      st_ = nullptr;
+      return;
+    }
+    opus_encoder_ctl(st_, OPUS_SET_SIGNAL(OPUS_SIGNAL_VOICE));
+    // RFC 7587 §3.1.1: FEC only helps if the encoder expects loss; 10 % is the usual VoIP setting.
+    opus_encoder_ctl(st_, OPUS_SET_INBAND_FEC(p.inbandFec ? 1 : 0));
+    opus_encoder_ctl(st_, OPUS_SET_PACKET_LOSS_PERC(p.inbandFec ? 10 : 0));
+    int bw = OPUS_BANDWIDTH_WIDEBAND;
+    if (p.maxPlaybackRate != 0 && p.maxPlaybackRate <= 8000) bw = OPUS_BANDWIDTH_NARROWBAND;
+    else if (p.maxPlaybackRate != 0 && p.maxPlaybackRate <= 12000) bw = OPUS_BANDWIDTH_MEDIUMBAND;
+    opus_encoder_ctl(st_, OPUS_SET_MAX_BANDWIDTH(bw));
+  }
+  ~OpusEncoderImpl() override { if (st_ != nullptr) opus_encoder_destroy(st_); }
+  size_t encode(const int16_t* in16k, size_t n, uint8_t* out, size_t cap) override {
+    if (st_ == nullptr || n == 0) return 0;
+    const opus_int32 w = opus_encode(st_, in16k, static_cast<int>(n), out, static_cast<opus_int32>(cap));
+    return w < 0 ? 0 : static_cast<size_t>(w);
+  }
+  size_t payloadBytesFor(size_t) const override { return 1275 * 3; }  // RFC 6716 §3.2.1 bound for 60 ms
+  void reset() override { if (st_ != nullptr) opus_encoder_ctl(st_, OPUS_RESET_STATE); }
+  const CodecInfo& info() const override { return codecInfo(CodecId::Opus); }
+  const char* describe() const override { return "opus(encode, 16k -> 48k clock)"; }
+
+ private:
+  OpusEncoder* st_ = nullptr;
+};
+
 }  // namespace
 
 std::unique_ptr<AudioDecoder> makeDecoder(CodecId id) {
@@ -154,16 +233,18 @@ std::unique_ptr<AudioDecoder> makeDecoder(CodecId id) {
     case CodecId::PCMU:
     case CodecId::PCMA: return std::unique_ptr<AudioDecoder>(new G711Decoder(id));
     case CodecId::G722: return std::unique_ptr<AudioDecoder>(new G722Decoder());
+    case CodecId::Opus: return std::unique_ptr<AudioDecoder>(new OpusDecoderImpl());
     case CodecId::TelephoneEvent: break;
   }
   return nullptr;
 }
 
-std::unique_ptr<AudioEncoder> makeEncoder(CodecId id) {
+std::unique_ptr<AudioEncoder> makeEncoder(CodecId id, const EncoderParams& params) {
   switch (id) {
     case CodecId::PCMU:
     case CodecId::PCMA: return std::unique_ptr<AudioEncoder>(new G711Encoder(id));
     case CodecId::G722: return std::unique_ptr<AudioEncoder>(new G722Encoder());
+    case CodecId::Opus: return std::unique_ptr<AudioEncoder>(new OpusEncoderImpl(params));
     case CodecId::TelephoneEvent: break;
   }
   return nullptr;

@@ -18,6 +18,18 @@ class AudioDecoder {
   virtual int decode(const uint8_t* payload, size_t len, int16_t* out16k, size_t cap) = 0;
   // Samples (16 kHz) that `len` payload octets decode to — lets callers size buffers / advance clocks.
   virtual size_t samplesForPayload(size_t len) const = 0;
+  // Samples (16 kHz) in this payload: the same as samplesForPayload for fixed-rate codecs; Opus reads
+  // its TOC (RFC 6716 §3.1). 0 if the payload is malformed.
+  virtual size_t samplesInPacket(const uint8_t* payload, size_t len) const { (void)payload; return samplesForPayload(len); }
+  // Codec's own packet-loss concealment (Opus): writes n samples of concealment, or returns false (the
+  // caller then uses the generic spandsp PLC).
+  virtual bool conceal(int16_t* out16k, size_t n) { (void)out16k; (void)n; return false; }
+  // In-band FEC (Opus LBRR, RFC 6716 §2.1.7): rebuilds the n samples lost just BEFORE `next` from the
+  // redundancy carried in `next`. false if the codec has no FEC or `next` carries none.
+  virtual bool decodeFec(const uint8_t* next, size_t len, int16_t* out16k, size_t n) {
+    (void)next; (void)len; (void)out16k; (void)n;
+    return false;
+  }
   // Forget history (new SSRC / re-INVITE to another stream).
   virtual void reset() = 0;
   virtual const CodecInfo& info() const = 0;
@@ -37,8 +49,14 @@ class AudioEncoder {
   virtual const char* describe() const = 0;
 };
 
+// What the peer's a=fmtp asks of our encoder (RFC 7587 §6.1 for Opus; ignored by G.711/G.722).
+struct EncoderParams {
+  bool inbandFec = false;        // peer's useinbandfec=1: it can use FEC, so we send it
+  uint32_t maxPlaybackRate = 0;  // peer's maxplaybackrate (0: not given): no point encoding more bandwidth
+};
+
 // Factories (allocate; call at setup, not per frame). Return nullptr for CodecId::TelephoneEvent.
 std::unique_ptr<AudioDecoder> makeDecoder(CodecId id);
-std::unique_ptr<AudioEncoder> makeEncoder(CodecId id);
+std::unique_ptr<AudioEncoder> makeEncoder(CodecId id, const EncoderParams& params = EncoderParams());
 
 }  // namespace tg

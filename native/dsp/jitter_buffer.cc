@@ -30,12 +30,11 @@ constexpr uint32_t kJumpMs = 2000;
 }  // namespace
 
 JitterBuffer::JitterBuffer(const JitterBufferConfig& cfg, AudioDecoder* decoder) : cfg_(cfg), decoder_(decoder) {
-  if (cfg_.rtpClock == 0 || cfg_.rtpClock > kInternalRate) cfg_.rtpClock = 8000;
+  if (cfg_.rtpClock == 0 || cfg_.rtpClock > 48000) cfg_.rtpClock = 8000;
   if (cfg_.frameMs == 0) cfg_.frameMs = 20;
   if (cfg_.capacity < 4) cfg_.capacity = 4;
   if (cfg_.maxDelayMs < cfg_.minDelayMs) cfg_.maxDelayMs = cfg_.minDelayMs;
   if (cfg_.quantile <= 0 || cfg_.quantile > 1) cfg_.quantile = 0.95;
-  samplesPerUnit_ = kInternalRate / cfg_.rtpClock;
   frameSamples_ = static_cast<size_t>(cfg_.frameMs) * (kInternalRate / 1000);
   frameUnits_ = cfg_.frameMs * cfg_.rtpClock / 1000;
   slots_ = new Slot[cfg_.capacity];
@@ -114,7 +113,7 @@ size_t JitterBuffer::bufferedCount() const {
 
 uint32_t JitterBuffer::levelUnits() const {
   if (!haveStream_) return 0;
-  const uint32_t staged = static_cast<uint32_t>((decodedLen_ - decodedPos_) / samplesPerUnit_);
+  const uint32_t staged = unitsOf(decodedLen_ - decodedPos_);
   const int32_t ahead = tsDiff(highestTsEnd_, playTs_);
   return std::max<uint32_t>(staged, ahead > 0 && bufferedCount() > 0 ? static_cast<uint32_t>(ahead) : 0);
 }
@@ -202,7 +201,7 @@ PushResult JitterBuffer::push(uint16_t seq, uint32_t ts, uint32_t ssrc, bool mar
     resetStream();
     stats_.resets++;
   }
-  const uint32_t units = static_cast<uint32_t>(decoder_->samplesForPayload(len) / samplesPerUnit_);
+  const uint32_t units = unitsOf(decoder_->samplesInPacket(payload, len));
   const uint32_t jumpUnits = (cfg_.maxDelayMs + kJumpMs) * (cfg_.rtpClock / 1000);
   if (haveStream_) {
     const int32_t d = tsDiff(ts, playTs_);
@@ -278,7 +277,9 @@ PushResult JitterBuffer::push(uint16_t seq, uint32_t ts, uint32_t ssrc, bool mar
 void JitterBuffer::conceal(int16_t* out, size_t n, bool* concealed, bool* silent) {
   const size_t maxConceal = static_cast<size_t>(cfg_.maxConcealMs) * (kInternalRate / 1000);
   if (concealedRun_ < maxConceal) {
-    plc_fillin(static_cast<plc_state_t*>(plc_), out, static_cast<int>(n));
+    // The codec's own PLC where it has one (Opus: it extrapolates from its decoder state, far better than
+    // a waveform repeat), else spandsp's.
+    if (!decoder_->conceal(out, n)) plc_fillin(static_cast<plc_state_t*>(plc_), out, static_cast<int>(n));
     stats_.concealedSamples += n;
     *concealed = true;
   } else {
@@ -300,7 +301,7 @@ void JitterBuffer::fillFrame(int16_t* out, bool* real, bool* concealed, bool* si
       std::memcpy(out + got, decoded_ + decodedPos_, n * sizeof(int16_t));
       decodedPos_ += n;
       got += n;
-      playTs_ += static_cast<uint32_t>(n / samplesPerUnit_);
+      playTs_ += unitsOf(n);
       *real = true;
       concealedRun_ = 0;
       inUnderflow_ = false;
@@ -314,14 +315,14 @@ void JitterBuffer::fillFrame(int16_t* out, bool* real, bool* concealed, bool* si
       if (!havePlayedSeq_ || seqDiff(s.seq, lastPlayedSeq_) > 0) lastPlayedSeq_ = s.seq;
       havePlayedSeq_ = true;
       const int n = decoder_->decode(s.data, s.len, decoded_, decodedCap_);
-      const size_t skip = static_cast<size_t>(tsDiff(playTs_, s.ts)) * samplesPerUnit_;
+      const size_t skip = samplesOf(static_cast<uint32_t>(tsDiff(playTs_, s.ts)));
       if (n <= 0 || static_cast<size_t>(n) <= skip) {
         stats_.decodeErrors += n <= 0 ? 1 : 0;
         // Undecodable: conceal its duration so the timeline stays right.
-        const size_t dur = std::min<size_t>((s.units - skip / samplesPerUnit_) * samplesPerUnit_, frameSamples_ - got);
+        const size_t dur = std::min<size_t>(samplesOf(s.units - unitsOf(skip)), frameSamples_ - got);
         conceal(out + got, dur, concealed, silent);
         got += dur;
-        playTs_ += static_cast<uint32_t>(dur / samplesPerUnit_);
+        playTs_ += unitsOf(dur);
         continue;
       }
       plc_rx(static_cast<plc_state_t*>(plc_), decoded_, n);  // PLC learns from real audio only
@@ -336,14 +337,25 @@ void JitterBuffer::fillFrame(int16_t* out, bool* real, bool* concealed, bool* si
       // While the buffer holds less than the target delay the missing packet may still arrive in time:
       // stretch (conceal without advancing) instead of giving it up — this is also how the level grows to
       // a target that was raised by the jitter estimate.
-      const size_t gap = static_cast<size_t>(tsDiff(slots_[next].ts, playTs_)) * samplesPerUnit_;
+      const size_t gap = samplesOf(static_cast<uint32_t>(tsDiff(slots_[next].ts, playTs_)));
       const size_t n = std::min(gap, frameSamples_ - got);
-      conceal(out + got, n, concealed, silent);
+      const bool advance = levelMs() >= targetMs_;
+      // Given up for good and exactly one packet long: the next packet's in-band FEC (Opus LBRR) carries a
+      // coarse copy of it.
+      const Slot& nx = slots_[next];
+      if (advance && n == gap && gap == decoder_->samplesInPacket(nx.data, nx.len) &&
+          decoder_->decodeFec(nx.data, nx.len, out + got, n)) {
+        stats_.fecFrames++;
+        *concealed = true;
+        concealedRun_ = 0;
+      } else {
+        conceal(out + got, n, concealed, silent);
+      }
       got += n;
-      if (levelMs() < targetMs_) {
+      if (!advance) {
         stats_.insertedFrames += n == frameSamples_ ? 1 : 0;
       } else {
-        playTs_ += static_cast<uint32_t>(n / samplesPerUnit_);
+        playTs_ += unitsOf(n);
       }
       continue;
     }

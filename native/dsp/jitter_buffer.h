@@ -25,7 +25,7 @@
 namespace tg {
 
 struct JitterBufferConfig {
-  uint32_t rtpClock = 8000;       // RTP timestamp rate of the stream (G.722: 8000)
+  uint32_t rtpClock = 8000;       // RTP timestamp rate of the stream (G.722: 8000, Opus: 48000)
   uint32_t frameMs = 20;          // duration of one pop()
   uint32_t minDelayMs = 20;
   uint32_t maxDelayMs = 200;
@@ -69,6 +69,7 @@ struct JitterStats {
   uint64_t insertedFrames = 0;   // drift correction inserts
   uint64_t resets = 0;           // SSRC changes, timestamp jumps
   uint64_t decodeErrors = 0;
+  uint64_t fecFrames = 0;        // lost packets rebuilt from the next packet's in-band FEC (Opus)
 };
 
 class JitterBuffer {
@@ -123,7 +124,9 @@ class JitterBuffer {
   AudioDecoder* decoder_;
   size_t frameSamples_;
   uint32_t frameUnits_;
-  uint32_t samplesPerUnit_;
+  // 16 kHz samples <-> RTP units of the stream (8 kHz: 2 samples a unit; Opus' 48 kHz: 3 units a sample).
+  size_t samplesOf(uint32_t units) const { return static_cast<size_t>(uint64_t{units} * kInternalRate / cfg_.rtpClock); }
+  uint32_t unitsOf(size_t samples) const { return static_cast<uint32_t>(uint64_t{samples} * cfg_.rtpClock / kInternalRate); }
   JitterState state_ = JitterState::Buffering;
   Slot* slots_ = nullptr;
   uint8_t* payloadStore_ = nullptr;

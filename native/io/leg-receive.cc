@@ -35,24 +35,71 @@ void Leg::onDatagram(bool rtcpSocket, uint8_t* buf, size_t len, const sockaddr_s
   }
 }
 
-// Symmetric RTP: once latched, everyone but the latched source is counted and dropped before any
-// crypto work (an attacker cannot pollute the SRTP replay window or steer the stream).
-bool Leg::acceptSource(const sockaddr_storage& from, bool rtcp) {
+namespace {
+// A latched source that has sent nothing for this long may be replaced — by a source with the same SSRC
+// only (a NAT rebinding its port keeps the SSRC; an attacker does not know it).
+constexpr int64_t kRelatchIdleNs = 2'000'000'000LL;
+socklen_t addressLength(const sockaddr_storage& a) {
+  return a.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+}
+}  // namespace
+
+void Leg::rejectSource(const sockaddr_storage& from) {
+  ++stats_.unexpectedSource;
+  if (!sameAddress(from, lastRejected_)) {
+    ++stats_.rejectedSources;
+    lastRejected_ = from;
+  }
+}
+
+// Source check, before any crypto or parsing work (an intruder cannot pollute the SRTP replay window,
+// steer the stream or be heard). Nothing is accepted before the answer (setRemote). Without symmetric
+// RTP only the SDP's address and port are accepted; with it, the latched source, or — while nothing is
+// latched — any source as a candidate that onRtp latches once it proves itself (negotiated payload type,
+// SRTP authentication).
+bool Leg::acceptSource(const sockaddr_storage& from, bool rtcp, int64_t nowNs) {
+  if (!haveRemote_) {
+    rejectSource(from);
+    return false;
+  }
+  if (!opts_.symmetric) {
+    if (sameAddress(from, rtcp ? sdpRtcp_ : sdpRtp_)) return true;
+    rejectSource(from);
+    return false;
+  }
   const bool latched = rtcp ? latchedRtcp_ : latchedRtp_;
-  const sockaddr_storage& expected = rtcp ? remoteRtcp_ : remoteRtp_;
-  if (latched) {
-    if (!sameAddress(from, expected)) {
-      ++stats_.unexpectedSource;
+  if (!latched) {
+    // RTCP (not muxed) follows RTP: until the RTP source is latched only the SDP's RTCP address counts.
+    if (rtcp && !latchedRtp_ && !sameAddress(from, sdpRtcp_)) {
+      rejectSource(from);
       return false;
     }
     return true;
   }
-  if (haveRemote_ && !opts_.symmetric && !sameAddress(from, expected)) ++stats_.unexpectedSource;
-  return true;
+  if (sameAddress(from, rtcp ? remoteRtcp_ : remoteRtp_)) return true;
+  // RTP from another source: a candidate only once the latched one has gone quiet (onRtp checks the SSRC).
+  if (!rtcp && latchSsrcKnown_ && nowNs - latchedRxNs_ >= kRelatchIdleNs) return true;
+  rejectSource(from);
+  return false;
+}
+
+void Leg::latchRtp(const sockaddr_storage& from, int64_t nowNs) {
+  if (!sameAddress(from, remoteRtp_) || !latchedRtp_) {
+    remoteRtp_ = from;
+    remoteRtpLen_ = addressLength(from);
+    if (opts_.rtcpMux) {
+      remoteRtcp_ = from;
+      remoteRtcpLen_ = remoteRtpLen_;
+      latchedRtcp_ = true;
+    }
+  }
+  latchedRtp_ = true;
+  stats_.latched = true;
+  latchedRxNs_ = nowNs;
 }
 
 void Leg::onRtp(uint8_t* buf, size_t len, const sockaddr_storage& from, uint64_t arrivalUs, TickContext& ctx) {
-  if (!acceptSource(from, false)) return;
+  if (!acceptSource(from, false, ctx.nowNs)) return;
   if (srtp_ && srtp_->hasInbound()) {
     size_t plain = 0;
     if (srtp_->unprotectRtp(buf, len, &plain) != SrtpStatus::Ok) {
@@ -73,17 +120,19 @@ void Leg::onRtp(uint8_t* buf, size_t len, const sockaddr_storage& from, uint64_t
     ++stats_.unknownPayloadType;  // e.g. comfort noise (PT 13) we did not negotiate
     return;
   }
-  if (haveRemote_ && opts_.symmetric && !latchedRtp_) {
-    // First valid packet after the answer: this is where the peer really is (behind its NAT).
-    remoteRtp_ = from;
-    remoteRtpLen_ = from.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
-    latchedRtp_ = true;
-    stats_.latched = true;
-    if (opts_.rtcpMux) {
-      remoteRtcp_ = remoteRtp_;
-      remoteRtcpLen_ = remoteRtpLen_;
-      latchedRtcp_ = true;
+  if (opts_.symmetric) {
+    const bool fromLatched = latchedRtp_ && sameAddress(from, remoteRtp_);
+    if (!fromLatched) {
+      // A replacement for a source that went quiet must carry its SSRC; the first latch takes the first
+      // source after the answer that sends the negotiated payload type (and passed SRTP above).
+      if (latchedRtp_ && latchSsrcKnown_ && h.ssrc != latchSsrc_) {
+        rejectSource(from);
+        return;
+      }
+      latchSsrcKnown_ = true;
+      latchSsrc_ = h.ssrc;
     }
+    latchRtp(from, ctx.nowNs);
   }
   ++stats_.packetsReceived;
   stats_.bytesReceived += pkt.payloadLength;
@@ -109,7 +158,7 @@ void Leg::onRtp(uint8_t* buf, size_t len, const sockaddr_storage& from, uint64_t
 }
 
 void Leg::onRtcp(uint8_t* buf, size_t len, const sockaddr_storage& from, uint64_t arrivalUs, TickContext& ctx) {
-  if (!acceptSource(from, true)) return;
+  if (!acceptSource(from, true, ctx.nowNs)) return;
   if (srtp_ && srtp_->hasInbound()) {
     size_t plain = 0;
     if (srtp_->unprotectRtcp(buf, len, &plain) != SrtpStatus::Ok) {
@@ -123,12 +172,19 @@ void Leg::onRtcp(uint8_t* buf, size_t len, const sockaddr_storage& from, uint64_
     ++stats_.malformed;
     return;
   }
-  ++stats_.rtcpReceived;
-  if (haveRemote_ && opts_.symmetric && !latchedRtcp_) {
-    remoteRtcp_ = from;
-    remoteRtcpLen_ = from.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
-    latchedRtcp_ = true;
+  if (opts_.symmetric && !latchedRtcp_) {
+    // RTCP latches to the reports of the source RTP latched to (its SSRC), RFC 3550 §6.4.
+    if (latchedRtp_ && (!latchSsrcKnown_ || rc.reporterSsrc != latchSsrc_)) {
+      rejectSource(from);
+      return;
+    }
+    if (latchedRtp_) {
+      remoteRtcp_ = from;
+      remoteRtcpLen_ = addressLength(from);
+      latchedRtcp_ = true;
+    }
   }
+  ++stats_.rtcpReceived;
   if (rc.hasSenderReport && haveRxSsrc_ && rc.reporterSsrc == rxStats_.ssrc()) {
     rxStats_.onSenderReport(rc.senderInfo, arrivalUs);
   }

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "io/leg.h"
+#include "io/media-clock.h"
 #include "rtp/rtcp_packet.h"
 #include "rtp/rtp_packet.h"
 #include "rtp/telephone_event.h"
@@ -15,7 +16,6 @@
 namespace tg::io {
 
 namespace {
-constexpr uint32_t kUnitsPerTick = 160;  // 20 ms at the 8 kHz RTP clock of PCMU, PCMA and G.722 (RFC 3551 §4.5.2)
 constexpr int64_t kRtcpIntervalNs = 5'000'000'000LL;
 
 inline int16_t sat16(int32_t v) { return static_cast<int16_t>(v > 32767 ? 32767 : (v < -32768 ? -32768 : v)); }
@@ -28,6 +28,19 @@ void Leg::deferEvent(const MediaEvent& ev) {
 }
 
 void Leg::flush(TickContext& ctx) {
+  if (rtcpDue_) {
+    rtcpDue_ = false;
+    if (outCount_ < kMaxOut) {
+      OutPacket& op = out_[outCount_];
+      const size_t n = buildRtcp(op.data, sizeof(op.data), ctx);
+      if (n > 0) {
+        op.len = static_cast<uint16_t>(n);
+        op.payloadLen = 0;
+        op.rtcp = true;
+        ++outCount_;
+      }
+    }
+  }
   for (int i = 0; i < outCount_; ++i) {
     const OutPacket& p = out_[i];
     const bool muxed = opts_.rtcpMux || sockets_.rtcpFd < 0;
@@ -35,7 +48,11 @@ void Leg::flush(TickContext& ctx) {
     const sockaddr_storage& to = p.rtcp ? remoteRtcp_ : remoteRtp_;
     const socklen_t toLen = p.rtcp ? remoteRtcpLen_ : remoteRtpLen_;
     // Non-blocking: a full socket buffer loses this packet rather than stalling every other leg.
-    if (fd < 0 || sendto(fd, p.data, p.len, MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&to), toLen) < 0) continue;
+    if (fd < 0) continue;
+    if (sendto(fd, p.data, p.len, MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&to), toLen) < 0) {
+      ++stats_.sendErrors;  // EAGAIN (buffer full), ECONNREFUSED from an earlier ICMP, EINVAL/EAFNOSUPPORT...
+      continue;
+    }
     if (p.rtcp) {
       ++stats_.rtcpSent;
     } else {
@@ -149,7 +166,7 @@ void Leg::send(TickContext& ctx) {
     std::memcpy(txAccum_ + txAccumLen_, txFrame_, sizeof(txFrame_));
     txAccumLen_ += kFrameSamples;
     const size_t ptimeSamples = codec_.ptimeMs * 16;
-    const uint32_t ptimeUnits = codec_.ptimeMs * 8;
+    const uint32_t ptimeUnits = rtpUnitsFor(codecInfo(codec_.codec), codec_.ptimeMs);
     while (txAccumLen_ >= ptimeSamples) {
       const size_t n = encoder_->encode(txAccum_, ptimeSamples, payload_, sizeof(payload_));
       if (n > 0) {
@@ -161,7 +178,7 @@ void Leg::send(TickContext& ctx) {
       txAccumTs_ += ptimeUnits;
     }
   }
-  tickTs_ += kUnitsPerTick;
+  tickTs_ += unitsPerTick_;
   if (++ticksSincePublish_ >= 10) publishStats();
 }
 
@@ -170,20 +187,26 @@ void Leg::maybeSendRtcp(TickContext& ctx) {
   // RFC 3550 §6.3.1: randomise the interval (0.5..1.5 x) so reports of many legs do not synchronise.
   rtcpRand_ = rtcpRand_ * 1664525u + 1013904223u;
   nextRtcpNs_ = ctx.nowNs + kRtcpIntervalNs / 2 + static_cast<int64_t>((rtcpRand_ >> 8) % 1000) * (kRtcpIntervalNs / 1000);
-  if (outCount_ >= kMaxOut) return;
-  OutPacket& op = out_[outCount_];
+  rtcpDue_ = true;
+}
+
+// Built when it leaves, not when it was decided: the SR's NTP timestamp and the report block's DLSR are
+// read from the clocks right before sendto (RFC 3550 §6.4.1), so the peer's RTT is not inflated by the
+// up to 20 ms between the tick that scheduled the report and the paced flush that sends it.
+size_t Leg::buildRtcp(uint8_t* out, size_t cap, TickContext&) {
+  const uint64_t nowUs = static_cast<uint64_t>(monotonicNs() / 1000);
+  const uint64_t nowUnixUs = static_cast<uint64_t>(realtimeNs() / 1000);
   RtcpReportBlock block;
   size_t blocks = 0;
   if (haveRxSsrc_ && rxStats_.received() > 0) {
-    rxStats_.makeReportBlock(ctx.nowUs, &block);
+    rxStats_.makeReportBlock(nowUs, &block);
     blocks = 1;
   }
-  uint8_t* out = op.data;
   size_t n;
   if (sentSinceReport_ > 0) {
     // §6.4.1: a participant that sent data since the last report sends an SR.
     RtcpSenderInfo si;
-    si.ntpTimestamp = unixUsToNtp(ctx.nowUnixUs);
+    si.ntpTimestamp = unixUsToNtp(nowUnixUs);
     si.rtpTimestamp = tickTs_;
     si.packetCount = static_cast<uint32_t>(stats_.packetsSent);
     si.octetCount = static_cast<uint32_t>(stats_.bytesSent);
@@ -192,22 +215,19 @@ void Leg::maybeSendRtcp(TickContext& ctx) {
     n = buildReceiverReport(ssrc_, &block, blocks, out, kMaxPacket);
   }
   sentSinceReport_ = 0;
-  if (n == 0) return;
+  if (n == 0) return 0;
   // §6.1: every compound packet carries an SDES CNAME.
   char cname[32];
   std::snprintf(cname, sizeof(cname), "trunkgate-%08x", ssrc_);
   const size_t sdes = buildSdesCname(ssrc_, cname, out + n, kMaxPacket - n);
-  if (sdes == 0) return;
+  if (sdes == 0) return 0;
   n += sdes;
   if (srtp_ && srtp_->hasOutbound()) {
     size_t outLen = 0;
-    if (srtp_->protectRtcp(op.data, n, sizeof(op.data), &outLen) != SrtpStatus::Ok) return;
+    if (srtp_->protectRtcp(out, n, cap, &outLen) != SrtpStatus::Ok) return 0;
     n = outLen;
   }
-  op.len = static_cast<uint16_t>(n);
-  op.payloadLen = 0;
-  op.rtcp = true;
-  ++outCount_;
+  return n;
 }
 
 }  // namespace tg::io

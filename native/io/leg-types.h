@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 
+#include "codec/audio_codec.h"
 #include "codec/codec_registry.h"
 #include "dsp/jitter_buffer.h"
 #include "srtp/srtp_session.h"
@@ -16,7 +17,10 @@ inline bool directionReceives(Direction d) { return d == Direction::SendRecv || 
 
 struct LegOptions {
   bool rtcpMux = false;            // RFC 5761: RTCP on the RTP port
-  bool symmetric = false;          // latch to the first valid source after setRemote (NAT, RFC 4961 spirit)
+  // false: accept RTP/RTCP only from the address and port in the SDP. true (NAT): latch to the first
+  // source after setRemote that sends the negotiated payload type (and passes SRTP), never to another one
+  // while it is alive (RTP-Bleed: an intruder must not steal or inject into the stream).
+  bool symmetric = false;
   uint32_t timeoutBeforeMs = 30000;  // no RTP at all since setRemote
   uint32_t timeoutAfterMs = 15000;   // RTP stopped after it had flowed
   bool frames = true;              // deliver 20 ms frames to JS
@@ -32,7 +36,8 @@ struct CodecSettings {
   CodecId codec = CodecId::PCMU;
   int payloadType = 0;          // negotiated PT (static or dynamic)
   int telephoneEventPt = -1;    // -1: RFC 4733 not negotiated (DTMF goes in-band)
-  uint32_t ptimeMs = 20;        // outbound packetisation: 10, 20, 30 or 40
+  uint32_t ptimeMs = 20;        // outbound packetisation: one of the codec's registry ptimes
+  EncoderParams encoder;        // what the peer's fmtp asks of our encoder (Opus FEC, bandwidth)
 };
 
 struct LegStats {
@@ -42,7 +47,9 @@ struct LegStats {
   double jitterMs = 0;            // RFC 3550 A.8 interarrival jitter
   double rttMs = -1;              // from RR LSR/DLSR (§6.4.1), -1 until known
   uint64_t srtpFailures = 0;      // unprotect failures (auth/replay): dropped, never decoded
-  uint64_t unexpectedSource = 0;  // packets from someone other than the (latched) remote
+  uint64_t unexpectedSource = 0;  // packets from someone other than the (latched) remote: dropped
+  uint64_t rejectedSources = 0;   // distinct times another source tried to take over the stream
+  uint64_t sendErrors = 0;        // sendto() failures (full socket buffer, unreachable, bad address)
   uint64_t malformed = 0;         // not parseable as RTP/RTCP
   uint64_t unknownPayloadType = 0;
   uint64_t rtcpSent = 0, rtcpReceived = 0;

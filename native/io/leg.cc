@@ -12,6 +12,7 @@ namespace {
 JitterBufferConfig jitterConfigFor(const CodecInfo& info, const LegOptions& o) {
   JitterBufferConfig c;
   c.rtpClock = info.rtpClock;
+  c.maxPayload = info.maxPayload;
   c.frameMs = 20;
   c.minDelayMs = o.jitterMinMs;
   c.maxDelayMs = o.jitterMaxMs;
@@ -51,14 +52,24 @@ void Leg::closeSockets() {
 
 void Leg::setRemote(const sockaddr_storage& rtp, socklen_t rtpLen, const sockaddr_storage& rtcp, socklen_t rtcpLen,
                     int64_t nowNs) {
-  remoteRtp_ = rtp;
-  remoteRtpLen_ = rtpLen;
-  remoteRtcp_ = rtcp;
-  remoteRtcpLen_ = rtcpLen;
+  // A re-INVITE that names the same address keeps the latch (a hold or a codec change must not give an
+  // intruder a window, RTP-Bleed); a new address is a new stream and latching starts again.
+  const bool sameStream = haveRemote_ && sameAddress(rtp, sdpRtp_) && sameAddress(rtcp, sdpRtcp_);
+  sdpRtp_ = rtp;
+  sdpRtcp_ = rtcp;
   haveRemote_ = true;
-  // A new answer (re-INVITE) re-opens latching and restarts the "no RTP yet" timer.
-  latchedRtp_ = latchedRtcp_ = false;
-  stats_.latched = false;
+  if (!sameStream || !latchedRtp_) {
+    remoteRtp_ = rtp;
+    remoteRtpLen_ = rtpLen;
+    latchedRtp_ = false;
+    latchSsrcKnown_ = false;
+    stats_.latched = false;
+  }
+  if (!sameStream || !latchedRtcp_) {
+    remoteRtcp_ = rtcp;
+    remoteRtcpLen_ = rtcpLen;
+    latchedRtcp_ = false;
+  }
   armedAtNs_ = nowNs;
   gotRtp_ = false;
   timeoutRaised_ = false;
@@ -71,7 +82,17 @@ void Leg::setCodec(const CodecSettings& cs, std::unique_ptr<AudioDecoder> dec, s
   jitter_ = std::move(jb);
   decoder_ = std::move(dec);
   encoder_ = std::move(enc);
+  const uint32_t oldClock = codecInfo(codec_.codec).rtpClock;
   codec_ = cs;
+  const CodecInfo& info = codecInfo(cs.codec);
+  unitsPerTick_ = rtpUnitsFor(info, 20);
+  if (info.rtpClock != oldClock) {
+    // Statistics and RFC 4733 events count in RTP units of the audio clock (RFC 4733 §2.1): a new clock
+    // is a new timeline (no allocation: both are plain values).
+    rxStats_ = RtpReceiveStats(info.rtpClock);
+    haveRxSsrc_ = false;
+    dtmfRx_ = DtmfReceiver(info.rtpClock);
+  }
   txAccumLen_ = 0;
   talkspurtStart_ = true;
 }
@@ -100,6 +121,7 @@ bool Leg::startDtmf(const char* digits, size_t len, const DtmfSenderConfig& cfg,
   DtmfSenderConfig c = cfg;
   // RFC 4733 only if the peer negotiated telephone-event; otherwise the tones go in-band.
   if (codec_.telephoneEventPt < 0) c.mode = DtmfMode::InBand;
+  c.eventClock = codecInfo(codec_.codec).rtpClock;
   dtmfInband_ = c.mode == DtmfMode::InBand;
   dtmfTx_ = DtmfSender(c);
   if (dtmfTx_.start(digits, len) != -1) return false;  // the facade validated already; belt and braces

@@ -59,6 +59,9 @@ class Leg {
   // thread routing a command to it.
   int owner() const { return owner_.load(std::memory_order_acquire); }
   void setOwner(int w) { owner_.store(w, std::memory_order_release); }
+  // Set when createLeg counts the leg on a worker before it attaches; the attach takes it back.
+  void markAssigned() { assigned_.store(true, std::memory_order_relaxed); }
+  bool takeAssignment() { return assigned_.exchange(false, std::memory_order_relaxed); }
   uint16_t localPort() const { return sockets_.rtpPort; }
   const LegOptions& options() const { return opts_; }
   int rtpFd() const { return sockets_.rtpFd; }
@@ -83,7 +86,10 @@ class Leg {
   void setInbandDtmf(bool on);
   // Returns false if a DTMF string is already being sent.
   bool startDtmf(const char* digits, size_t len, const DtmfSenderConfig& cfg, uint64_t requestId);
-  void closeSockets();  // on detach: frees the port pair at once, long before the object dies
+  // Frees the port pair. JS thread only (the destructor, which runs where the last reference goes: retired
+  // legs are released by JS; or engine shutdown after the workers joined): close() and the allocator's
+  // mutex, which allocate() holds across bind(), never run on a media thread.
+  void closeSockets();
 
   // ---- worker thread: the tick ----
   // One datagram read by the worker (in place: SRTP unprotects inside buf, which has kMaxPacket room).
@@ -115,7 +121,10 @@ class Leg {
  private:
   void onRtp(uint8_t* buf, size_t len, const sockaddr_storage& from, uint64_t arrivalUs, TickContext& ctx);
   void onRtcp(uint8_t* buf, size_t len, const sockaddr_storage& from, uint64_t arrivalUs, TickContext& ctx);
-  bool acceptSource(const sockaddr_storage& from, bool rtcp);
+  bool acceptSource(const sockaddr_storage& from, bool rtcp, int64_t nowNs);
+  void rejectSource(const sockaddr_storage& from);
+  void latchRtp(const sockaddr_storage& from, int64_t nowNs);
+  size_t buildRtcp(uint8_t* out, size_t cap, TickContext& ctx);
   void sendPacket(const uint8_t* payload, size_t len, uint8_t pt, bool marker, uint32_t ts, TickContext& ctx);
   void deferEvent(const MediaEvent& ev);
   void emitDtmf(char digit, uint32_t durationMs, uint8_t source, TickContext& ctx);
@@ -123,15 +132,21 @@ class Leg {
 
   const uint32_t id_;
   std::atomic<int> owner_{0};
+  std::atomic<bool> assigned_{false};
   const LegOptions opts_;
   SocketPair sockets_;
   PortAllocator* ports_;
 
-  // remote addresses (worker thread)
+  // remote addresses (worker thread): where we send (the SDP's, or the latched source) and what the SDP said
   sockaddr_storage remoteRtp_{}, remoteRtcp_{};
   socklen_t remoteRtpLen_ = 0, remoteRtcpLen_ = 0;
+  sockaddr_storage sdpRtp_{}, sdpRtcp_{};
   bool haveRemote_ = false;
   bool latchedRtp_ = false, latchedRtcp_ = false;
+  int64_t latchedRxNs_ = 0;          // last packet accepted from the latched RTP source
+  bool latchSsrcKnown_ = false;      // a source that died may only be replaced by one with its SSRC
+  uint32_t latchSsrc_ = 0;
+  sockaddr_storage lastRejected_{};  // rejectedSources counts changes of the rejected address
 
   CodecSettings codec_;
   std::unique_ptr<AudioDecoder> decoder_;
@@ -141,9 +156,9 @@ class Leg {
   Direction direction_ = Direction::SendRecv;
 
   // receive side
-  RtpReceiveStats rxStats_{8000};
+  RtpReceiveStats rxStats_{codecInfo(CodecId::PCMU).rtpClock};  // a leg starts as PCMU until setCodec
   bool haveRxSsrc_ = false;
-  DtmfReceiver dtmfRx_;
+  DtmfReceiver dtmfRx_{codecInfo(CodecId::PCMU).rtpClock};
   std::unique_ptr<DtmfDetector> dtmfDetect_;
   bool inbandOn_ = true;
   int16_t rxFrame_[kFrameSamples] = {};
@@ -157,13 +172,14 @@ class Leg {
   PlayoutQueue playout_;  // constructed from opts_ (declared after it)
   std::unique_ptr<FrameRing> frames_;
   int16_t txFrame_[kFrameSamples] = {};
-  int16_t txAccum_[kFrameSamples * 3] = {};  // up to ptime 40 ms + one frame
+  int16_t txAccum_[kFrameSamples * (kMaxPtimeMs / 20 + 1)] = {};  // up to the longest ptime + one frame
   size_t txAccumLen_ = 0;
   uint32_t txAccumTs_ = 0;
   const int16_t* confOut_ = nullptr;
   uint32_t ssrc_ = 0;
   uint16_t seq_ = 0;
   uint32_t tickTs_ = 0;         // RTP clock advancing 20 ms per tick whether or not we send
+  uint32_t unitsPerTick_ = rtpUnitsFor(codecInfo(CodecId::PCMU), 20);  // 20 ms at the codec's RTP clock (registry)
   bool talkspurtStart_ = true;  // RFC 3551 §4.1: marker on the first packet after silence
   bool wasPlaying_ = false;
   DtmfSender dtmfTx_;
@@ -187,6 +203,7 @@ class Leg {
 
   // RTCP (RFC 3550 §6)
   int64_t nextRtcpNs_ = 0;
+  bool rtcpDue_ = false;        // built and sent by flush(), stamped at the instant it leaves (RTT)
   uint32_t sentSinceReport_ = 0;
   uint32_t rtcpRand_ = 0;
 

@@ -8,6 +8,8 @@
 namespace tg::io {
 
 int64_t monotonicNs();
+// Wall clock (CLOCK_REALTIME): RTCP NTP timestamps and the kernel receive stamps are on it.
+int64_t realtimeNs();
 
 class MediaClock {
  public:

@@ -6,7 +6,7 @@
 
 namespace tg::io {
 
-MediaEngine::MediaEngine(const EngineConfig& cfg, std::function<void()> wake)
+MediaEngine::MediaEngine(const EngineConfig& cfg, std::function<bool()> wake)
     : cfg_(cfg), ports_(cfg.minPort, cfg.maxPort, cfg.bindAddress) {
   if (cfg_.advertiseAddress.empty()) cfg_.advertiseAddress = cfg_.bindAddress;
   int n = cfg_.threads > 0 ? cfg_.threads : static_cast<int>(std::thread::hardware_concurrency());
@@ -41,13 +41,18 @@ std::shared_ptr<Leg> MediaEngine::createLeg(const LegOptions& opts, std::string*
     *error = "media engine is closed";
     return nullptr;
   }
+  // Legs closed since the last wake hold their ports until JS releases them: do it now, so a port pair
+  // closed a moment ago can be handed out again without waiting for the drain.
+  releaseRetired();
   SocketPair pair;
   if (!ports_.allocate(opts.rtcpMux, &pair, error)) return nullptr;
   auto leg = std::make_shared<Leg>(nextId(), opts, pair, &ports_);
   const int w = leastLoadedWorker();
   leg->setOwner(w);
-  // Count it now so a burst of createLeg calls spreads across workers before they attach.
+  // Count it now so a burst of createLeg calls in one JS turn spreads across workers before they attach.
+  leg->markAssigned();
   workers_[static_cast<size_t>(w)]->post([leg](MediaWorker& self) { self.attach(leg); });
+  workers_[static_cast<size_t>(w)]->noteAssigned();
   return leg;
 }
 
@@ -70,8 +75,8 @@ void MediaEngine::postToLeg(const std::shared_ptr<Leg>& leg, int w, std::functio
 void MediaEngine::closeLeg(const std::shared_ptr<Leg>& leg) {
   onLegThread(leg, [leg](MediaWorker& self) {
     if (leg->conference()) leg->conference()->remove(leg->id());
+    // Retired: the last reference, and with it the sockets and the port pair, is released on the JS thread.
     self.detach(leg.get());
-    leg->closeSockets();
   });
 }
 

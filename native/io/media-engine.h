@@ -32,13 +32,15 @@ struct EngineConfig {
 
 class MediaEngine {
  public:
-  MediaEngine(const EngineConfig& cfg, std::function<void()> wake);
+  // wake returns false if it could not be queued (see MediaWorker::WakeFn).
+  MediaEngine(const EngineConfig& cfg, std::function<bool()> wake);
   ~MediaEngine();
   void close();  // stops and joins the workers; idempotent
 
   const EngineConfig& config() const { return cfg_; }
   int threadCount() const { return static_cast<int>(workers_.size()); }
   PortAllocator& ports() { return ports_; }
+  const PortAllocator& ports() const { return ports_; }
 
   // ---- JS thread ----
   std::shared_ptr<Leg> createLeg(const LegOptions& opts, std::string* error);

@@ -15,12 +15,6 @@ namespace {
 constexpr int kMaxEpollEvents = 1024;
 constexpr uintptr_t kRtcpBit = 1;  // Leg objects are 8-aligned, so bit 0 of the pointer is free
 
-int64_t realtimeNs() {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
-
 void bump(std::atomic<uint64_t>* hist, int64_t ns) {
   size_t b = ns <= 0 ? 0 : static_cast<size_t>(ns / 100'000);
   if (b >= WorkerTiming::kBuckets) b = WorkerTiming::kBuckets - 1;
@@ -56,7 +50,7 @@ void MediaWorker::stop() {
   if (thread_.joinable()) thread_.join();
   for (auto& c : conferences_) c->removeAll();
   conferences_.clear();
-  for (auto& l : legs_) l->closeSockets();
+  for (auto& l : legs_) l->closeSockets();  // JS thread (the worker has joined)
   legs_.clear();
   legCount_.store(0);
   std::lock_guard<std::mutex> lock(commandMutex_);
@@ -79,18 +73,24 @@ void MediaWorker::runCommands() {
   running_.clear();
 }
 
+void MediaWorker::epollCtl(int op, int fd, epoll_event* ev) {
+  if (epoll_ctl(epollFd_, op, fd, ev) != 0) timing_.epollErrors.fetch_add(1, std::memory_order_relaxed);
+}
+
 void MediaWorker::attach(const std::shared_ptr<Leg>& leg) {
   const uintptr_t key = reinterpret_cast<uintptr_t>(leg.get());
   epoll_event ev{};
   ev.events = EPOLLIN;  // level-triggered: a socket not fully drained this tick shows up next tick
   ev.data.u64 = key;
-  if (leg->rtpFd() >= 0) epoll_ctl(epollFd_, EPOLL_CTL_ADD, leg->rtpFd(), &ev);
+  if (leg->rtpFd() >= 0) epollCtl(EPOLL_CTL_ADD, leg->rtpFd(), &ev);
   if (leg->rtcpFd() >= 0) {
     ev.data.u64 = key | kRtcpBit;
-    epoll_ctl(epollFd_, EPOLL_CTL_ADD, leg->rtcpFd(), &ev);
+    epollCtl(EPOLL_CTL_ADD, leg->rtcpFd(), &ev);
   }
   legs_.push_back(leg);
   legCount_.store(legs_.size(), std::memory_order_relaxed);
+  // A leg created by createLeg was counted in assigned_; one moved here from another worker was not.
+  if (leg->takeAssignment()) assigned_.fetch_sub(1, std::memory_order_relaxed);
 }
 
 void MediaWorker::detach(Leg* leg) {
@@ -101,8 +101,8 @@ void MediaWorker::detach(Leg* leg) {
 }
 
 void MediaWorker::detachKeep(Leg* leg) {
-  if (leg->rtpFd() >= 0) epoll_ctl(epollFd_, EPOLL_CTL_DEL, leg->rtpFd(), nullptr);
-  if (leg->rtcpFd() >= 0) epoll_ctl(epollFd_, EPOLL_CTL_DEL, leg->rtcpFd(), nullptr);
+  if (leg->rtpFd() >= 0) epollCtl(EPOLL_CTL_DEL, leg->rtpFd(), nullptr);
+  if (leg->rtcpFd() >= 0) epollCtl(EPOLL_CTL_DEL, leg->rtcpFd(), nullptr);
   for (size_t i = 0; i < legs_.size(); ++i) {
     if (legs_[i].get() != leg) continue;
     legs_[i] = std::move(legs_.back());
@@ -142,7 +142,12 @@ void MediaWorker::drainSocket(Leg* leg, bool rtcp, TickContext& ctx, int64_t rea
   const int fd = rtcp ? leg->rtcpFd() : leg->rtpFd();
   mmsghdr msgs[kBatch];
   iovec iov[kBatch];
+  int budget = kReceiveBudgetPerSocket;
   for (;;) {
+    if (budget <= 0) {
+      timing_.receiveBudgetHits.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
     for (int i = 0; i < kBatch; ++i) {
       iov[i].iov_base = recv_[i].buf;
       iov[i].iov_len = Leg::kMaxPacket;
@@ -154,8 +159,9 @@ void MediaWorker::drainSocket(Leg* leg, bool rtcp, TickContext& ctx, int64_t rea
       msgs[i].msg_hdr.msg_control = recv_[i].control;
       msgs[i].msg_hdr.msg_controllen = sizeof(recv_[i].control);
     }
-    const int n = recvmmsg(fd, msgs, kBatch, MSG_DONTWAIT, nullptr);
+    const int n = recvmmsg(fd, msgs, static_cast<unsigned>(std::min(kBatch, budget)), MSG_DONTWAIT, nullptr);
     if (n <= 0) return;
+    budget -= n;
     for (int i = 0; i < n; ++i) {
       uint64_t arrivalUs = ctx.nowUs;
       for (cmsghdr* c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c; c = CMSG_NXTHDR(&msgs[i].msg_hdr, c)) {
@@ -170,7 +176,7 @@ void MediaWorker::drainSocket(Leg* leg, bool rtcp, TickContext& ctx, int64_t rea
       if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) continue;  // larger than any RTP we accept
       leg->onDatagram(rtcp, recv_[i].buf, msgs[i].msg_len, recv_[i].from, arrivalUs, ctx);
     }
-    if (n < kBatch) return;
+    if (n < std::min(kBatch, budget + n)) return;  // drained (fewer than asked for)
   }
 }
 
@@ -238,7 +244,11 @@ void MediaWorker::run() {
       if (!retired_.empty()) ctx.producedForJs = true;
     }
     // At most one outstanding wake: JS clears the flag before draining, so nothing is missed.
-    if (ctx.producedForJs && !wakePending_->exchange(true, std::memory_order_acq_rel)) wake_();
+    if (ctx.producedForJs && !wakePending_->exchange(true, std::memory_order_acq_rel) && !wake_()) {
+      // Not queued: nobody will clear the flag, so clear it here or JS would never be woken again.
+      wakePending_->store(false, std::memory_order_release);
+      timing_.failedWakes.fetch_add(1, std::memory_order_relaxed);
+    }
     const int64_t busy = monotonicNs() - start;
     timing_.busyNs.fetch_add(static_cast<uint64_t>(busy), std::memory_order_relaxed);
     bump(timing_.busyHist, busy);

@@ -4,6 +4,7 @@
 // every leg's packet. JS is told about new frames/events through one wake callback, at most once
 // per tick and only if JS has consumed the previous wake (so the JS-side queue is bounded at 1).
 #pragma once
+#include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include <atomic>
@@ -30,11 +31,20 @@ struct WorkerTiming {
   std::atomic<uint64_t> lateHist[kBuckets] = {};  // wake-up lateness; last bucket = >= 19.9 ms
   std::atomic<uint64_t> busyHist[kBuckets] = {};  // tick work duration
   std::atomic<uint64_t> sendStartHist[kBuckets] = {};  // deadline -> start of the send phase
+  std::atomic<uint64_t> failedWakes{0};        // the wake callback could not be queued (retried next tick)
+  std::atomic<uint64_t> epollErrors{0};        // epoll_ctl failures (a leg's socket not watched / not removed)
+  std::atomic<uint64_t> receiveBudgetHits{0};  // sockets left with data at the per-tick receive budget
 };
 
 class MediaWorker {
  public:
-  using WakeFn = std::function<void()>;
+  // Returns false when the wake could not be queued (the JS side is closing or its queue is full): the
+  // worker then clears the pending flag, so a later tick wakes JS again instead of never.
+  using WakeFn = std::function<bool()>;
+  // Datagrams one socket may deliver per tick: a flood on one leg (or an attacker) leaves the rest in
+  // its socket (level-triggered epoll: next tick; the kernel drops the excess) instead of eating every
+  // other leg's tick. 20 ms of 10 ms packets is 2; 64 leaves room for a burst after a long stall.
+  static constexpr int kReceiveBudgetPerSocket = 64;
   MediaWorker(int index, int64_t clockStartNs, WakeFn wake, std::atomic<bool>* wakePending, int realtimePriority = 0,
               bool paced = true);
   ~MediaWorker();
@@ -58,7 +68,12 @@ class MediaWorker {
   EventRing& events() { return events_; }
   void releaseRetired();
   int index() const { return index_; }
-  size_t legCount() const { return legCount_.load(std::memory_order_relaxed); }
+  // Legs running here plus legs assigned but not yet attached (createLeg counts a leg at once, so a burst
+  // of createLeg calls in one JS turn spreads over the workers).
+  size_t legCount() const {
+    return legCount_.load(std::memory_order_relaxed) + assigned_.load(std::memory_order_relaxed);
+  }
+  void noteAssigned() { assigned_.fetch_add(1, std::memory_order_relaxed); }
   const WorkerTiming& timing() const { return timing_; }
   // Whether the SCHED_FIFO request succeeded (false if not asked for or not permitted).
   bool realtime() const { return realtime_.load(std::memory_order_relaxed); }
@@ -68,6 +83,7 @@ class MediaWorker {
   void runCommands();
   void receiveAll(TickContext& ctx);
   void drainSocket(Leg* leg, bool rtcp, TickContext& ctx, int64_t realMinusMonoNs);
+  void epollCtl(int op, int fd, epoll_event* ev);
 
   const int index_;
   const int64_t clockStartNs_;
@@ -87,6 +103,7 @@ class MediaWorker {
   std::vector<std::shared_ptr<Leg>> legs_;
   std::vector<std::shared_ptr<Conference>> conferences_;
   std::atomic<size_t> legCount_{0};
+  std::atomic<size_t> assigned_{0};  // counted by noteAssigned (JS thread), handed over by attach
   EventRing events_{4096};
   std::mutex retireMutex_;
   std::vector<std::shared_ptr<void>> retired_;

@@ -43,7 +43,10 @@ std::string formatAddress(const sockaddr_storage& addr, uint16_t* port) {
 }
 
 PortAllocator::PortAllocator(uint16_t minPort, uint16_t maxPort, std::string bindAddress)
-    : minPort_(static_cast<uint16_t>((minPort + 1) & ~1u)), maxPort_(maxPort), bindAddress_(std::move(bindAddress)) {
+    : minPort_(static_cast<uint16_t>((minPort + 1) & ~1u)),
+      maxPort_(maxPort),
+      bindAddress_(std::move(bindAddress)),
+      owner_(std::this_thread::get_id()) {
   const size_t pairs = maxPort_ > minPort_ ? (maxPort_ - minPort_ + 1) / 2 : 0;
   used_.assign(pairs, false);
 }
@@ -96,6 +99,7 @@ bool PortAllocator::allocate(bool rtcpMux, SocketPair* out, std::string* error) 
 }
 
 void PortAllocator::release(const SocketPair& pair) {
+  if (std::this_thread::get_id() != owner_) foreignReleases_.fetch_add(1, std::memory_order_relaxed);
   if (pair.rtpFd >= 0) close(pair.rtpFd);
   if (pair.rtcpFd >= 0) close(pair.rtcpFd);
   std::lock_guard<std::mutex> lock(mutex_);

@@ -7,7 +7,9 @@
 #include <sys/socket.h>
 
 #include <cstdint>
+#include <atomic>
 #include <mutex>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -30,6 +32,9 @@ class PortAllocator {
   bool allocate(bool rtcpMux, SocketPair* out, std::string* error);
   void release(const SocketPair& pair);
   size_t inUse() const;
+  // Releases made by a thread other than the one that created the allocator (the JS thread): always 0
+  // when the media threads hand port release back to JS, as they must (release closes and locks).
+  uint64_t foreignReleases() const { return foreignReleases_.load(std::memory_order_relaxed); }
 
  private:
   int bindOne(uint16_t port) const;
@@ -39,6 +44,8 @@ class PortAllocator {
   std::vector<bool> used_;  // indexed by (port - minPort) / 2
   size_t next_ = 0;
   size_t inUse_ = 0;
+  std::thread::id owner_;
+  std::atomic<uint64_t> foreignReleases_{0};
 };
 
 }  // namespace tg::io

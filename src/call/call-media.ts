@@ -83,7 +83,7 @@ export class CallMedia {
     const te = n.telephoneEvent?.payloadType ?? null
     if (!prev || prev.codec.name !== n.codec.name || prev.payloadType !== n.payloadType ||
         (prev.telephoneEvent?.payloadType ?? null) !== te || prev.ptime !== n.ptime) {
-      this.leg.setCodec({ name: n.codec.name, payloadType: n.payloadType, telephoneEventPayloadType: te, ptime })
+      this.leg.setCodec({ name: n.codec.name, payloadType: n.payloadType, telephoneEventPayloadType: te, ptime, encoder: n.encoder })
     }
     const r = n.remote
     if (!prev || prev.remote.address !== r.address || prev.remote.port !== r.port || prev.rtcpMux !== n.rtcpMux) {

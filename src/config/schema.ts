@@ -2,6 +2,7 @@
 // Field meanings are documented in config/default.yaml; cross-field rules live in validate-config.ts.
 import { bool, ConfigError, int, list, obj, oneOf, optional, refine, str, type Infer } from './schema-builder'
 import { parseCidr } from '../sip/policy/cidr'
+import { audioCodecs, codecByName } from '../media/codec-registry'
 import { apiSchema, outboundTrunkSchema, recordsSchema } from './outbound-schema'
 import { transferRule, transferSettings, trunkTransferFields } from './transfer-schema'
 
@@ -71,6 +72,13 @@ const digestAuth = obj({
   algorithms: optional(list(oneOf(digestAlgorithms), { minItems: 1, unique: true }), () => [...digestAlgorithms])
 })
 
+// A codec of the native registry, written as the registry spells it (the SDP encoding name).
+const codecName = refine(str({ minLength: 1 }), (v, path) => {
+  const c = codecByName(v)
+  if (c === undefined || !c.isAudio) throw new ConfigError(path, `unknown codec "${v}", supported: ${audioCodecs().map(a => a.name).join(', ')}`)
+  if (c.name !== v) throw new ConfigError(path, `write "${c.name}"`)
+})
+
 const trunk = obj({
   name,
   inbound: obj({
@@ -84,6 +92,9 @@ const trunk = obj({
   forward_headers: optional(list(headerName, { unique: true }), () => []),
   media_encryption: optional(oneOf(mediaEncryptionModes), () => 'allowed' as const),
   allow_sdes_over_tcp: optional(bool(), () => false),
+  // Audio codecs offered and accepted on this trunk, in preference order: names of the media core's codec
+  // registry (PCMU, PCMA, G722, opus). Default G722, PCMU, PCMA (Opus only where a trunk lists it).
+  codecs: optional(list(codecName, { minItems: 1, unique: true })),
   // In-band DTMF detection (Goertzel on the caller's audio): 'auto' only while the call has no
   // RFC 4733 telephone-event negotiated (as Asterisk's dtmf_mode=auto), 'always' for PBXs that
   // negotiate telephone-event yet send key tones in the audio, 'never' to trust RFC 4733 / SIP INFO only.

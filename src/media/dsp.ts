@@ -3,8 +3,9 @@
 // use the same C++ classes directly. Arguments are checked HERE, before anything crosses into C++, and bad
 // ones throw TypeError/RangeError with the exact messages below (tests assert them).
 import path from 'node:path'
+import { audioCodecs, codecByName, type CodecName } from './codec-registry'
 
-export type CodecName = 'PCMU' | 'PCMA' | 'G722'
+export type { CodecName }
 export type G711Law = 'ulaw' | 'alaw'
 export type SrtpSuiteName = 'AES_CM_128_HMAC_SHA1_80' | 'AES_CM_128_HMAC_SHA1_32' | 'AEAD_AES_128_GCM' | 'AEAD_AES_256_GCM' |
   'AES_256_CM_HMAC_SHA1_80' | 'AES_256_CM_HMAC_SHA1_32'
@@ -42,7 +43,7 @@ export interface JitterTracePacket { seq: number, ts: number, ssrc?: number, mar
 export interface JitterStats {
   currentDelayMs: number, targetDelayMs: number, pushed: number, played: number, lateLosses: number, lost: number
   concealedSamples: number, underflows: number, overflows: number, duplicates: number, reorders: number
-  droppedFrames: number, insertedFrames: number, resets: number, decodeErrors: number
+  droppedFrames: number, insertedFrames: number, resets: number, decodeErrors: number, fecFrames: number
 }
 export type FrameKind = 'audio' | 'concealed' | 'empty'
 export type PushResult = 'accepted' | 'duplicate' | 'late' | 'too-large' | 'overflow'
@@ -77,6 +78,7 @@ interface NativeDsp {
   codecDecode (id: number, payload: Uint8Array, packet: number): Buffer
   codecInfo (id: number): CodecInfo
   resample (dir: number, pcm: Int16Array, chunk: number): Buffer
+  resampleRate (inRate: number, outRate: number, pcm: Int16Array, chunk: number): Buffer
   rtpParse (p: Uint8Array): Omit<RtpPacket, never> | string
   rtpMarshal (h: RtpHeaderFields, payload: Uint8Array): Buffer
   telephoneEventParse (p: Uint8Array): (TelephoneEvent & { digit: string }) | null
@@ -110,7 +112,6 @@ function dsp (): NativeDsp {
   return native
 }
 
-const CODEC_IDS: Record<CodecName, number> = { PCMU: 0, PCMA: 1, G722: 2 }
 const SUITES: readonly SrtpSuiteName[] = [
   'AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32', 'AEAD_AES_128_GCM', 'AEAD_AES_256_GCM', 'AES_256_CM_HMAC_SHA1_80', 'AES_256_CM_HMAC_SHA1_32'
 ]
@@ -127,9 +128,11 @@ function checkBytes (b: unknown, name: string): asserts b is Uint8Array {
 function checkInt (v: unknown, name: string, min: number, max: number): asserts v is number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new RangeError(`${name} must be an integer ${min}..${max}`)
 }
+// The registry's id for an audio codec (dsp bindings take ids).
 function codecId (codec: unknown): number {
-  if (typeof codec !== 'string' || !(codec in CODEC_IDS)) throw new TypeError('codec must be one of PCMU, PCMA, G722')
-  return CODEC_IDS[codec as CodecName]
+  const c = typeof codec === 'string' ? codecByName(codec) : undefined
+  if (c === undefined || !c.isAudio) throw new TypeError(`codec must be one of ${audioCodecs().map(a => a.name).join(', ')}`)
+  return c.id
 }
 function lawId (law: unknown): number {
   if (law !== 'ulaw' && law !== 'alaw') throw new TypeError("law must be 'ulaw' or 'alaw'")
@@ -165,8 +168,23 @@ export function decode (codec: CodecName, payload: Uint8Array, packetBytes = 160
   return asInt16(dsp().codecDecode(id, payload, packetBytes))
 }
 export function codecInfo (codec: CodecName | 'telephone-event'): CodecInfo {
-  return dsp().codecInfo(codec === 'telephone-event' ? 3 : codecId(codec))
+  return dsp().codecInfo(codec === 'telephone-event' ? (codecByName('telephone-event')?.id ?? 3) : codecId(codec))
 }
+/** The rates the rational converter joins: G.711 / μ-law engines, internal, 24 kHz engines, Opus/WebRTC. */
+export type AudioRate = 8000 | 16000 | 24000 | 48000
+const RATES: readonly number[] = [8000, 16000, 24000, 48000]
+
+/**
+ * Streaming rational polyphase converter between any two of 8, 16, 24 and 48 kHz; `chunk` splits the input to
+ * exercise chunk boundaries (default: one call).
+ */
+export function convertRate (from: AudioRate, to: AudioRate, pcm: Int16Array, chunk?: number): Int16Array {
+  if (!RATES.includes(from) || !RATES.includes(to) || from === to) throw new RangeError('rates must be two different of 8000, 16000, 24000, 48000')
+  checkPcm(pcm)
+  if (chunk !== undefined) checkInt(chunk, 'chunk', 1, 1 << 24)
+  return asInt16(dsp().resampleRate(from, to, pcm, chunk ?? 0))
+}
+
 /** Streaming half-band resampler; `chunk` splits the input to exercise chunk boundaries (default: one call). */
 export function resample (direction: '8k->16k' | '16k->8k', pcm: Int16Array, chunk?: number): Int16Array {
   if (direction !== '8k->16k' && direction !== '16k->8k') throw new TypeError("direction must be '8k->16k' or '16k->8k'")
@@ -416,7 +434,7 @@ export class Mixer {
 }
 
 /** Per-operation cost measured inside C++ (N-API overhead excluded), in microseconds. */
-export function nativeBench (name: 'g711_dec' | 'g722_enc' | 'resample' | 'resample_up' | 'srtp_protect' | 'jitter' | 'mix' | 'rtp_parse' | 'rtcp_parse', iterations: number): number {
+export function nativeBench (name: 'g711_dec' | 'g722_enc' | 'resample' | 'resample_up' | 'srtp_protect' | 'jitter' | 'mix' | 'rtp_parse' | 'rtcp_parse' | 'opus_enc' | 'opus_dec' | `rate_${8 | 16 | 24 | 48}_${8 | 16 | 24 | 48}`, iterations: number): number {
   checkInt(iterations, 'iterations', 1, 100_000_000)
   return dsp().bench(name, iterations)
 }

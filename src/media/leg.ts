@@ -2,17 +2,19 @@
 // the audio itself never passes through JS unless the application asks for frames or plays PCM.
 import { EventEmitter } from 'node:events'
 import {
-  checkBoolean, checkCodec, checkDirection, checkDtmfDigits, checkInteger, checkIp, checkKey, CodecName,
-  DIRECTIONS, MediaDirection, SRTP_KEY_SALT_LENGTH, SRTP_SUITES, SrtpSuiteName, STATIC_PT, checkPcm16
+  checkBoolean, checkCodec, checkDirection, checkDtmfDigits, checkInteger, checkIp, checkKey, checkPtime, CodecName,
+  DIRECTIONS, MediaDirection, SRTP_KEY_SALT_LENGTH, SRTP_SUITES, SrtpSuiteName, checkPcm16
 } from './media-args'
 import type { NativeLegStats, NativeMediaEngine } from './native'
 import type { Conference } from './conference'
 
 export interface CodecOptions {
-  name: CodecName
-  payloadType?: number              // default: the static PT (0, 8, 9)
+  name: CodecName                   // a registry codec: PCMU, PCMA, G722, opus (case-insensitive)
+  payloadType?: number              // default: the static PT (0, 8, 9), else the registry's dynamic one (opus 111)
   telephoneEventPayloadType?: number | null  // RFC 4733 PT, null/undefined: not negotiated
-  ptime?: 10 | 20 | 30 | 40         // outbound packetisation (ms)
+  ptime?: number                    // outbound packetisation (ms): one of the codec's registry ptimes
+  /** What the peer's a=fmtp asks of our encoder (Opus, RFC 7587 §6.1): in-band FEC, max bandwidth. */
+  encoder?: { inbandFec?: boolean, maxPlaybackRate?: number }
 }
 
 export interface SrtpOptions {
@@ -91,15 +93,21 @@ export class Leg extends EventEmitter {
   setCodec (opts: CodecOptions): void {
     this.live()
     if (typeof opts !== 'object' || opts === null) throw new TypeError('codec options must be an object')
-    const name = checkCodec(opts.name)
-    const pt = opts.payloadType === undefined ? STATIC_PT[name] : checkInteger(opts.payloadType, 'payloadType', 0, 127)
+    const codec = checkCodec(opts.name)
+    const pt = opts.payloadType === undefined
+      ? (codec.payloadType ?? codec.defaultDynamicPayloadType ?? 96)
+      : checkInteger(opts.payloadType, 'payloadType', 0, 127)
     const te = opts.telephoneEventPayloadType
     const tePt = te === undefined || te === null ? -1 : checkInteger(te, 'telephoneEventPayloadType', 0, 127)
     if (tePt === pt) throw new RangeError('telephoneEventPayloadType must differ from payloadType')
-    const ptime = opts.ptime === undefined ? 20 : opts.ptime
-    if (ptime !== 10 && ptime !== 20 && ptime !== 30 && ptime !== 40) throw new RangeError('ptime must be 10, 20, 30 or 40')
-    this.host.native.legSetCodec(this.id, name, pt, tePt, ptime)
-    this.codecName = name
+    const ptime = checkPtime(codec, opts.ptime === undefined ? 20 : opts.ptime)
+    const enc = opts.encoder ?? {}
+    const encoder = {
+      inbandFec: checkBoolean(enc.inbandFec, 'encoder.inbandFec', false),
+      maxPlaybackRate: enc.maxPlaybackRate === undefined ? 0 : checkInteger(enc.maxPlaybackRate, 'encoder.maxPlaybackRate', 0, 48000)
+    }
+    this.host.native.legSetCodec(this.id, codec.name, pt, tePt, ptime, encoder)
+    this.codecName = codec.name
     this.telephoneEvent = tePt >= 0
   }
 

@@ -1,13 +1,12 @@
 // Argument checks done in JS before anything reaches C++ (STYLE.md: sharp/better-sqlite3 habit).
 // The messages are part of the API: tests assert them exactly.
 import net from 'node:net'
+import { audioCodecs, codecByName, type CodecEntry } from './codec-registry'
 
-export type CodecName = 'PCMU' | 'PCMA' | 'G722'
+export type { CodecName } from './codec-registry'
 export type MediaDirection = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive'
 
 export const DIRECTIONS: Record<MediaDirection, number> = { sendrecv: 0, sendonly: 1, recvonly: 2, inactive: 3 }
-// RFC 3551 table 4 static payload types.
-export const STATIC_PT: Record<CodecName, number> = { PCMU: 0, PCMA: 8, G722: 9 }
 export const SRTP_SUITES = ['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32', 'AEAD_AES_128_GCM', 'AEAD_AES_256_GCM', 'AES_256_CM_HMAC_SHA1_80', 'AES_256_CM_HMAC_SHA1_32'] as const
 export type SrtpSuiteName = typeof SRTP_SUITES[number]
 // master key + salt octets per suite (RFC 3711 §8.2, RFC 7714 §12, RFC 6188 §7.1)
@@ -34,9 +33,19 @@ export function checkBoolean (value: unknown, name: string, def: boolean): boole
   return value
 }
 
-export function checkCodec (value: unknown): CodecName {
-  if (value !== 'PCMU' && value !== 'PCMA' && value !== 'G722') {
-    throw new RangeError('codec must be one of PCMU, PCMA, G722')
+/** An audio codec of the registry, by its (case-insensitive) encoding name. */
+export function checkCodec (value: unknown): CodecEntry {
+  const codec = typeof value === 'string' ? codecByName(value) : undefined
+  if (codec === undefined || !codec.isAudio) {
+    throw new RangeError(`codec must be one of ${audioCodecs().map(c => c.name).join(', ')}`)
+  }
+  return codec
+}
+
+/** A packetisation the codec can send with (registry ptimes). */
+export function checkPtime (codec: CodecEntry, value: unknown): number {
+  if (typeof value !== 'number' || !codec.ptimes.includes(value)) {
+    throw new RangeError(`ptime for ${codec.name} must be one of ${codec.ptimes.join(', ')}`)
   }
   return value
 }

@@ -8,20 +8,26 @@ export interface NativeLegStats {
   malformed: number, unknownPayloadType: number, rtcpSent: number, rtcpReceived: number, dtmfReceived: number
   framesToJs: number, framesDropped: number, timeouts: number, remoteSsrc: number, localSsrc: number
   remoteFractionLost: number, remoteJitterMs: number, remotePacketsLost: number, playoutQueuedMs: number
-  latched: boolean
+  latched: boolean, rejectedSources: number, sendErrors: number
   jitterBuffer: {
     currentDelayMs: number, targetDelayMs: number, pushed: number, played: number, lateLosses: number, lost: number
     concealedSamples: number, underflows: number, overflows: number, duplicates: number, reorders: number
-    droppedFrames: number, insertedFrames: number, resets: number, decodeErrors: number
+    droppedFrames: number, insertedFrames: number, resets: number, decodeErrors: number, fecFrames: number
   }
 }
 
 export interface NativeWorkerStats {
   legs: number, realtime: boolean, ticks: number, skippedTicks: number, busyMs: number, maxLateMs: number
+  failedWakes: number, epollErrors: number, receiveBudgetHits: number
   lateHist100us: number[], busyHist100us: number[], sendStartHist100us: number[]
 }
 
-export interface NativeEngineStats { threads: number, legs: number, droppedEvents: number, workers: NativeWorkerStats[] }
+export interface NativeEngineStats {
+  threads: number, legs: number, droppedEvents: number, portsInUse: number
+  /** Port pairs released by a media thread instead of the JS thread (must stay 0). */
+  foreignPortReleases: number
+  workers: NativeWorkerStats[]
+}
 
 export type NativeEvent =
   | { id: number, type: 'dtmf', digit: string, durationMs: number, source: 'rfc4733' | 'inband' }
@@ -41,7 +47,8 @@ export interface NativeLegOptions {
 export interface NativeMediaEngine {
   createLeg (opts: NativeLegOptions): { id: number, port: number, address: string }
   legSetRemote (id: number, host: string, port: number, rtcpHost: string, rtcpPort: number): void
-  legSetCodec (id: number, codec: string, payloadType: number, telephoneEventPt: number, ptimeMs: number): void
+  legSetCodec (id: number, codec: string, payloadType: number, telephoneEventPt: number, ptimeMs: number,
+    encoder?: { inbandFec: boolean, maxPlaybackRate: number }): void
   legSetSrtp (id: number, suite: string | null, txKeySalt?: Buffer, rxKeySalt?: Buffer): void
   legSetDirection (id: number, direction: number): void
   legSetInbandDtmf (id: number, on: boolean): void
@@ -64,6 +71,7 @@ export interface NativeMediaEngine {
 
 export interface NativeAddon {
   version: string
+  codecs: ReadonlyArray<import('./codec-registry').CodecEntry>
   MediaEngine: new (config: { minPort: number, maxPort: number, bindAddress: string, advertiseAddress: string, threads: number, realtimePriority: number, paced: boolean },
     onMedia: (pcm: Int16Array, runs: Uint32Array, events: NativeEvent[]) => void) => NativeMediaEngine
 }

@@ -89,7 +89,12 @@ export class OutboundDialler implements CallControl {
     try {
       media = this.deps.media({
         conversationId,
-        policy: { mediaEncryption: out.media_encryption, allowSdesOverTcp: trunk.allow_sdes_over_tcp, signallingTransport: out.transport },
+        policy: {
+          mediaEncryption: out.media_encryption,
+          allowSdesOverTcp: trunk.allow_sdes_over_tcp,
+          signallingTransport: out.transport,
+          ...(trunk.codecs !== undefined ? { codecs: trunk.codecs } : {})
+        },
         mediaAddress: this.deps.mediaAddress(out.transport),
         inbandDtmf: trunk.dtmf_inband,
         log,

@@ -96,7 +96,7 @@ class LegOutboundMedia implements OutboundMedia {
     }
     const n = this.session.acceptAnswer(parsed)
     const ptime = PTIMES.has(n.ptime) ? n.ptime as 10 | 20 | 30 | 40 : 20
-    this.leg.setCodec({ name: n.codec.name, payloadType: n.payloadType, telephoneEventPayloadType: n.telephoneEvent?.payloadType ?? null, ptime })
+    this.leg.setCodec({ name: n.codec.name, payloadType: n.payloadType, telephoneEventPayloadType: n.telephoneEvent?.payloadType ?? null, ptime, encoder: n.encoder })
     this.leg.setRemote(n.remote.address, n.remote.port, n.rtcpMux ? { rtcpMux: true } : { rtcpAddress: n.remote.rtcpAddress, rtcpPort: n.remote.rtcpPort })
     this.leg.setSrtp(n.srtp ? { suite: n.srtp.suite, localKey: n.srtp.localKeySalt, remoteKey: n.srtp.remoteKeySalt } : null)
     this.leg.setDirection(n.direction)

@@ -9,5 +9,5 @@ export {
   type AnswerResult, type OfferResult, type PendingOffer
 } from './negotiate'
 export { SdpSession, type SdpSessionOptions } from './sdp-session'
-export { SDP_CODECS, DEFAULT_CODEC_PREFERENCE, type CodecName, type SdpCodec } from './codecs'
+export { sdpCodec, supportedCodecNames, DEFAULT_CODEC_PREFERENCE, type CodecName, type SdpCodec } from './codecs'
 export { SRTP_SUITES, type SrtpSuiteName } from './srtp-suites'

@@ -21,8 +21,8 @@ import { rootLogger, type Logger } from '../log'
 import { effectiveConnection, effectiveDirection } from './sdp-parser'
 import { serializeSdp } from './sdp-serializer'
 import {
-  DEFAULT_CODEC_PREFERENCE, DEFAULT_TELEPHONE_EVENT_PT, SDP_CODECS, TELEPHONE_EVENT, TELEPHONE_EVENT_FMTP,
-  type CodecName, type SdpCodec
+  DEFAULT_CODEC_PREFERENCE, DEFAULT_TELEPHONE_EVENT_PT, encoderFmtp, sdpCodec, staticSdpCodec, TELEPHONE_EVENT,
+  TELEPHONE_EVENT_FMTP, type CodecName, type EncoderFmtp, type SdpCodec
 } from './codecs'
 import { BASELINE_SUITES, keySaltLength, OFFER_SUITE_ORDER, srtpSuiteOf, type SrtpSuiteName } from './srtp-suites'
 import type { SdesLifetime, SdpCrypto, SdpDirection, SdpMedia, SessionDescription } from './types'
@@ -30,7 +30,7 @@ import type { SdesLifetime, SdpCrypto, SdpDirection, SdpMedia, SessionDescriptio
 export type MediaEncryptionMode = 'disabled' | 'allowed' | 'required'
 
 export interface MediaPolicy {
-  /** Preference order; default G722, PCMU, PCMA. */
+  /** Preference order (registry names, case-insensitive); default G722, PCMU, PCMA. */
   codecs?: readonly CodecName[]
   mediaEncryption: MediaEncryptionMode
   allowSdesOverTcp: boolean
@@ -69,8 +69,10 @@ export interface NegotiatedAudio {
   payloadType: number
   /** RFC 4733 events at the codec's RTP clock; null when the peer offered none (fall back to INFO/in-band). */
   telephoneEvent: { payloadType: number; clockRate: number } | null
-  /** Milliseconds of audio per packet we send. */
+  /** Milliseconds of audio per packet we send (one the codec allows). */
   ptime: number
+  /** What the peer's a=fmtp for the codec asks of our encoder (Opus in-band FEC, max playback rate). */
+  encoder: EncoderFmtp
   rtcpMux: boolean
   /** Our direction, as written in our SDP. */
   direction: SdpDirection
@@ -101,7 +103,6 @@ export interface AnswerResult {
 
 const PLAIN_PROTOS = new Set(['RTP/AVP', 'RTP/AVPF'])
 const SECURE_PROTOS = new Set(['RTP/SAVP', 'RTP/SAVPF'])
-const STATIC_PT: Readonly<Record<number, CodecName>> = { 0: 'PCMU', 8: 'PCMA', 9: 'G722' }
 
 /** RFC 3264 §6.1: the answer's direction mirrors the offer's. */
 export function answerDirection (offered: SdpDirection): SdpDirection {
@@ -145,19 +146,39 @@ function codecOfFormat (m: SdpMedia, fmt: string): { name: string; clock: number
   const pt = Number(fmt)
   const map = m.rtpmaps.find(r => r.payloadType === pt)
   if (map) return { name: map.encodingName.toUpperCase(), clock: map.clockRate, channels: map.channels ?? 1 }
-  const stat = STATIC_PT[pt]
-  return stat ? { name: stat, clock: SDP_CODECS[stat].rtpClock, channels: 1 } : null
+  const stat = staticSdpCodec(pt)
+  return stat ? { name: stat.name.toUpperCase(), clock: stat.rtpClock, channels: stat.channels } : null
+}
+
+/** Whether an offered format is this registry codec: name, clock and channels (opus/48000/2, RFC 7587 §7). */
+function isCodec (c: { name: string; clock: number; channels: number } | null, codec: SdpCodec): boolean {
+  return c !== null && c.name === codec.name.toUpperCase() && c.clock === codec.rtpClock && c.channels === codec.channels
 }
 
 export function chooseCodec (m: SdpMedia, preference: readonly CodecName[]): { codec: SdpCodec; payloadType: number } | null {
   for (const name of preference) {
-    const codec = SDP_CODECS[name]
+    const codec = sdpCodec(name)
+    if (codec === undefined) continue
     for (const fmt of m.formats) {
-      const c = codecOfFormat(m, fmt)
-      if (c && c.name === name && c.clock === codec.rtpClock && c.channels === 1) return { codec, payloadType: Number(fmt) }
+      if (isCodec(codecOfFormat(m, fmt), codec)) return { codec, payloadType: Number(fmt) }
     }
   }
   return null
+}
+
+/** The peer's a=fmtp parameters for a payload type ('' when none). */
+function fmtpOf (m: SdpMedia, pt: number): string {
+  return m.fmtps.find(f => f.format === String(pt))?.parameters ?? ''
+}
+
+/**
+ * The packetisation we send: the wanted one when the codec allows it, else the largest allowed one not
+ * above it (a peer's a=ptime:30 on Opus gives 20), else the codec's smallest.
+ */
+export function codecPtime (codec: SdpCodec, wanted: number): number {
+  if (codec.ptimes.includes(wanted)) return wanted
+  const below = codec.ptimes.filter(p => p <= wanted)
+  return below.length > 0 ? Math.max(...below) : Math.min(...codec.ptimes)
 }
 
 /** RFC 4733 §7.1.1: telephone-event must run at the clock of the audio codec it accompanies. */
@@ -259,6 +280,7 @@ function evaluateAudio (offer: SessionDescription, index: number, policy: MediaP
   if (opts.localHold) direction = withoutSend(direction)
   let ptime = policy.ptime ?? m.ptime ?? 20
   if (m.maxptime !== undefined && ptime > m.maxptime) ptime = m.maxptime
+  ptime = codecPtime(chosen.codec, ptime)
   return {
     offerCrypto,
     media: {
@@ -268,6 +290,7 @@ function evaluateAudio (offer: SessionDescription, index: number, policy: MediaP
       payloadType: chosen.payloadType,
       telephoneEvent: chooseTelephoneEvent(m, chosen.codec.rtpClock),
       ptime,
+      encoder: encoderFmtp(fmtpOf(m, chosen.payloadType)),
       rtcpMux: m.rtcpMux,
       direction,
       remote: {
@@ -286,13 +309,20 @@ function addrType (address: string): 'IP4' | 'IP6' {
   return isIP(address) === 6 ? 'IP6' : 'IP4'
 }
 
+function rtpmapOf (codec: SdpCodec, pt: number): SdpMedia['rtpmaps'][number] {
+  const map: SdpMedia['rtpmaps'][number] = { payloadType: pt, encodingName: codec.name, clockRate: codec.rtpClock }
+  if (codec.channels !== 1) map.channels = codec.channels
+  return map
+}
+
 /** Builds the m= section for our side of a negotiated stream (used by answers and re-offers). */
 export function localAudioSection (n: NegotiatedAudio, local: LocalMedia): SdpMedia {
   const formats = [String(n.payloadType)]
   const m: SdpMedia = {
     media: 'audio', port: local.port, proto: n.proto, formats, otherLines: [], bandwidths: [],
-    rtpmaps: [{ payloadType: n.payloadType, encodingName: n.codec.name, clockRate: n.codec.rtpClock }],
-    fmtps: [], ptime: n.ptime, rtcpMux: n.rtcpMux, direction: n.direction, crypto: [], attributes: []
+    rtpmaps: [rtpmapOf(n.codec, n.payloadType)],
+    fmtps: n.codec.fmtp !== '' ? [{ format: String(n.payloadType), parameters: n.codec.fmtp }] : [],
+    ptime: n.ptime, rtcpMux: n.rtcpMux, direction: n.direction, crypto: [], attributes: []
   }
   if (n.telephoneEvent) {
     formats.push(String(n.telephoneEvent.payloadType))
@@ -376,7 +406,7 @@ export interface OfferOptions {
 /** What we offered, needed to read the answer. */
 export interface PendingOffer {
   proto: string
-  payloadTypes: ReadonlyMap<number, CodecName>
+  payloadTypes: ReadonlyMap<number, SdpCodec>
   telephoneEventPt: number
   ptime: number
   direction: SdpDirection
@@ -404,20 +434,29 @@ export function createOffer (policy: MediaPolicy, local: LocalMedia, opts: Offer
   const preference = policy.codecs ?? DEFAULT_CODEC_PREFERENCE
   const ptime = policy.ptime ?? 20
   const direction = opts.direction ?? 'sendrecv'
-  const payloadTypes = new Map<number, CodecName>()
+  const payloadTypes = new Map<number, SdpCodec>()
   const m: SdpMedia = {
     media: 'audio', port: local.port, proto: secure ? 'RTP/SAVP' : 'RTP/AVP', formats: [], otherLines: [], bandwidths: [],
     rtpmaps: [], fmtps: [], ptime, rtcpMux: false, direction, crypto: [], attributes: []
   }
+  const clocks: number[] = []
   for (const name of preference) {
-    const c = SDP_CODECS[name]
-    payloadTypes.set(c.staticPayloadType, name)
-    m.formats.push(String(c.staticPayloadType))
-    m.rtpmaps.push({ payloadType: c.staticPayloadType, encodingName: name, clockRate: c.rtpClock })
+    const c = sdpCodec(name)
+    if (c === undefined || payloadTypes.has(c.offerPayloadType)) continue
+    payloadTypes.set(c.offerPayloadType, c)
+    m.formats.push(String(c.offerPayloadType))
+    m.rtpmaps.push(rtpmapOf(c, c.offerPayloadType))
+    if (c.fmtp !== '') m.fmtps.push({ format: String(c.offerPayloadType), parameters: c.fmtp })
+    if (!clocks.includes(c.rtpClock)) clocks.push(c.rtpClock)
   }
-  m.formats.push(String(DEFAULT_TELEPHONE_EVENT_PT))
-  m.rtpmaps.push({ payloadType: DEFAULT_TELEPHONE_EVENT_PT, encodingName: TELEPHONE_EVENT, clockRate: 8000 })
-  m.fmtps.push({ format: String(DEFAULT_TELEPHONE_EVENT_PT), parameters: TELEPHONE_EVENT_FMTP })
+  // RFC 4733 §7.1.1: telephone-event at the clock of each audio codec offered (8000; 48000 with Opus).
+  if (!clocks.includes(8000)) clocks.unshift(8000)
+  clocks.sort((a, b) => a - b).forEach((clock, i) => {
+    const pt = DEFAULT_TELEPHONE_EVENT_PT + i
+    m.formats.push(String(pt))
+    m.rtpmaps.push({ payloadType: pt, encodingName: TELEPHONE_EVENT, clockRate: clock })
+    m.fmtps.push({ format: String(pt), parameters: TELEPHONE_EVENT_FMTP })
+  })
   const crypto = new Map<number, { suite: SrtpSuiteName; keySalt: Buffer }>()
   if (secure) {
     usableSuites(policy).forEach((suite, i) => {
@@ -449,7 +488,7 @@ export function acceptAnswer (pending: PendingOffer, answer: SessionDescription)
   for (const fmt of m.formats) {
     const c = codecOfFormat(m, fmt)
     const ours = pending.payloadTypes.get(Number(fmt))
-    if (c && ours && c.name === ours) { chosen = { codec: SDP_CODECS[ours], payloadType: Number(fmt) }; break }
+    if (ours && isCodec(c, ours)) { chosen = { codec: ours, payloadType: Number(fmt) }; break }
   }
   if (!chosen) throw fail('SIP_ERR_SDP_NO_COMMON_CODEC', `answer formats ${m.formats.join(' ')} contain no codec we offered`)
   let srtp: SrtpParameters | null = null
@@ -476,7 +515,8 @@ export function acceptAnswer (pending: PendingOffer, answer: SessionDescription)
     codec: chosen.codec,
     payloadType: chosen.payloadType,
     telephoneEvent: chooseTelephoneEvent(m, chosen.codec.rtpClock),
-    ptime: m.ptime ?? pending.ptime,
+    ptime: codecPtime(chosen.codec, m.ptime ?? pending.ptime),
+    encoder: encoderFmtp(fmtpOf(m, chosen.payloadType)),
     rtcpMux: false,
     direction: answerDirection(theirs),
     remote: { address: conn.address, port: m.port, rtcpAddress: m.rtcp?.address ?? conn.address, rtcpPort: m.rtcp?.port ?? m.port + 1 },

@@ -116,7 +116,13 @@ async function dial (agent: SipAgent, media: MediaEngine, req: HumanDialRequest,
   const transport = route?.transport ?? (/^sips:/i.test(uri) || /;transport=tls/i.test(uri) ? 'tls' : 'tcp')
   const legMedia = new CallMedia({
     media,
-    policy: { mediaEncryption: route?.mediaEncryption ?? req.trunk.media_encryption, allowSdesOverTcp: req.trunk.allow_sdes_over_tcp, signallingTransport: transport, supportedSuites: supportedSrtpSuites() },
+    policy: {
+      mediaEncryption: route?.mediaEncryption ?? req.trunk.media_encryption,
+      allowSdesOverTcp: req.trunk.allow_sdes_over_tcp,
+      signallingTransport: transport,
+      supportedSuites: supportedSrtpSuites(),
+      ...(req.trunk.codecs !== undefined ? { codecs: req.trunk.codecs } : {})
+    },
     fallbackAddress: req.mediaAddress,
     rtcpMux: false,
     legOptions: { frames: req.frames ?? false },

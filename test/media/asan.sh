@@ -24,7 +24,7 @@ done
 if [ ${#todo[@]} -gt 0 ]; then
   printf '%s\n' "${todo[@]}" | xargs -P 2 -I{} sh -c 'src="${1%%|*}"; obj="${1##*|}"; shift; g++ "$@" -c "$src" -o "$obj"' _ {} "${flags[@]}"
 fi
-g++ "${flags[@]}" -o "$out/media-io-scenario" "${objs[@]}" -lcrypto -lspandsp
+g++ "${flags[@]}" -o "$out/media-io-scenario" "${objs[@]}" -lcrypto -lspandsp -lopus
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1:detect_stack_use_after_return=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \

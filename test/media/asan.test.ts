@@ -16,6 +16,7 @@ t.test('native media core is clean under AddressSanitizer, UBSan and LeakSanitiz
   const log = `${r.stdout}\n${r.stderr}`
   t.notMatch(log, /ERROR: (AddressSanitizer|LeakSanitizer)/, 'no memory errors or leaks')
   t.notMatch(log, /runtime error:/, 'no undefined behaviour')
+  t.match(r.stdout, /WAKE RETRY OK/, 'a wake that could not be queued is retried, not lost')
   t.match(r.stdout, /SCENARIO OK/, 'the scenario ran to the end with media flowing')
   t.match(r.stdout, /portsInUse=0/, 'every RTP port returned to the allocator')
   t.equal(r.status, 0, r.status === 0 ? 'exit 0' : log.slice(-4000))

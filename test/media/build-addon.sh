@@ -28,4 +28,4 @@ done
 if [ ${#todo[@]} -gt 0 ]; then
   printf '%s\n' "${todo[@]}" | xargs -P 2 -I{} sh -c 'src="${1%%|*}"; obj="${1##*|}"; shift; g++ "$@" -c "$src" -o "$obj"' _ {} "${flags[@]}"
 fi
-g++ -shared "${flags[@]}" -o "$out/trunkgate_media.node" "${objs[@]}" -lcrypto -lspandsp
+g++ -shared "${flags[@]}" -o "$out/trunkgate_media.node" "${objs[@]}" -lcrypto -lspandsp -lopus

@@ -63,15 +63,19 @@ t.test('symmetric RTP: latch to the first valid source, count and drop everyone 
   t.ok(toneLevel(heard, 1500, 16000) < 200, 'the intruder is not heard')
 })
 
-t.test('without symmetric RTP, packets from other sources are accepted but counted', async t => {
+t.test('without symmetric RTP, packets from other sources than the SDP address are dropped and counted', async t => {
   const leg = engine.createLeg()
   const peer = await RtpPeer.create()
   const other = await RtpPeer.create()
   t.teardown(async () => { leg.close(); await peer.close(); await other.close() })
   leg.setRemote('127.0.0.1', peer.port)
   other.sendTo('127.0.0.1', leg.localPort)
+  peer.sendTo('127.0.0.1', leg.localPort)
   for (let i = 0; i < 5; i++) other.sendG711(tone(500, 20, 8000))
-  await waitFor(() => leg.stats().packetsReceived === 5, 2000, 'packets accepted')
-  t.equal(leg.stats().unexpectedSource, 5)
+  peer.sendG711(tone(500, 20, 8000))
+  await waitFor(() => leg.stats().packetsReceived === 1, 2000, 'the SDP source accepted')
+  await waitFor(() => leg.stats().unexpectedSource === 5, 2000, 'the others counted')
+  t.equal(leg.stats().packetsReceived, 1, 'only the packet from the SDP address and port')
+  t.equal(leg.stats().rejectedSources, 1, 'one rejected source')
   t.equal(leg.stats().latched, false)
 })

@@ -1,7 +1,8 @@
 // media_encryption: required, outbound over TLS to a real baresip that answers with SDES-SRTP
 // (srtp-mand): baresip's 440 Hz microphone reaches our leg decrypted, the 1 kHz tone our leg plays is
 // in what baresip decoded (its sndfile dump), and the record shows a completed call with clean media.
-import t from 'tap'
+// Run twice: G.722, and Opus (a trunk with codecs: [opus], baresip's libopus-based opus module).
+import t, { type Test } from 'tap'
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -47,7 +48,7 @@ function wavMono (file: string): { rate: number, pcm: Int16Array } {
   return { rate, pcm: new Int16Array(0) }
 }
 
-t.test('SRTP required, TLS, baresip answers: audio both ways', async t => {
+async function srtpCall (t: Test, codec: 'G722' | 'opus'): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tg-baresip-callee-'))
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
   const { cert, key } = makeCarrierCert(dir)
@@ -58,10 +59,10 @@ t.test('SRTP required, TLS, baresip answers: audio both ways', async t => {
   fs.writeFileSync(path.join(dir, 'config'), [
     'poll_method epoll', `sip_listen 127.0.0.1:${base}`, `sip_certificate ${path.join(dir, 'both.pem')}`, 'net_interface 127.0.0.1',
     'audio_player aubridge,sink', 'audio_source ausine,440', 'ausrc_srate 48000', 'auplay_srate 48000', 'ausrc_channels 2', 'auplay_channels 2',
-    'module_path /usr/lib/baresip/modules', 'module g711.so', 'module g722.so', 'module aubridge.so', 'module ausine.so', 'module srtp.so',
+    'module_path /usr/lib/baresip/modules', 'module g711.so', 'module g722.so', 'module opus.so', 'module aubridge.so', 'module ausine.so', 'module srtp.so',
     'module sndfile.so', `snd_path ${dir}`, 'module_app account.so', 'module_app menu.so', ''
   ].join('\n'))
-  fs.writeFileSync(path.join(dir, 'accounts'), '<sip:+15550199@127.0.0.1;transport=tls>;regint=0;answermode=auto;audio_codecs=G722/16000/1,PCMU;mediaenc=srtp-mand\n')
+  fs.writeFileSync(path.join(dir, 'accounts'), `<sip:+15550199@127.0.0.1;transport=tls>;regint=0;answermode=auto;audio_codecs=${codec === 'opus' ? 'opus/48000/2' : 'G722/16000/1,PCMU'};mediaenc=srtp-mand\n`)
   const logFd = fs.openSync(path.join(dir, 'baresip.log'), 'w')
   const baresip = spawn('baresip', ['-v', '-f', dir, '-t', '40'], { stdio: ['pipe', logFd, logFd] })
   fs.closeSync(logFd)
@@ -78,6 +79,7 @@ t.test('SRTP required, TLS, baresip answers: audio both ways', async t => {
   const gw = await startGateway({
     tls: { ca: cert },
     outboundYaml: `address: 127.0.0.1:${base + 1}\ntransport: tls\nmedia_encryption: required`,
+    trunkYaml: codec === 'opus' ? 'codecs: [opus, PCMU]' : '',
     opts: { services: { outboundMedia: ctx => { outbound = factory(ctx); return outbound } } }
   })
   t.teardown(() => gw.close())
@@ -88,6 +90,7 @@ t.test('SRTP required, TLS, baresip answers: audio both ways', async t => {
   await gw.waitStatus(id, 'in-progress', 10000).catch(err => { t.comment(log().slice(-4000)); throw err })
   const leg = (outbound as OutboundMedia | null)?.leg as Leg
   t.ok(leg, 'the call has a native leg')
+  t.equal(leg.codec, codec, `negotiated ${codec}`)
   let heard440 = 0
   let frames = 0
   leg.on('frames', (ev: { pcm: Int16Array }) => {
@@ -121,4 +124,7 @@ t.test('SRTP required, TLS, baresip answers: audio both ways', async t => {
     t.ok(at1k >= 50, `baresip heard our 1 kHz through SRTP (${at1k} frames at ${rate} Hz)`)
   }
   t.match((await gw.request('GET', `/v1/calls/${id}`)).json, { status: 'completed', direction: 'outbound' })
-})
+}
+
+t.test('SRTP required, TLS, baresip answers: audio both ways', t => srtpCall(t, 'G722'))
+t.test('SRTP required, TLS, Opus: baresip answers opus/48000/2, audio both ways', t => srtpCall(t, 'opus'))

@@ -21,6 +21,8 @@ export interface TestGateway {
 
 export interface GatewayOptions {
   outboundYaml: string
+  /** Lines of the trunk itself (indented 4 spaces), e.g. `codecs: [opus]`. */
+  trunkYaml?: string
   tls?: { ca: string }
   extraYaml?: string
   /** Lines inside records: (indented 2 spaces), e.g. a post_call_webhook. */
@@ -39,6 +41,7 @@ trunks:
   - name: carrier
     inbound: {acl: [127.0.0.0/8]}
     phone_numbers: ['+15550100']
+${(o.trunkYaml ?? '').split('\n').map(l => `    ${l}`).join('\n')}
     outbound:
 ${o.outboundYaml.split('\n').map(l => `      ${l}`).join('\n')}
 phone_numbers:

@@ -39,7 +39,7 @@ const SCENARIO = path.join(__dirname, '..', '..', '..', ...(__dirname.includes(`
 async function delay (ms: number): Promise<void> { await new Promise(resolve => setTimeout(resolve, ms)) }
 
 export async function runCalls (calls: number, srtp: boolean, opts: CallsOptions): Promise<CallsResult> {
-  const peerBin = buildTool('load-peer', ['-lsrtp2', '-lspandsp'])
+  const peerBin = buildTool('load-peer', ['-lsrtp2', '-lspandsp', '-lopus'])
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tg-load-'))
   const engine = spawnTracked(process.execPath, [path.join(__dirname, 'echo-engine.js')], { stdio: ['pipe', 'pipe', 'inherit'] })
   const engineOut = new LineReader(engine.stdout!)

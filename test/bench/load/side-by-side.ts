@@ -107,7 +107,7 @@ async function startTrunkgate (calls: number, mode: Mode, opts: SideOptions): Pr
 }
 
 export async function runSide (server: ServerKind, mode: Mode, calls: number, opts: SideOptions): Promise<SideResult> {
-  const peerBin = buildTool('load-peer', ['-lsrtp2', '-lspandsp'])
+  const peerBin = buildTool('load-peer', ['-lsrtp2', '-lspandsp', '-lopus'])
   const peer = spawnTracked(peerBin, [String(opts.warmupS), String(opts.measureS), '-', mode === 'transcode' ? 'g722' : 'pcmu'], { stdio: ['pipe', 'pipe', 'inherit'] })
   const peerOut = new LineReader(peer.stdout!)
   let srv: Server | null = null

@@ -32,6 +32,6 @@ for t in "${targets[@]}"; do
   [ -f "$src" ] || { echo "no fuzz target $t" >&2; exit 2; }
   bin="$out/$t"
   if stale "$src" "$bin" || [ -n "$(find "$out/obj" -newer "$bin" -name '*.o' | head -1)" ]; then
-    "$cxx" "${common[@]}" -fsanitize=fuzzer,address,undefined -o "$bin" "$src" "${objs[@]}" -lcrypto -lspandsp
+    "$cxx" "${common[@]}" -fsanitize=fuzzer,address,undefined -o "$bin" "$src" "${objs[@]}" -lcrypto -lspandsp -lopus
   fi
 done

@@ -83,13 +83,36 @@ int main() {
   getsockname(peer, reinterpret_cast<sockaddr*>(&me), &ml);
   const uint16_t peerPort = ntohs(me.sin_port);
 
+  {
+    // A wake that could not be queued (NonBlockingCall failed) must not leave the pending flag set: the
+    // media threads would never wake JS again. The first two wakes fail here and nobody drains, so
+    // exactly three attempts are expected (the third succeeds and then stays pending).
+    EngineConfig wc;
+    wc.minPort = 32000;
+    wc.maxPort = 32099;
+    wc.bindAddress = "127.0.0.1";
+    wc.threads = 1;
+    std::atomic<int> attempts{0};
+    MediaEngine we(wc, [&attempts] { return ++attempts > 2; });
+    std::string err;
+    auto leg = we.createLeg(LegOptions(), &err);  // frames on: something for JS every tick
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    we.close();
+    printf("wakeAttempts=%d\n", attempts.load());
+    if (!leg || attempts.load() != 3) return 1;
+    printf("WAKE RETRY OK\n");
+  }
+
   EngineConfig cfg;
   cfg.minPort = 31000;
   cfg.maxPort = 31999;
   cfg.bindAddress = "127.0.0.1";
   cfg.threads = 2;
   std::atomic<int> wakes{0};
-  MediaEngine engine(cfg, [&wakes] { wakes++; });
+  MediaEngine engine(cfg, [&wakes] {
+    wakes++;
+    return true;
+  });
   Drain drain;
   SrtpSession peerSrtp;
   peerSrtp.setOutbound(SrtpSuite::AES_CM_128_HMAC_SHA1_80, kKey, 30);

@@ -10,5 +10,5 @@ srcs=$(cd "$root" && ls native/codec/*.cc native/dsp/*.cc native/rtp/*.cc native
 cd "$root"
 # shellcheck disable=SC2086
 "$cxx" -std=c++17 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all \
-  -Wall -Wextra -Werror -Inative native/test/dsp_test.cc $srcs -lcrypto -lspandsp -o "$out/dsp_test"
+  -Wall -Wextra -Werror -Inative native/test/dsp_test.cc $srcs -lcrypto -lspandsp -lopus -o "$out/dsp_test"
 ASAN_OPTIONS=detect_leaks=1:suppressions=$root/test/media/dsp/asan.supp UBSAN_OPTIONS=print_stacktrace=1 "$out/dsp_test"
