@@ -16,7 +16,7 @@ import type { ServerResponse } from './sip/transaction/server-response'
 import type { IncomingRequest } from './sip/ua/incoming-request'
 import { SipAgent } from './sip/ua/sip-agent'
 import { TransportLayer } from './sip/transport/transport-layer'
-import type { SendTarget, StreamTransport, TransportOptions, TransportSource } from './sip/transport/transport-types'
+import type { SendTarget, TransportName, TransportOptions, TransportSource } from './sip/transport/transport-types'
 import type { CallHandler, RoutedInvite, SdpOffer } from './call/call-handler'
 import { CallRouter, type CallRoute } from './call/call-router'
 import { StaticAnswerCallHandler } from './call/static-answer-handler'
@@ -53,7 +53,7 @@ export interface RunningServer {
   /** Bound listening ports (the real ones when the config asked for port 0). */
   ports: { tcp?: number; tls?: number }
   /** host:port/transport lines for the startup log. */
-  listening: Array<{ transport: StreamTransport; host: string; port: number }>
+  listening: Array<{ transport: TransportName; host: string; port: number }>
   /** Calls holding a capacity slot: routed INVITEs not yet finished, and confirmed dialogs. */
   activeCalls: () => number
   /** Call records, metrics, the outbound dialler and the control API (issue 5). */
@@ -102,7 +102,7 @@ export async function startServer (config: TrunkgateConfig, opts: StartServerOpt
   // so a dropped source gets nothing at all, not even 100 Trying.
   const sender = {
     send: (msg: SipMessage, target: SendTarget) => { services?.countSent(msg); return transport.send(msg, target) },
-    localAddressFor: (t: StreamTransport) => transport.localAddressFor(t)
+    localAddressFor: (t: TransportName) => transport.localAddressFor(t)
   }
   const agent = new SipAgent({
     transport: sender,

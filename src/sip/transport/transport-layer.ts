@@ -27,7 +27,7 @@ import { TcpListener } from './tcp-listener'
 import { loadTlsMaterial, tlsMinVersion, TlsListener, type TlsMaterial } from './tls-listener'
 import { TransportError } from './transport-error'
 import {
-  DEFAULT_LIMITS, DEFAULT_PORT, type LocalAddress, type StreamTransport, type TransportLimits,
+  DEFAULT_LIMITS, DEFAULT_PORT, type LocalAddress, type TransportName, type TransportLimits,
   type TransportOptions, type TransportSource, type TransportTimers
 } from './transport-types'
 import { stampTopVia } from './via-received'
@@ -44,7 +44,7 @@ export interface TransportLayerEvents {
 export type SendTargetInput =
   | string
   | { connectionId: string | number }
-  | { transport: StreamTransport, host: string, port: number }
+  | { transport: TransportName, host: string, port: number }
 
 const defaultTimers: TransportTimers = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
@@ -63,7 +63,7 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> {
   private tcpListener: TcpListener | null = null
   private tlsListener: TlsListener | null = null
   private tlsMaterial: TlsMaterial | null = null
-  private readonly bound = new Map<StreamTransport, net.AddressInfo>()
+  private readonly bound = new Map<TransportName, net.AddressInfo>()
   private closed = false
 
   constructor (private readonly opts: TransportOptions, logger: Logger) {
@@ -113,7 +113,7 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> {
    * The host/port to write into Via sent-by and Contact for a transport: the advertised address if
    * configured (NAT), else the bound address (a wildcard bind is replaced by the first external IPv4).
    */
-  localAddressFor (transport: StreamTransport): LocalAddress {
+  localAddressFor (transport: TransportName): LocalAddress {
     const addr = this.bound.get(transport)
     if (!addr) throw new Error(`transport ${transport} is not listening`)
     const adv = this.opts.advertise
@@ -196,7 +196,7 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> {
   }
 
   /** Wraps a connected socket, registers it, and wires its frames to the parser. */
-  private adopt (socket: net.Socket, transport: StreamTransport, direction: 'inbound' | 'outbound',
+  private adopt (socket: net.Socket, transport: TransportName, direction: 'inbound' | 'outbound',
     dialled?: ConnectTarget): SipConnection {
     const id = `${transport}-${++connectionSeq}`
     const conn = new SipConnection(socket, { id, transport, direction, limits: this.limits, timers: this.timers, logger: this.log })
@@ -289,7 +289,7 @@ function responseFallback (msg: SipMessage): ConnectTarget {
   if (t !== 'TCP' && t !== 'TLS') {
     throw new TransportError('SIP_ERR_UNSUPPORTED_TRANSPORT', via.transport, 'Via transport is not TCP or TLS')
   }
-  const transport: StreamTransport = t === 'TLS' ? 'tls' : 'tcp'
+  const transport: TransportName = t === 'TLS' ? 'tls' : 'tcp'
   const host = via.params.get('received') || via.host
   return { transport, host, port: via.port ?? DEFAULT_PORT[transport] }
 }
