@@ -51,7 +51,7 @@ export interface RunningServer {
   transport: TransportLayer
   policy: InboundPolicy
   /** Bound listening ports (the real ones when the config asked for port 0). */
-  ports: { tcp?: number; tls?: number }
+  ports: { udp?: number; tcp?: number; tls?: number }
   /** host:port/transport lines for the startup log. */
   listening: Array<{ transport: TransportName; host: string; port: number }>
   /** Calls holding a capacity slot: routed INVITEs not yet finished, and confirmed dialogs. */
@@ -263,11 +263,12 @@ export async function startServer (config: TrunkgateConfig, opts: StartServerOpt
 
   const ports: RunningServer['ports'] = {}
   const listening: RunningServer['listening'] = []
-  for (const t of ['tcp', 'tls'] as const) {
+  for (const t of ['udp', 'tcp', 'tls'] as const) {
     const listen = config.sip.listen[t]
     if (!listen) continue
     // localAddressFor gives the advertised port when one is configured; the bound one otherwise.
-    const advertisedPort = t === 'tcp' ? config.sip.advertise?.port : config.sip.advertise?.tlsPort
+    const adv = config.sip.advertise
+    const advertisedPort = t === 'tls' ? adv?.tlsPort : t === 'udp' ? (adv?.udpPort ?? adv?.port) : adv?.port
     const port = advertisedPort === undefined ? transport.localAddressFor(t).port : listen.port
     ports[t] = port
     listening.push({ transport: t, host: listen.host, port })
@@ -310,6 +311,7 @@ function transportOptions (config: TrunkgateConfig): TransportOptions {
   const { listen, limits, advertise } = config.sip
   const wantsClientCert = config.trunks.some(t => t.inbound.requireClientCert)
   return {
+    udp: listen.udp ? { host: listen.udp.host, port: listen.udp.port } : undefined,
     tcp: listen.tcp ? { host: listen.tcp.host, port: listen.tcp.port } : undefined,
     tls: listen.tls
       ? {
@@ -324,7 +326,7 @@ function transportOptions (config: TrunkgateConfig): TransportOptions {
           rejectUnauthorized: false
         }
       : undefined,
-    advertise: advertise ? { host: advertise.host, port: advertise.port, tlsPort: advertise.tlsPort } : undefined,
+    advertise: advertise ? { host: advertise.host, port: advertise.port, tlsPort: advertise.tlsPort, udpPort: advertise.udpPort } : undefined,
     limits: { ...limits }
   }
 }

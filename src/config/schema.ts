@@ -27,6 +27,7 @@ export type DigestAlgorithmName = typeof digestAlgorithms[number]
 export const mediaEncryptionModes = ['disabled', 'allowed', 'required'] as const
 
 const tcpListen = obj({ host, port })
+const udpListen = obj({ host, port })
 const tlsListen = obj({
   host,
   port,
@@ -53,10 +54,10 @@ const sessionTimer = refine(obj({
 })
 
 const sip = obj({
-  listen: refine(obj({ tcp: optional(tcpListen), tls: optional(tlsListen) }), (v, path) => {
-    if (!v.tcp && !v.tls) throw new ConfigError(path, 'needs at least one of tcp, tls')
+  listen: refine(obj({ udp: optional(udpListen), tcp: optional(tcpListen), tls: optional(tlsListen) }), (v, path) => {
+    if (!v.udp && !v.tcp && !v.tls) throw new ConfigError(path, 'needs at least one of udp, tcp, tls')
   }),
-  advertise: optional(obj({ host, port: optional(port), tlsPort: optional(port) })),
+  advertise: optional(obj({ host, port: optional(port), tlsPort: optional(port), udpPort: optional(port) })),
   limits: optional(limits, () => limits.check({}, '')),
   maxConcurrentCalls: optional(int({ min: 0 }), () => 100),
   retryAfterSeconds: optional(int({ min: 1, max: 86400 }), () => 30),

@@ -48,6 +48,8 @@ export interface SippOptions {
   /** Global -timeout in seconds: SIPp stops by itself. */
   timeoutSec?: number
   extraArgs?: string[]
+  /** SIPp -t: 't1' TCP single socket (default), 'u1' UDP single socket. */
+  transport?: 't1' | 'u1'
   /** Replace __NAME__ placeholders in the scenario (e.g. __STATUS__). */
   substitutions?: Record<string, string>
 }
@@ -101,7 +103,7 @@ export async function runSipp (opts: SippOptions): Promise<SippRun> {
     const sipPort = await freePort()
     const args = [
       '-sf', scenario,
-      '-t', 't1',
+      '-t', opts.transport ?? 't1',
       '-i', '127.0.0.1',
       '-p', String(sipPort),
       '-mi', '127.0.0.1',

@@ -51,15 +51,17 @@ export interface TransportTimers {
 }
 
 export interface TransportOptions {
-  /** TCP listener. Default 0.0.0.0:5060 when neither tcp nor tls is given; omitted otherwise. */
+  /** UDP listener (RFC 3261 §18). Omitted: no UDP. */
+  udp?: { host?: string, port?: number }
+  /** TCP listener. Default 0.0.0.0:5060 when none of udp, tcp, tls is given; omitted otherwise. */
   tcp?: { host?: string, port?: number }
   /** TLS listener, default port 5061. */
   tls?: TlsOptions
   /**
    * Address written into Via/Contact when it differs from the bind address (NAT, containers):
-   * port for TCP, tlsPort for TLS (each defaults to the bound port).
+   * port for TCP (and UDP unless udpPort is given), tlsPort for TLS (each defaults to the bound port).
    */
-  advertise?: { host: string, port?: number, tlsPort?: number }
+  advertise?: { host: string, port?: number, tlsPort?: number, udpPort?: number }
   limits?: Partial<TransportLimits>
   /** Injected so tests can control time (STYLE.md). */
   timers?: TransportTimers
