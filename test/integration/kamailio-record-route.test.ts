@@ -53,7 +53,7 @@ t.test('Kamailio in front: ACK, re-INVITE and BYE from the trunk go through the 
   const kamailio = await startKamailio(proxyCfg(proxyPort, server.ports.tcp!))
   t.teardown(kamailio.stop)
 
-  const r = await runSipp({ scenario: 'uac-via-proxy.xml', target: { host: '127.0.0.1', port: proxyPort }, service: '+15550100', calls: 2, rate: 10, pauseMs: 100 })
+  const r = await runSipp({ scenario: 'uac-via-proxy.xml', target: { host: '127.0.0.1', port: proxyPort }, service: '+15550100', calls: 2, rate: 10, pauseMs: 100, substitutions: { CHECK_RR: 'true' } })
   t.equal(r.exitCode, 0, describeRun(r) + `\n--- kamailio ---\n${kamailio.log().slice(-2000)}`)
   t.equal(r.successfulCalls, 2)
   t.same(answered, ['+15550100', '+15550100'])

@@ -151,15 +151,14 @@ export class UdpTransport extends EventEmitter<UdpTransportEvents> {
 
   /**
    * A request the parser refused gets err.status (§8.2.6.2 fields copied from the raw head) sent back to the
-   * datagram's source; a broken response or ACK is dropped (§18.1.2, §17.1.1.3), and so is a datagram that is
-   * not even SIP-shaped (no start line, no Via to answer along).
+   * datagram's source (as over TCP, where it goes back on the connection); a broken response or ACK is dropped
+   * (§18.1.2, §17.1.1.3).
    */
   private answerBroken (buf: Buffer, err: SipError, source: TransportSource): void {
     const end = buf.indexOf('\r\n\r\n')
     const head = readRawMessageHead(end < 0 ? buf : buf.subarray(0, end + 4))
-    if (!head.isRequest || /^ACK /i.test(head.startLine) || !head.fields.some((f) => f.name === 'Via')) {
-      const reason = !head.isRequest ? 'broken_response' : /^ACK /i.test(head.startLine) ? 'broken_ack' : 'unparseable'
-      this.drop(reason, source, { startLine: head.startLine.slice(0, 80), code: err.code })
+    if (!head.isRequest || /^ACK /i.test(head.startLine)) {
+      this.drop(head.isRequest ? 'broken_ack' : 'broken_response', source, { startLine: head.startLine.slice(0, 80), code: err.code })
       return
     }
     this.emit('parseError', err, source, head.startLine || undefined)
