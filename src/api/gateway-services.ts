@@ -23,7 +23,7 @@ export interface GatewayServicesOptions {
   config: TrunkgateConfig
   agent: SipAgent
   /** The transport: received responses are counted from its 'message' events. */
-  transport: { on: (event: 'message', fn: (msg: SipMessage) => void) => unknown, localAddressFor: (t: 'tcp' | 'tls') => { host: string } }
+  transport: { on: (event: 'message', fn: (msg: SipMessage) => void) => unknown, localAddressFor: (t: 'udp' | 'tcp' | 'tls') => { host: string } }
   logger: Logger
   inboundActive: () => number
   /** Native media for outbound calls; without it outbound calls are signalling only. */
