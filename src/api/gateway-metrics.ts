@@ -2,6 +2,9 @@
 // servers in one process (tests) do not collide and the default global registry stays untouched.
 import client from 'prom-client'
 
+/** What the UDP transport counts (structurally; the API imports nothing from src/sip). */
+export interface DatagramCounters { received: number, keepalives: number, dropped: Record<string, number> }
+
 export class GatewayMetrics {
   readonly registry = new client.Registry()
   readonly callsTotal: client.Counter<'direction' | 'status'>
@@ -55,6 +58,39 @@ export class GatewayMetrics {
 
   webhook (webhook: 'pre_call' | 'post_call', elapsedMs: number, ok: boolean): void {
     this.webhookLatency.observe({ webhook, result: ok ? 'ok' : 'failed' }, elapsedMs / 1000)
+  }
+
+  /**
+   * SIP over UDP: datagrams received, keep-alives, and datagrams dropped by reason (oversize, unparseable,
+   * broken_response, broken_ack), read from the transport's counters at scrape time.
+   */
+  observeDatagrams (read: () => DatagramCounters | null): void {
+    const registers = [this.registry]
+    new client.Counter({
+      name: 'trunkgate_sip_udp_datagrams_total',
+      help: 'SIP UDP datagrams received, by kind (sip, keepalive)',
+      labelNames: ['kind'] as const,
+      registers,
+      collect () {
+        const s = read()
+        if (!s) return
+        this.reset()
+        this.inc({ kind: 'keepalive' }, s.keepalives)
+        this.inc({ kind: 'sip' }, s.received - s.keepalives)
+      }
+    })
+    new client.Counter({
+      name: 'trunkgate_sip_udp_dropped_total',
+      help: 'SIP UDP datagrams dropped (counted, never answered or passed on), by reason',
+      labelNames: ['reason'] as const,
+      registers,
+      collect () {
+        const s = read()
+        if (!s) return
+        this.reset()
+        for (const [reason, n] of Object.entries(s.dropped)) this.inc({ reason }, n)
+      }
+    })
   }
 
   async text (): Promise<{ contentType: string, body: string }> {

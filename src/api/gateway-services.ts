@@ -17,13 +17,13 @@ import { sipHumanDialer } from '../transfer/human-dialer'
 import { SipResolver, type DnsLookup } from '../outbound/sip-resolver'
 import { apiKeysFrom } from './api-keys'
 import { ControlApi } from './control-api'
-import { GatewayMetrics } from './gateway-metrics'
+import { GatewayMetrics, type DatagramCounters } from './gateway-metrics'
 
 export interface GatewayServicesOptions {
   config: TrunkgateConfig
   agent: SipAgent
   /** The transport: received responses are counted from its 'message' events. */
-  transport: { on: (event: 'message', fn: (msg: SipMessage) => void) => unknown, localAddressFor: (t: 'udp' | 'tcp' | 'tls') => { host: string } }
+  transport: { on: (event: 'message', fn: (msg: SipMessage) => void) => unknown, localAddressFor: (t: 'udp' | 'tcp' | 'tls') => { host: string }, udpStats?: () => DatagramCounters | null }
   logger: Logger
   inboundActive: () => number
   /** Native media for outbound calls; without it outbound calls are signalling only. */
@@ -63,6 +63,8 @@ export async function startGatewayServices (o: GatewayServicesOptions): Promise<
   let dialler: OutboundDialler | null = null
   const metrics = new GatewayMetrics(() => ({ inbound: o.inboundActive(), outbound: dialler?.activeCount() ?? 0 }))
   o.transport.on('message', (msg: SipMessage) => { if (msg.kind === 'response') metrics.sipResponse(msg.status, 'received') })
+  const udpStats = o.transport.udpStats
+  if (udpStats) metrics.observeDatagrams(() => udpStats.call(o.transport))
   const webhook = hookCfg
     ? new PostCallWebhook(store, {
       url: hookCfg.url,

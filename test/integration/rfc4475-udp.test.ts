@@ -76,4 +76,7 @@ t.test('RFC 4475 torture messages over UDP', async t => {
   t.ok(stats.dropped.broken_response >= 1, `unparseable responses dropped and counted (${JSON.stringify(stats.dropped)})`)
   t.ok(stats.dropped.unparseable >= 10, 'unparseable requests counted (and answered)')
   t.equal(server.activeCalls(), 0, 'no torture message left a call slot taken')
+  const metrics = (await server.services.metrics.text()).body
+  t.match(metrics, new RegExp(`^trunkgate_sip_udp_dropped_total\\{reason="broken_response"\\} ${stats.dropped.broken_response}$`, 'm'), 'drops exported in /metrics')
+  t.match(metrics, /^trunkgate_sip_udp_datagrams_total\{kind="sip"\} [1-9]\d*$/m)
 })
