@@ -15,6 +15,7 @@ import { SipError } from './sip/sip-error'
 import type { ServerResponse } from './sip/transaction/server-response'
 import type { IncomingRequest } from './sip/ua/incoming-request'
 import { SipAgent } from './sip/ua/sip-agent'
+import { startTrunkRegistrations, type TrunkRegistrations } from './sip/ua/trunk-registrations'
 import { TransportLayer } from './sip/transport/transport-layer'
 import type { SendTarget, TransportName, TransportOptions, TransportSource } from './sip/transport/transport-types'
 import type { CallHandler, RoutedInvite, SdpOffer } from './call/call-handler'
@@ -58,6 +59,8 @@ export interface RunningServer {
   activeCalls: () => number
   /** Call records, metrics, the outbound dialler and the control API (issue 5). */
   services: GatewayServices
+  /** Registrations to carriers (trunks[].register): state per trunk. */
+  registrations: TrunkRegistrations
   /** The AI call layer when opts.aiCalls built it (media engine, engine link, demo engine, call records). */
   aiCalls: AiCallStack | null
   close: () => Promise<void>
@@ -283,6 +286,9 @@ export async function startServer (config: TrunkgateConfig, opts: StartServerOpt
     throw err
   }
   const gateway = services
+  // Registrations to carriers (trunks[].register) once the listeners and services are up.
+  const registrations: TrunkRegistrations = startTrunkRegistrations(config, agent, opts.services?.env ?? process.env, logger)
+  gateway.metrics.observeRegistrations(registrations.all)
   let closed = false
   return {
     config,
@@ -293,12 +299,15 @@ export async function startServer (config: TrunkgateConfig, opts: StartServerOpt
     listening,
     activeCalls: () => active,
     services: gateway,
+    registrations,
     aiCalls,
     close: async () => {
       if (closed) return
       closed = true
       // Outbound calls end (records committed) while the SIP stack can still send their CANCEL/BYE.
       await gateway.close()
+      // RFC 3261 §10.2.2: remove our bindings while the transport can still send the REGISTERs.
+      await registrations.stop()
       // Calls first: their BYEs still need the agent and the transport.
       await aiCalls?.close()
       agent.close()

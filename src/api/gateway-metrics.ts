@@ -93,6 +93,31 @@ export class GatewayMetrics {
     })
   }
 
+  /** Registration state per trunk (trunks[].register): 1 while registered, and the failures since the last success. */
+  observeRegistrations (read: () => Array<{ trunk: string, state: string, failures: number }>): void {
+    const registers = [this.registry]
+    new client.Gauge({
+      name: 'trunkgate_trunk_registered',
+      help: 'Registration to the trunk\'s registrar: 1 registered, 0 not (registering, failed, unregistered)',
+      labelNames: ['trunk', 'state'] as const,
+      registers,
+      collect () {
+        this.reset()
+        for (const r of read()) this.set({ trunk: r.trunk, state: r.state }, r.state === 'registered' ? 1 : 0)
+      }
+    })
+    new client.Gauge({
+      name: 'trunkgate_trunk_registration_failures',
+      help: 'Consecutive failed REGISTER attempts per trunk (0 after a success)',
+      labelNames: ['trunk'] as const,
+      registers,
+      collect () {
+        this.reset()
+        for (const r of read()) this.set({ trunk: r.trunk }, r.failures)
+      }
+    })
+  }
+
   async text (): Promise<{ contentType: string, body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() }
   }

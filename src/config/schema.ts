@@ -4,6 +4,7 @@ import { bool, ConfigError, int, list, obj, oneOf, optional, refine, str, type I
 import { parseCidr } from '../sip/policy/cidr'
 import { apiSchema, outboundTrunkSchema, recordsSchema } from './outbound-schema'
 import { transferRule, transferSettings, trunkTransferFields } from './transfer-schema'
+import { trunkRegistrationFields } from './registration-schema'
 
 const host = str({ minLength: 1 })
 const port = int({ min: 0, max: 65535 })
@@ -91,6 +92,8 @@ const trunk = obj({
   dtmf_inband: optional(oneOf(['auto', 'always', 'never'] as const), () => 'auto' as const),
   // Transfers (src/transfer): whether we may REFER through this trunk, how its own REFERs are answered.
   ...trunkTransferFields,
+  // Registration to the carrier's registrar (issue 13): config/registration-schema.ts.
+  ...trunkRegistrationFields,
   // Outbound calls through this trunk (issue 5): address, transport, encryption, headers, digest auth.
   outbound: optional(outboundTrunkSchema)
 })
