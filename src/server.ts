@@ -264,6 +264,7 @@ export async function startServer (config: TrunkgateConfig, opts: StartServerOpt
     await callHandler.handleInvite(call)
   }
 
+  let registrations: TrunkRegistrations | null = null
   const ports: RunningServer['ports'] = {}
   const listening: RunningServer['listening'] = []
   for (const t of ['udp', 'tcp', 'tls'] as const) {
@@ -278,7 +279,7 @@ export async function startServer (config: TrunkgateConfig, opts: StartServerOpt
   }
 
   try {
-    services = await startGatewayServices({ config, agent, transport, logger, inboundActive: () => active, media: aiCalls?.media ?? null, engine: aiCalls?.engine ?? null, inboundCalls: aiCalls?.handler ?? null, ...opts.services })
+    services = await startGatewayServices({ config, agent, transport, logger, trunks: () => config.trunks.map(tr => ({ name: tr.name, registration: registrations?.all().find(r => r.trunk === tr.name) ?? null })), inboundActive: () => active, media: aiCalls?.media ?? null, engine: aiCalls?.engine ?? null, inboundCalls: aiCalls?.handler ?? null, ...opts.services })
   } catch (err) {
     await aiCalls?.close()
     agent.close()
@@ -287,7 +288,7 @@ export async function startServer (config: TrunkgateConfig, opts: StartServerOpt
   }
   const gateway = services
   // Registrations to carriers (trunks[].register) once the listeners and services are up.
-  const registrations: TrunkRegistrations = startTrunkRegistrations(config, agent, opts.services?.env ?? process.env, logger)
+  registrations = startTrunkRegistrations(config, agent, opts.services?.env ?? process.env, logger)
   gateway.metrics.observeRegistrations(registrations.all)
   let closed = false
   return {

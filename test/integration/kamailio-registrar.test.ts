@@ -9,6 +9,8 @@ import { corePrelude, READY_LINE, startKamailio } from '../fixtures/kamailio/kam
 import { testConfig } from './helpers'
 import { describeRun, freePort, runSipp } from './sipp-runner'
 
+const API_KEY = 'registrar-test-key-0123456789'
+
 function registrarCfg (port: number): string {
   return corePrelude([`udp:127.0.0.1:${port}`]) + `
 loadmodule "tm.so"
@@ -72,7 +74,9 @@ t.test('registration to Kamailio: digest, refresh, INVITE to the registered cont
   const kamailio = await startKamailio(registrarCfg(port))
   t.teardown(kamailio.stop)
   const answered: string[] = []
-  let server: RunningServer | null = await startServer(testConfig({ udp: true, trunksYaml: trunkYaml(port) }), {
+  const config = testConfig({ udp: true, trunksYaml: trunkYaml(port) })
+  config.api = { public_metrics: false, ...config.api, listen: { host: '127.0.0.1', port: 0 }, keys: [API_KEY] }
+  let server: RunningServer | null = await startServer(config, {
     callHandler: new StaticAnswerCallHandler({ onAnswered: call => answered.push(call.phoneNumber) }),
     services: { env: { TG_REGISTER_PASSWORD: 'c0rrect horse' } }
   })
@@ -98,6 +102,9 @@ t.test('registration to Kamailio: digest, refresh, INVITE to the registered cont
 
   const metrics = (await server.services.metrics.text()).body
   t.match(metrics, /^trunkgate_trunk_registered\{trunk="carrier",state="registered"\} 1$/m, 'state in /metrics')
+  const api = server.services.apiAddress!
+  const trunks = await (await fetch(`http://127.0.0.1:${api.port}/v1/trunks`, { headers: { authorization: `Bearer ${API_KEY}` } })).json()
+  t.same(trunks, { trunks: [{ name: 'carrier', registration: { state: 'registered', expires: 4, last_status: 200, last_error: null, failures: 0 } }] }, 'GET /v1/trunks')
 
   // Shutdown removes the binding.
   const s = server
