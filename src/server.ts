@@ -16,6 +16,7 @@ import type { ServerResponse } from './sip/transaction/server-response'
 import type { IncomingRequest } from './sip/ua/incoming-request'
 import { SipAgent } from './sip/ua/sip-agent'
 import { startTrunkRegistrations, type TrunkRegistrations } from './sip/ua/trunk-registrations'
+import { startTrunkKeepalives } from './sip/ua/trunk-keepalive'
 import { TransportLayer } from './sip/transport/transport-layer'
 import type { SendTarget, TransportName, TransportOptions, TransportSource } from './sip/transport/transport-types'
 import type { CallHandler, RoutedInvite, SdpOffer } from './call/call-handler'
@@ -290,6 +291,8 @@ export async function startServer (config: TrunkgateConfig, opts: StartServerOpt
   // Registrations to carriers (trunks[].register) once the listeners and services are up.
   registrations = startTrunkRegistrations(config, agent, opts.services?.env ?? process.env, logger)
   gateway.metrics.observeRegistrations(registrations.all)
+  const keepalives = startTrunkKeepalives(config, agent, logger)
+  gateway.metrics.observeTrunkHealth(keepalives.all)
   let closed = false
   return {
     config,
@@ -308,6 +311,7 @@ export async function startServer (config: TrunkgateConfig, opts: StartServerOpt
       // Outbound calls end (records committed) while the SIP stack can still send their CANCEL/BYE.
       await gateway.close()
       // RFC 3261 §10.2.2: remove our bindings while the transport can still send the REGISTERs.
+      keepalives.stop()
       await registrations.stop()
       // Calls first: their BYEs still need the agent and the transport.
       await aiCalls?.close()

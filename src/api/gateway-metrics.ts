@@ -118,6 +118,20 @@ export class GatewayMetrics {
     })
   }
 
+  /** trunks[].keepalive_s: 1 while the trunk answers OPTIONS, 0 once it stopped answering (timeout/transport error). */
+  observeTrunkHealth (read: () => Array<{ trunk: string, up: boolean | null }>): void {
+    new client.Gauge({
+      name: 'trunkgate_trunk_up',
+      help: 'OPTIONS keep-alive per trunk (keepalive_s): 1 answering, 0 down',
+      labelNames: ['trunk'] as const,
+      registers: [this.registry],
+      collect () {
+        this.reset()
+        for (const h of read()) if (h.up !== null) this.set({ trunk: h.trunk }, h.up ? 1 : 0)
+      }
+    })
+  }
+
   async text (): Promise<{ contentType: string, body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() }
   }

@@ -1,4 +1,4 @@
-// trunks[].register: registration of trunkgate to a carrier or PBX registrar (RFC 3261 §10.2, client side).
+// trunks[].register and keepalive_s: registration of trunkgate to a carrier or PBX registrar (RFC 3261 §10.2, client side).
 import { ConfigError, int, obj, oneOf, optional, refine, str } from './schema-builder'
 
 const registerSchema = refine(obj({
@@ -19,5 +19,7 @@ const registerSchema = refine(obj({
 
 /** Spread into the trunk schema. */
 export const trunkRegistrationFields = {
-  register: optional(registerSchema)
+  register: optional(registerSchema),
+  /** OPTIONS keep-alive to the trunk every N seconds (its outbound address, else its registrar); off when absent. */
+  keepalive_s: optional(int({ min: 5, max: 3600 }))
 }
