@@ -15,8 +15,10 @@ import { SipError } from './sip/sip-error'
 import type { ServerResponse } from './sip/transaction/server-response'
 import type { IncomingRequest } from './sip/ua/incoming-request'
 import { SipAgent } from './sip/ua/sip-agent'
+import { startTrunkRegistrations, type TrunkRegistrations } from './sip/ua/trunk-registrations'
+import { startTrunkKeepalives } from './sip/ua/trunk-keepalive'
 import { TransportLayer } from './sip/transport/transport-layer'
-import type { SendTarget, StreamTransport, TransportOptions, TransportSource } from './sip/transport/transport-types'
+import type { SendTarget, TransportName, TransportOptions, TransportSource } from './sip/transport/transport-types'
 import type { CallHandler, RoutedInvite, SdpOffer } from './call/call-handler'
 import { CallRouter, type CallRoute } from './call/call-router'
 import { StaticAnswerCallHandler } from './call/static-answer-handler'
@@ -51,13 +53,15 @@ export interface RunningServer {
   transport: TransportLayer
   policy: InboundPolicy
   /** Bound listening ports (the real ones when the config asked for port 0). */
-  ports: { tcp?: number; tls?: number }
+  ports: { udp?: number; tcp?: number; tls?: number }
   /** host:port/transport lines for the startup log. */
-  listening: Array<{ transport: StreamTransport; host: string; port: number }>
+  listening: Array<{ transport: TransportName; host: string; port: number }>
   /** Calls holding a capacity slot: routed INVITEs not yet finished, and confirmed dialogs. */
   activeCalls: () => number
   /** Call records, metrics, the outbound dialler and the control API (issue 5). */
   services: GatewayServices
+  /** Registrations to carriers (trunks[].register): state per trunk. */
+  registrations: TrunkRegistrations
   /** The AI call layer when opts.aiCalls built it (media engine, engine link, demo engine, call records). */
   aiCalls: AiCallStack | null
   close: () => Promise<void>
@@ -102,7 +106,7 @@ export async function startServer (config: TrunkgateConfig, opts: StartServerOpt
   // so a dropped source gets nothing at all, not even 100 Trying.
   const sender = {
     send: (msg: SipMessage, target: SendTarget) => { services?.countSent(msg); return transport.send(msg, target) },
-    localAddressFor: (t: StreamTransport) => transport.localAddressFor(t)
+    localAddressFor: (t: TransportName) => transport.localAddressFor(t)
   }
   const agent = new SipAgent({
     transport: sender,
@@ -262,20 +266,22 @@ export async function startServer (config: TrunkgateConfig, opts: StartServerOpt
     await callHandler.handleInvite(call)
   }
 
+  let registrations: TrunkRegistrations | null = null
   const ports: RunningServer['ports'] = {}
   const listening: RunningServer['listening'] = []
-  for (const t of ['tcp', 'tls'] as const) {
+  for (const t of ['udp', 'tcp', 'tls'] as const) {
     const listen = config.sip.listen[t]
     if (!listen) continue
     // localAddressFor gives the advertised port when one is configured; the bound one otherwise.
-    const advertisedPort = t === 'tcp' ? config.sip.advertise?.port : config.sip.advertise?.tlsPort
+    const adv = config.sip.advertise
+    const advertisedPort = t === 'tls' ? adv?.tlsPort : t === 'udp' ? (adv?.udpPort ?? adv?.port) : adv?.port
     const port = advertisedPort === undefined ? transport.localAddressFor(t).port : listen.port
     ports[t] = port
     listening.push({ transport: t, host: listen.host, port })
   }
 
   try {
-    services = await startGatewayServices({ config, agent, transport, logger, inboundActive: () => active, media: aiCalls?.media ?? null, engine: aiCalls?.engine ?? null, inboundCalls: aiCalls?.handler ?? null, ...opts.services })
+    services = await startGatewayServices({ config, agent, transport, logger, trunks: () => config.trunks.map(tr => ({ name: tr.name, registration: registrations?.all().find(r => r.trunk === tr.name) ?? null })), inboundActive: () => active, media: aiCalls?.media ?? null, engine: aiCalls?.engine ?? null, inboundCalls: aiCalls?.handler ?? null, ...opts.services })
   } catch (err) {
     await aiCalls?.close()
     agent.close()
@@ -283,6 +289,11 @@ export async function startServer (config: TrunkgateConfig, opts: StartServerOpt
     throw err
   }
   const gateway = services
+  // Registrations to carriers (trunks[].register) once the listeners and services are up.
+  registrations = startTrunkRegistrations(config, agent, opts.services?.env ?? process.env, logger)
+  gateway.metrics.observeRegistrations(registrations.all)
+  const keepalives = startTrunkKeepalives(config, agent, logger)
+  gateway.metrics.observeTrunkHealth(keepalives.all)
   let closed = false
   return {
     config,
@@ -293,12 +304,16 @@ export async function startServer (config: TrunkgateConfig, opts: StartServerOpt
     listening,
     activeCalls: () => active,
     services: gateway,
+    registrations,
     aiCalls,
     close: async () => {
       if (closed) return
       closed = true
       // Outbound calls end (records committed) while the SIP stack can still send their CANCEL/BYE.
       await gateway.close()
+      // RFC 3261 §10.2.2: remove our bindings while the transport can still send the REGISTERs.
+      keepalives.stop()
+      await registrations.stop()
       // Calls first: their BYEs still need the agent and the transport.
       await aiCalls?.close()
       agent.close()
@@ -311,6 +326,7 @@ function transportOptions (config: TrunkgateConfig): TransportOptions {
   const { listen, limits, advertise } = config.sip
   const wantsClientCert = config.trunks.some(t => t.inbound.requireClientCert)
   return {
+    udp: listen.udp ? { host: listen.udp.host, port: listen.udp.port } : undefined,
     tcp: listen.tcp ? { host: listen.tcp.host, port: listen.tcp.port } : undefined,
     tls: listen.tls
       ? {
@@ -325,7 +341,7 @@ function transportOptions (config: TrunkgateConfig): TransportOptions {
           rejectUnauthorized: false
         }
       : undefined,
-    advertise: advertise ? { host: advertise.host, port: advertise.port, tlsPort: advertise.tlsPort } : undefined,
+    advertise: advertise ? { host: advertise.host, port: advertise.port, tlsPort: advertise.tlsPort, udpPort: advertise.udpPort } : undefined,
     limits: { ...limits }
   }
 }

@@ -17,6 +17,8 @@ export interface ControlApiOptions {
   port: number
   keys: readonly string[]
   calls: CallControl
+  /** GET /v1/trunks: each trunk with its registration state (null when it does not register). */
+  trunks?: () => TrunkStatus[]
   metrics: GatewayMetrics
   /** /metrics without a key (for scrapers that cannot send headers). Default false. */
   publicMetrics?: boolean
@@ -24,6 +26,12 @@ export interface ControlApiOptions {
   version?: string
   /** Largest request body. Default 64 KiB. */
   maxBodyBytes?: number
+}
+
+/** What GET /v1/trunks shows of one trunk (structural: the API imports nothing from src/sip). */
+export interface TrunkStatus {
+  name: string
+  registration: { state: string, expires: number | null, lastStatus: number | null, lastError: string | null, failures: number } | null
 }
 
 class HttpError extends Error {
@@ -52,6 +60,24 @@ export class ControlApi {
     const doc = JSON.stringify(openApiDocument(opts.version ?? '0.1.0'))
     const calls = opts.calls
     this.routes = [
+      {
+        method: 'GET', pattern: /^\/v1\/trunks$/, name: 'trunks', auth: true,
+        handle: async () => ({
+          status: 200,
+          body: {
+            trunks: (opts.trunks?.() ?? []).map(t => ({
+              name: t.name,
+              registration: t.registration && {
+                state: t.registration.state,
+                expires: t.registration.expires,
+                last_status: t.registration.lastStatus,
+                last_error: t.registration.lastError,
+                failures: t.registration.failures
+              }
+            }))
+          }
+        })
+      },
       { method: 'GET', pattern: /^\/healthz$/, name: 'healthz', auth: false, handle: async () => ({ status: 200, body: { status: 'ok' } }) },
       { method: 'GET', pattern: /^\/openapi\.json$/, name: 'openapi', auth: false, handle: async () => ({ status: 200, body: doc, contentType: 'application/json' }) },
       {

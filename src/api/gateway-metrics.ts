@@ -2,6 +2,9 @@
 // servers in one process (tests) do not collide and the default global registry stays untouched.
 import client from 'prom-client'
 
+/** What the UDP transport counts (structurally; the API imports nothing from src/sip). */
+export interface DatagramCounters { received: number, keepalives: number, dropped: Record<string, number> }
+
 export class GatewayMetrics {
   readonly registry = new client.Registry()
   readonly callsTotal: client.Counter<'direction' | 'status'>
@@ -55,6 +58,78 @@ export class GatewayMetrics {
 
   webhook (webhook: 'pre_call' | 'post_call', elapsedMs: number, ok: boolean): void {
     this.webhookLatency.observe({ webhook, result: ok ? 'ok' : 'failed' }, elapsedMs / 1000)
+  }
+
+  /**
+   * SIP over UDP: datagrams received, keep-alives, and datagrams dropped by reason (oversize, unparseable,
+   * broken_response, broken_ack), read from the transport's counters at scrape time.
+   */
+  observeDatagrams (read: () => DatagramCounters | null): void {
+    const registers = [this.registry]
+    new client.Counter({
+      name: 'trunkgate_sip_udp_datagrams_total',
+      help: 'SIP UDP datagrams received, by kind (sip, keepalive)',
+      labelNames: ['kind'] as const,
+      registers,
+      collect () {
+        const s = read()
+        if (!s) return
+        this.reset()
+        this.inc({ kind: 'keepalive' }, s.keepalives)
+        this.inc({ kind: 'sip' }, s.received - s.keepalives)
+      }
+    })
+    new client.Counter({
+      name: 'trunkgate_sip_udp_dropped_total',
+      help: 'SIP UDP datagrams dropped (counted, never answered or passed on), by reason',
+      labelNames: ['reason'] as const,
+      registers,
+      collect () {
+        const s = read()
+        if (!s) return
+        this.reset()
+        for (const [reason, n] of Object.entries(s.dropped)) this.inc({ reason }, n)
+      }
+    })
+  }
+
+  /** Registration state per trunk (trunks[].register): 1 while registered, and the failures since the last success. */
+  observeRegistrations (read: () => Array<{ trunk: string, state: string, failures: number }>): void {
+    const registers = [this.registry]
+    new client.Gauge({
+      name: 'trunkgate_trunk_registered',
+      help: 'Registration to the trunk\'s registrar: 1 registered, 0 not (registering, failed, unregistered)',
+      labelNames: ['trunk', 'state'] as const,
+      registers,
+      collect () {
+        this.reset()
+        for (const r of read()) this.set({ trunk: r.trunk, state: r.state }, r.state === 'registered' ? 1 : 0)
+      }
+    })
+    new client.Gauge({
+      name: 'trunkgate_trunk_registration_failures',
+      help: 'Consecutive failed REGISTER attempts per trunk (0 after a success)',
+      labelNames: ['trunk'] as const,
+      registers,
+      collect () {
+        this.reset()
+        for (const r of read()) this.set({ trunk: r.trunk }, r.failures)
+      }
+    })
+  }
+
+  /** trunks[].keepalive_s: 1 while the trunk answers OPTIONS, 0 once it stopped answering (timeout/transport error). */
+  observeTrunkHealth (read: () => Array<{ trunk: string, up: boolean | null }>): void {
+    new client.Gauge({
+      name: 'trunkgate_trunk_up',
+      help: 'OPTIONS keep-alive per trunk (keepalive_s): 1 answering, 0 down',
+      labelNames: ['trunk'] as const,
+      registers: [this.registry],
+      collect () {
+        this.reset()
+        for (const h of read()) if (h.up !== null) this.set({ trunk: h.trunk }, h.up ? 1 : 0)
+      }
+    })
   }
 
   async text (): Promise<{ contentType: string, body: string }> {

@@ -16,14 +16,16 @@ import { engineMediaFactory } from '../outbound/outbound-engine-link'
 import { sipHumanDialer } from '../transfer/human-dialer'
 import { SipResolver, type DnsLookup } from '../outbound/sip-resolver'
 import { apiKeysFrom } from './api-keys'
-import { ControlApi } from './control-api'
-import { GatewayMetrics } from './gateway-metrics'
+import { ControlApi, type TrunkStatus } from './control-api'
+import { GatewayMetrics, type DatagramCounters } from './gateway-metrics'
 
 export interface GatewayServicesOptions {
   config: TrunkgateConfig
   agent: SipAgent
   /** The transport: received responses are counted from its 'message' events. */
-  transport: { on: (event: 'message', fn: (msg: SipMessage) => void) => unknown, localAddressFor: (t: 'tcp' | 'tls') => { host: string } }
+  transport: { on: (event: 'message', fn: (msg: SipMessage) => void) => unknown, localAddressFor: (t: 'udp' | 'tcp' | 'tls') => { host: string }, udpStats?: () => DatagramCounters | null }
+  /** Trunks and their registration state for GET /v1/trunks. */
+  trunks?: () => TrunkStatus[]
   logger: Logger
   inboundActive: () => number
   /** Native media for outbound calls; without it outbound calls are signalling only. */
@@ -63,6 +65,8 @@ export async function startGatewayServices (o: GatewayServicesOptions): Promise<
   let dialler: OutboundDialler | null = null
   const metrics = new GatewayMetrics(() => ({ inbound: o.inboundActive(), outbound: dialler?.activeCount() ?? 0 }))
   o.transport.on('message', (msg: SipMessage) => { if (msg.kind === 'response') metrics.sipResponse(msg.status, 'received') })
+  const udpStats = o.transport.udpStats
+  if (udpStats) metrics.observeDatagrams(() => udpStats.call(o.transport))
   const webhook = hookCfg
     ? new PostCallWebhook(store, {
       url: hookCfg.url,
@@ -105,7 +109,7 @@ export async function startGatewayServices (o: GatewayServicesOptions): Promise<
         // Never an open control API: without a key it stays off, and says so.
         log.error({ code: 'API_ERR_NO_KEYS' }, 'control API disabled: no API key (set api.keys or TRUNKGATE_API_KEY)')
       } else {
-        api = new ControlApi({ host: config.api.listen.host, port: config.api.listen.port, keys, calls: dialler, metrics, publicMetrics: config.api.public_metrics, logger })
+        api = new ControlApi({ host: config.api.listen.host, port: config.api.listen.port, keys, calls: dialler, trunks: o.trunks, metrics, publicMetrics: config.api.public_metrics, logger })
         const a = await api.listen()
         apiAddress = { host: a.address, port: a.port }
         log.info({ host: a.address, port: a.port }, 'control API listening')

@@ -51,6 +51,7 @@ export function openApiDocument (version: string): object {
           responses: { 202: { description: 'Digits sent' }, 400: err('Invalid digits'), 401: err('Missing or wrong x-api-key'), 404: err('Unknown call'), 409: err('The call is not answered') }
         }
       },
+      '/v1/trunks': { get: { operationId: 'listTrunks', responses: { 200: { description: 'Trunks with their registration state (state, expires, last_status, last_error, failures; null when the trunk does not register)' } } } },
       '/healthz': { get: { operationId: 'health', security: [], responses: { 200: { description: 'The gateway runs' } } } },
       '/metrics': { get: { operationId: 'metrics', responses: { 200: { description: 'Prometheus text exposition', content: { 'text/plain': {} } } } } },
       '/openapi.json': { get: { operationId: 'openapi', security: [], responses: { 200: { description: 'This document' } } } }

@@ -72,7 +72,7 @@ const outboundHeaderValue = refine(str({ minLength: 1 }), (v, path) => {
 export const outboundTrunkSchema = refine(obj({
   address: trunkAddress,
   port: optional(int({ min: 1, max: 65535 })),
-  transport: optional(oneOf(['tcp', 'tls'] as const), () => 'tcp' as const),
+  transport: optional(oneOf(['udp', 'tcp', 'tls'] as const), () => 'tcp' as const),
   media_encryption: optional(oneOf(mediaEncryption), () => 'allowed' as const),
   auth: optional(obj({ username: str({ minLength: 1 }), password: str({ minLength: 1 }) })),
   headers: optional(list(obj({ name: outboundHeaderName, value: outboundHeaderValue })), () => []),

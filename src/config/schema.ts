@@ -5,6 +5,7 @@ import { parseCidr } from '../sip/policy/cidr'
 import { audioCodecs, codecByName } from '../media/codec-registry'
 import { apiSchema, outboundTrunkSchema, recordsSchema } from './outbound-schema'
 import { transferRule, transferSettings, trunkTransferFields } from './transfer-schema'
+import { trunkRegistrationFields } from './registration-schema'
 
 const host = str({ minLength: 1 })
 const port = int({ min: 0, max: 65535 })
@@ -28,6 +29,7 @@ export type DigestAlgorithmName = typeof digestAlgorithms[number]
 export const mediaEncryptionModes = ['disabled', 'allowed', 'required'] as const
 
 const tcpListen = obj({ host, port })
+const udpListen = obj({ host, port })
 const tlsListen = obj({
   host,
   port,
@@ -54,10 +56,10 @@ const sessionTimer = refine(obj({
 })
 
 const sip = obj({
-  listen: refine(obj({ tcp: optional(tcpListen), tls: optional(tlsListen) }), (v, path) => {
-    if (!v.tcp && !v.tls) throw new ConfigError(path, 'needs at least one of tcp, tls')
+  listen: refine(obj({ udp: optional(udpListen), tcp: optional(tcpListen), tls: optional(tlsListen) }), (v, path) => {
+    if (!v.udp && !v.tcp && !v.tls) throw new ConfigError(path, 'needs at least one of udp, tcp, tls')
   }),
-  advertise: optional(obj({ host, port: optional(port), tlsPort: optional(port) })),
+  advertise: optional(obj({ host, port: optional(port), tlsPort: optional(port), udpPort: optional(port) })),
   limits: optional(limits, () => limits.check({}, '')),
   maxConcurrentCalls: optional(int({ min: 0 }), () => 100),
   retryAfterSeconds: optional(int({ min: 1, max: 86400 }), () => 30),
@@ -101,6 +103,8 @@ const trunk = obj({
   dtmf_inband: optional(oneOf(['auto', 'always', 'never'] as const), () => 'auto' as const),
   // Transfers (src/transfer): whether we may REFER through this trunk, how its own REFERs are answered.
   ...trunkTransferFields,
+  // Registration to the carrier's registrar (issue 13): config/registration-schema.ts.
+  ...trunkRegistrationFields,
   // Outbound calls through this trunk (issue 5): address, transport, encryption, headers, digest auth.
   outbound: optional(outboundTrunkSchema)
 })

@@ -29,7 +29,7 @@ export interface OutboundDiallerDeps {
   resolver: SipResolver
   media: OutboundMediaFactory
   /** Our address for SDP on a signalling transport. */
-  mediaAddress: (transport: 'tcp' | 'tls') => string
+  mediaAddress: (transport: 'udp' | 'tcp' | 'tls') => string
   /** Calls the inbound side holds, for the shared sip.maxConcurrentCalls limit. */
   inboundActive: () => number
   logger: Logger
@@ -216,7 +216,7 @@ export class OutboundDialler implements CallControl {
    * configured name (RFC 3263: the Request-URI keeps the domain, DNS only picks where it is sent);
    * a SIP URI is sent as given, through the trunk.
    */
-  private requestUri (to: string, host: string, port: number | null, transport: 'tcp' | 'tls'): string {
+  private requestUri (to: string, host: string, port: number | null, transport: 'udp' | 'tcp' | 'tls'): string {
     if (/^sips?:/i.test(to)) {
       try {
         parseUri(to)
@@ -226,6 +226,6 @@ export class OutboundDialler implements CallControl {
       return to
     }
     const h = host.includes(':') ? `[${host}]` : host
-    return `sip:${to}@${h}${port !== null ? `:${port}` : ''};user=phone${transport === 'tls' ? ';transport=tls' : ''}`
+    return `sip:${to}@${h}${port !== null ? `:${port}` : ''};user=phone${transport === 'tcp' ? '' : `;transport=${transport}`}`
   }
 }

@@ -23,7 +23,7 @@ export interface DnsLookup {
 }
 
 export interface SipTarget {
-  transport: 'tcp' | 'tls'
+  transport: 'udp' | 'tcp' | 'tls'
   /** IP address to connect to (TLS: the host name, see below). */
   host: string
   port: number
@@ -31,7 +31,7 @@ export interface SipTarget {
   via: string
 }
 
-export const DEFAULT_SIP_PORT = { tcp: 5060, tls: 5061 } as const
+export const DEFAULT_SIP_PORT = { udp: 5060, tcp: 5060, tls: 5061 } as const
 
 export class ResolveError extends Error {
   readonly code = 'OUTBOUND_ERR_DNS'
@@ -58,12 +58,12 @@ export class SipResolver {
    * TLS layer resolves it and verifies the certificate against it, RFC 5922 §4); TCP targets are
    * addresses, so failover can move to the next address of the same name.
    */
-  async resolve (host: string, port: number | null, transport: 'tcp' | 'tls', max = 4): Promise<SipTarget[]> {
+  async resolve (host: string, port: number | null, transport: 'udp' | 'tcp' | 'tls', max = 4): Promise<SipTarget[]> {
     const h = host.replace(/^\[(.*)\]$/, '$1')
     if (isIP(h) !== 0) return [{ transport, host: h, port: port ?? DEFAULT_SIP_PORT[transport], via: 'ip' }]
     const out: SipTarget[] = []
     if (port === null) {
-      const service = `${transport === 'tls' ? '_sips' : '_sip'}._tcp.${h}`
+      const service = `${transport === 'tls' ? '_sips' : '_sip'}._${transport === 'udp' ? 'udp' : 'tcp'}.${h}`
       const srv = await this.lookup(() => this.dns.resolveSrv(service))
       // RFC 2782: a single record with target "." means "service decidedly not available here".
       if (srv.length === 1 && (srv[0].name === '.' || srv[0].name === '')) throw new ResolveError(`${service}: service not available (SRV ".")`)
@@ -83,7 +83,7 @@ export class SipResolver {
     return targets.slice(0, max)
   }
 
-  private async addresses (name: string, port: number, transport: 'tcp' | 'tls', via: string): Promise<SipTarget[]> {
+  private async addresses (name: string, port: number, transport: 'udp' | 'tcp' | 'tls', via: string): Promise<SipTarget[]> {
     if (isIP(name) !== 0) return [{ transport, host: name, port, via }]
     let [v4, v6] = await Promise.all([this.lookup(() => this.dns.resolve4(name)), this.lookup(() => this.dns.resolve6(name))])
     if (v4.length === 0 && v6.length === 0 && this.dns.lookup) {

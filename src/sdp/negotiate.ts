@@ -35,7 +35,7 @@ export interface MediaPolicy {
   mediaEncryption: MediaEncryptionMode
   allowSdesOverTcp: boolean
   /** Transport the SDP arrived / leaves on: SDES keys are only protected by TLS. */
-  signallingTransport: 'tcp' | 'tls'
+  signallingTransport: 'udp' | 'tcp' | 'tls'
   /** Packetisation we send with; default the offer's a=ptime, else 20 ms. */
   ptime?: number
   /** Suites the native SRTP core reports (libsrtp2); default the two AES-CM suites. */
@@ -235,9 +235,9 @@ function evaluateAudio (offer: SessionDescription, index: number, policy: MediaP
     throw notAcceptable('SIP_ERR_SRTP_DISABLED', `media encryption is disabled on this trunk but the offer is ${m.proto}`,
       warning(399, host, 'SRTP not enabled on this trunk, offer RTP/AVP'))
   }
-  if (secure && policy.signallingTransport === 'tcp' && !policy.allowSdesOverTcp) {
-    log.warn({ proto: m.proto }, 'SDES offer over plain TCP refused: the SRTP master keys would travel in clear (use TLS or set allow_sdes_over_tcp)')
-    throw notAcceptable('SIP_ERR_SDES_OVER_TCP', 'SDES keys over unencrypted TCP signalling are refused by this trunk',
+  if (secure && policy.signallingTransport !== 'tls' && !policy.allowSdesOverTcp) {
+    log.warn({ proto: m.proto }, 'SDES offer over unencrypted signalling refused: the SRTP master keys would travel in clear (use TLS or set allow_sdes_over_tcp)')
+    throw notAcceptable('SIP_ERR_SDES_OVER_TCP', `SDES keys over unencrypted ${policy.signallingTransport.toUpperCase()} signalling are refused by this trunk`,
       warning(399, host, 'SDES requires TLS signalling on this trunk'))
   }
   const preference = policy.codecs ?? DEFAULT_CODEC_PREFERENCE
@@ -428,8 +428,8 @@ export interface OfferResult {
  */
 export function createOffer (policy: MediaPolicy, local: LocalMedia, opts: OfferOptions): OfferResult {
   const secure = policy.mediaEncryption === 'required' || (opts.secure === true && policy.mediaEncryption !== 'disabled')
-  if (secure && policy.signallingTransport === 'tcp' && !policy.allowSdesOverTcp) {
-    throw notAcceptable('SIP_ERR_SDES_OVER_TCP', 'this trunk requires SRTP but signals over plain TCP, where SDES keys would travel in clear (use TLS or set allow_sdes_over_tcp)')
+  if (secure && policy.signallingTransport !== 'tls' && !policy.allowSdesOverTcp) {
+    throw notAcceptable('SIP_ERR_SDES_OVER_TCP', `this trunk requires SRTP but signals over plain ${policy.signallingTransport.toUpperCase()}, where SDES keys would travel in clear (use TLS or set allow_sdes_over_tcp)`)
   }
   const preference = policy.codecs ?? DEFAULT_CODEC_PREFERENCE
   const ptime = policy.ptime ?? 20

@@ -88,7 +88,7 @@ export function sipHumanDialer (agent: SipAgent, media: MediaEngine, opts: Human
     const port = addr.port ?? out.port ?? null
     const host = isIP(addr.host) === 6 ? `[${addr.host}]` : addr.host
     const hostport = port === null ? host : `${host}:${port}`
-    const uri = out.transport === 'tls' ? `sips:${req.number}@${hostport}` : `sip:${req.number}@${hostport};transport=tcp`
+    const uri = out.transport === 'tls' ? `sips:${req.number}@${hostport}` : `sip:${req.number}@${hostport};transport=${out.transport}`
     let targets: SipTarget[]
     try {
       targets = await resolver.resolve(addr.host, port, out.transport, out.max_targets)
@@ -103,7 +103,7 @@ export function sipHumanDialer (agent: SipAgent, media: MediaEngine, opts: Human
 }
 
 interface TrunkRoute {
-  transport: 'tcp' | 'tls'
+  transport: 'udp' | 'tcp' | 'tls'
   auth?: { username: string, password: string }
   mediaEncryption: 'disabled' | 'allowed' | 'required'
   /** RFC 3263 targets, tried in order (inviteWithFailover). */

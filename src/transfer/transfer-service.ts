@@ -160,7 +160,7 @@ export function phoneAtTrunk (number: string, trunk: TrunkConfig, remoteTarget: 
   if (out) {
     const addr = parseTrunkAddress(out.address, `trunks.${trunk.name}.outbound.address`)
     hostPort = hostWithPort(addr.host, addr.port ?? out.port ?? null)
-    transport = out.transport === 'tls' ? null : 'tcp'
+    transport = out.transport === 'tls' ? null : out.transport
     if (out.transport === 'tls') return `sips:${number}@${hostPort};user=phone`
   } else {
     const u = parseUri(remoteTarget)

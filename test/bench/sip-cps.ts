@@ -1,4 +1,6 @@
-// `npm run bench -- sip-cps [--max-calls N] [--max-rate R] [--budget-s S]` (also run by `npm run bench -- sip`):
+// `npm run bench -- sip-cps [--transport tcp|udp|udp,tcp] [--max-calls N] [--max-rate R] [--budget-s S]`
+// (also run by `npm run bench -- sip`). With several transports each is measured in turn in the same run
+// (sip.cps_<transport>, and sip.cps_udp_tcp_ratio when both): --budget-s applies per transport.
 //   sip.cps   the highest SIPp call rate over TCP that completes with ZERO failed calls, each call
 //             INVITE -> 100 -> 180 -> 200 (static PCMU SDP) -> ACK -> BYE -> 200 with no hold time,
 //             against the server started in this process on loopback.
@@ -23,12 +25,23 @@ export async function run (args: string[]): Promise<void> {
 }
 
 export async function runCps (args: string[]): Promise<void> {
+  const i = args.indexOf('--transport')
+  const list = (i === -1 ? 'tcp' : (args[i + 1] ?? '')).split(',')
+  if (list.some(t => t !== 'udp' && t !== 'tcp')) throw new Error('--transport takes udp, tcp or udp,tcp')
+  const results: Record<string, number> = {}
+  for (const t of list as Array<'udp' | 'tcp'>) results[t] = await runCpsOver(t, args, list.length > 1)
+  if (results.udp !== undefined && results.tcp !== undefined && results.tcp > 0) {
+    console.log(`sip.cps_udp_tcp_ratio ${(results.udp / results.tcp).toFixed(2)}`)
+  }
+}
+
+async function runCpsOver (transport: 'udp' | 'tcp', args: string[], several: boolean): Promise<number> {
   const maxCalls = option(args, '--max-calls', 2000)
   const maxRate = option(args, '--max-rate', 25600)
   const budgetMs = option(args, '--budget-s', 240) * 1000
   const config = parseConfigText(`
 sip:
-  listen: {tcp: {host: 127.0.0.1, port: 0}}
+  listen: {${transport}: {host: 127.0.0.1, port: 0}}
   maxConcurrentCalls: 100000
   sessionTimer: {enabled: false}
 trunks:
@@ -39,7 +52,7 @@ agents: [{id: demo, name: Demo}]
 log: {level: silent}
 `)
   const server = await startServer(config, { callHandler: new StaticAnswerCallHandler(), logger: pino({ level: 'silent' }) })
-  const target = { host: '127.0.0.1', port: server.ports.tcp! }
+  const target = { host: '127.0.0.1', port: server.ports[transport]! }
   const started = Date.now()
   const steps: StepResult[] = []
 
@@ -47,7 +60,7 @@ log: {level: silent}
     const calls = Math.min(maxCalls, Math.max(300, rate * 5))
     const t0 = process.hrtime.bigint()
     const r = await runSipp({
-      scenario: 'uac-basic.xml', target, service: '+15550100', calls, rate, limit: rate * 2, pauseMs: 0,
+      scenario: 'uac-basic.xml', target, transport: transport === 'udp' ? 'u1' : 't1', service: '+15550100', calls, rate, limit: rate * 2, pauseMs: 0,
       timeoutSec: Math.ceil(calls / rate * 3) + 10, extraArgs: ['-recv_timeout', '2000']
     })
     const wallS = Number(process.hrtime.bigint() - t0) / 1e9
@@ -58,7 +71,7 @@ log: {level: silent}
     else if (achieved < rate * 0.9) why = `achieved ${achieved.toFixed(1)} cps < 90 % of ${rate}`
     const result = { rate, calls, ok: why === 'pass', achieved, failed: r.failedCalls, exitCode: r.exitCode, why }
     steps.push(result)
-    console.error(`# sip.cps step: rate ${rate} calls ${calls} -> ${why} (achieved ${achieved.toFixed(1)} cps)`)
+    console.error(`# sip.cps ${transport} step: rate ${rate} calls ${calls} -> ${why} (achieved ${achieved.toFixed(1)} cps)`)
     // Let the server settle: every dialog of the step must be gone before the next one starts.
     const settle = Date.now() + 5000
     while (server.activeCalls() > 0 && Date.now() < settle) await new Promise(resolve => setTimeout(resolve, 50))
@@ -89,9 +102,11 @@ log: {level: silent}
   } finally {
     await server.close()
   }
-  console.log(`sip.cps ${best}`)
+  if (!several || transport === 'tcp') console.log(`sip.cps ${best}`)
+  console.log(`sip.cps_${transport} ${best}`)
   console.log(`sip.cps_steps ${steps.length}`)
   console.log(`sip.cps_max_calls_per_step ${maxCalls}`)
   console.log(`sip.cps_cpus ${os.cpus().length}`)
   if (failAt === null) console.log(`sip.cps_note reached --max-rate ${maxRate} or the time budget without a failing step`)
+  return best
 }

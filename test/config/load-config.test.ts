@@ -32,8 +32,9 @@ function expectError (t: Test, yaml: string, fieldPath: string, problem: RegExp)
   }
 }
 
-t.test('config/default.yaml: TCP 5060 and TLS 5061 on 0.0.0.0, open dev trunk, +15550100 -> demo', async t => {
+t.test('config/default.yaml: UDP+TCP 5060 and TLS 5061 on 0.0.0.0, open dev trunk, +15550100 -> demo', async t => {
   const c = loadConfig(path.join(root, 'config', 'default.yaml'))
+  t.same(c.sip.listen.udp, { host: '0.0.0.0', port: 5060 })
   t.same(c.sip.listen.tcp, { host: '0.0.0.0', port: 5060 })
   t.equal(c.sip.listen.tls?.host, '0.0.0.0')
   t.equal(c.sip.listen.tls?.port, 5061)
@@ -85,7 +86,7 @@ t.test('unknown fields are refused (typos must not fall back to defaults)', asyn
 t.test('missing required fields', async t => {
   expectError(t, minimal.replace(/trunks:[\s\S]*?phone_numbers:/, 'phone_numbers:'), 'trunks', /is required/)
   expectError(t, minimal.replace('name: t1', 'nam: t1'), 'trunks[0].nam', /unknown field/)
-  expectError(t, 'sip: {listen: {}}\ntrunks: []', 'sip.listen', /needs at least one of tcp, tls/)
+  expectError(t, 'sip: {listen: {}}\ntrunks: []', 'sip.listen', /needs at least one of udp, tcp, tls/)
 })
 
 t.test('cross-field rules', async t => {

@@ -21,62 +21,9 @@ import { testConfig } from './helpers'
 import { replay } from './torture-client'
 import { describeRun, runSipp } from './sipp-runner'
 
+import { E } from './rfc4475-expectations'
+
 const dir = path.resolve(__dirname, '..', '..', 'test', 'vectors', 'sip', 'rfc4475')
-
-interface Expectation { final: number[] | 'none'; close?: boolean; extra?: RegExp; why: string }
-
-const E: Record<string, Expectation> = {
-  'wsinv.dat': { final: [481], why: 'parses; the To tag makes it an in-dialog INVITE for an unknown dialog (§12.2.2)' },
-  'intmeth.dat': { final: [501], extra: /^Allow: /m, why: 'valid syntax, unknown method -> 501 with Allow' },
-  'esc01.dat': { final: [404], why: 'parses; user "sips:user@example.com" is not a configured number' },
-  'escnull.dat': { final: [405], why: 'REGISTER: not a registrar' },
-  'esc02.dat': { final: [501], why: 'RE%47IST%45R is an unknown method, not REGISTER' },
-  'lwsdisp.dat': { final: [200], why: 'valid OPTIONS' },
-  'longreq.dat': { final: [404], why: 'long values parse; unknown user' },
-  'dblreq.dat': { final: [405, 404], why: 'TCP: REGISTER (CL 0) -> 405, then the INVITE is a 2nd framed message -> 404' },
-  'semiuri.dat': { final: [200], why: 'valid OPTIONS (";" in the user part)' },
-  'transports.dat': { final: [200], why: 'valid OPTIONS, unknown Via transports' },
-  'mpart01.dat': { final: [405], why: 'MESSAGE out of dialog is not offered; the multipart body parses' },
-  'unreason.dat': { final: 'none', close: false, why: 'a response: dropped' },
-  'noreason.dat': { final: 'none', close: false, why: 'a response: dropped' },
-  'badinv01.dat': { final: [400], why: 'extraneous header separators' },
-  'clerr.dat': { final: 'none', close: true, why: 'TCP: Content-Length larger than the message -> wait, then close on the read timeout' },
-  'ncl.dat': { final: [400], close: true, why: 'negative Content-Length: framing lost -> answer and close' },
-  'scalar02.dat': { final: [400], why: 'overlarge scalar values' },
-  'scalarlg.dat': { final: 'none', close: false, why: 'a response: dropped' },
-  'quotbal.dat': { final: [400], why: 'unterminated quoted string' },
-  'ltgtruri.dat': { final: [400], why: '<> around the Request-URI' },
-  'lwsruri.dat': { final: [400], why: 'LWS in the Request-URI' },
-  'lwsstart.dat': { final: [400], why: 'manifest: reject or tolerate; trunkgate rejects' },
-  'trws.dat': { final: [400], why: 'manifest: reject or tolerate; trunkgate rejects' },
-  'escruri.dat': { final: [400], why: 'manifest: 400 or ignore the escaped headers; trunkgate rejects' },
-  'baddate.dat': { final: [404], why: 'Date does not matter to us: processed (unknown user)' },
-  'regbadct.dat': { final: [400], why: 'manifest 400: the parser refuses the Contact before the method check' },
-  'badaspec.dat': { final: [400], why: 'spaces within addr-spec: 400' },
-  'baddn.dat': { final: [400], why: 'non-token display name: 400 (CRLF appended: the archive file lacks the empty line)' },
-  'badvers.dat': { final: [505], why: 'SIP/7.0' },
-  'mismatch01.dat': { final: [400], why: 'CSeq method differs from the request method' },
-  'mismatch02.dat': { final: [501], why: 'unknown method (manifest prefers 501 over 400)' },
-  'bigcode.dat': { final: 'none', close: false, why: 'a response: dropped' },
-  'badbranch.dat': { final: [200], why: 'manifest: 400 or RFC 2543 matching; the OPTIONS is processed' },
-  'insuf.dat': { final: [400], why: 'no Call-ID/From/To' },
-  'unkscm.dat': { final: [416], why: 'unknown Request-URI scheme' },
-  'novelsc.dat': { final: [416], why: 'manifest: 416 (or 404)' },
-  'unksm2.dat': { final: [405], why: 'REGISTER: not a registrar' },
-  'bext01.dat': { final: [420], extra: /^Unsupported: nothingSupportsThis, nothingSupportsThisEither\r$/m, why: 'Require with unknown tags' },
-  'invut.dat': { final: [415], extra: /^Accept: application\/sdp/m, why: 'unknown Content-Type -> 415 with Accept' },
-  'regaut01.dat': { final: [405], why: 'not a registrar: 405 (manifest)' },
-  'multi01.dat': { final: [400], why: 'several values in single-value fields' },
-  'mcl01.dat': { final: [400], close: true, why: 'two Content-Length values: framing lost -> answer and close' },
-  'bcast.dat': { final: 'none', close: false, why: 'a response: dropped, nothing sent to 255.255.255.255' },
-  'zeromf.dat': { final: [200], why: 'Max-Forwards 0 on OPTIONS: a UAS processes it normally' },
-  'cparam01.dat': { final: [405], why: 'REGISTER: not a registrar (the manifest 200 is a registrar\'s)' },
-  'cparam02.dat': { final: [405], why: 'REGISTER: not a registrar (the manifest 200 is a registrar\'s)' },
-  'regescrt.dat': { final: [405], why: 'REGISTER: not a registrar (the manifest 200 is a registrar\'s)' },
-  'sdp01.dat': { final: [406], extra: /^Warning: 399 /m, why: 'Accept excludes application/sdp -> 406 with Warning 399' },
-  'inv2543.dat': { final: [400], close: true, why: 'no Content-Length on TCP (§18.3): cannot be framed -> 400 and close' },
-  'test.dat': { final: [400], why: 'Request-Line without SIP-Version' }
-}
 
 t.test('RFC 4475 torture messages over TCP', async t => {
   const server = await startServer(testConfig({ extraSip: '  limits: {headerReadTimeoutMs: 1500}' }))

@@ -31,6 +31,8 @@ export interface SippRun {
   /** Final counters from the -trace_stat CSV: successful and failed calls. */
   successfulCalls: number | null
   failedCalls: number | null
+  /** SIPp's own retransmissions (UDP, -t u1): requests it resent because no answer came in time. */
+  retransmissions: number | null
 }
 
 export interface SippOptions {
@@ -48,6 +50,8 @@ export interface SippOptions {
   /** Global -timeout in seconds: SIPp stops by itself. */
   timeoutSec?: number
   extraArgs?: string[]
+  /** SIPp -t: 't1' TCP single socket (default), 'u1' UDP single socket. */
+  transport?: 't1' | 'u1'
   /** Replace __NAME__ placeholders in the scenario (e.g. __STATUS__). */
   substitutions?: Record<string, string>
 }
@@ -101,7 +105,7 @@ export async function runSipp (opts: SippOptions): Promise<SippRun> {
     const sipPort = await freePort()
     const args = [
       '-sf', scenario,
-      '-t', 't1',
+      '-t', opts.transport ?? 't1',
       '-i', '127.0.0.1',
       '-p', String(sipPort),
       '-mi', '127.0.0.1',
@@ -134,25 +138,25 @@ export async function runSipp (opts: SippOptions): Promise<SippRun> {
     clearTimeout(killer)
     const errFile = fs.readdirSync(dir).find(f => f.endsWith('_errors.log'))
     const errors = errFile ? fs.readFileSync(path.join(dir, errFile), 'latin1') : ''
-    const { successful, failed } = readStats(path.join(dir, 'stat.csv'))
-    return { exitCode, signal, stdout, stderr, errors, successfulCalls: successful, failedCalls: failed }
+    const { successful, failed, retransmissions } = readStats(path.join(dir, 'stat.csv'))
+    return { exitCode, signal, stdout, stderr, errors, successfulCalls: successful, failedCalls: failed, retransmissions }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true })
   }
 }
 
 /** Last line of SIPp's -trace_stat CSV: cumulative SuccessfulCall(C) / FailedCall(C). */
-function readStats (file: string): { successful: number | null; failed: number | null } {
-  if (!fs.existsSync(file)) return { successful: null, failed: null }
+function readStats (file: string): { successful: number | null; failed: number | null; retransmissions: number | null } {
+  if (!fs.existsSync(file)) return { successful: null, failed: null, retransmissions: null }
   const lines = fs.readFileSync(file, 'latin1').trim().split('\n')
-  if (lines.length < 2) return { successful: null, failed: null }
+  if (lines.length < 2) return { successful: null, failed: null, retransmissions: null }
   const head = lines[0].split(';')
   const last = lines[lines.length - 1].split(';')
   const col = (name: string): number | null => {
     const i = head.indexOf(name)
     return i === -1 ? null : Number(last[i])
   }
-  return { successful: col('SuccessfulCall(C)'), failed: col('FailedCall(C)') }
+  return { successful: col('SuccessfulCall(C)'), failed: col('FailedCall(C)'), retransmissions: col('Retransmissions(C)') }
 }
 
 /** One line for assertion messages: exit code, counters and the start of the error log. */

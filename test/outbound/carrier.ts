@@ -31,13 +31,15 @@ export interface CarrierOptions {
   timeoutSec?: number
   /** TLS in front: stunnel server with this certificate/key (PEM paths). */
   tls?: { cert: string, key: string }
+  /** SIPp over UDP (-t u1) instead of TCP: a UDP trunk. */
+  udp?: boolean
 }
 
 export async function startCarrier (opts: CarrierOptions): Promise<Carrier> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tg-carrier-'))
   const sipPort = await freePort()
   const tlsPort = opts.tls ? await freePort() : null
-  const contact = tlsPort ? `127.0.0.1:${tlsPort};transport=tls` : `127.0.0.1:${sipPort};transport=tcp`
+  const contact = tlsPort ? `127.0.0.1:${tlsPort};transport=tls` : `127.0.0.1:${sipPort};transport=${opts.udp ? 'udp' : 'tcp'}`
   let xml = fs.readFileSync(path.join(__dirname, 'sipp', opts.scenario), 'latin1')
   const subs: Record<string, string> = { CONTACT: contact, RTP_PORT: '40000', RTP_PROTO: 'RTP/AVP', CRYPTO_LINE: '', HOLD_MS: '500', ...opts.substitutions }
   for (const [k, v] of Object.entries(subs)) xml = xml.split(`__${k}__`).join(v)
@@ -46,7 +48,7 @@ export async function startCarrier (opts: CarrierOptions): Promise<Carrier> {
   fs.writeFileSync(scenario, xml, 'latin1')
   const mediaPort = await freePort()
   const args = [
-    '-sf', scenario, '-t', 't1', '-i', '127.0.0.1', '-p', String(sipPort), '-mi', '127.0.0.1', '-mp', String(mediaPort),
+    '-sf', scenario, '-t', opts.udp ? 'u1' : 't1', '-i', '127.0.0.1', '-p', String(sipPort), '-mi', '127.0.0.1', '-mp', String(mediaPort),
     '-m', String(opts.calls ?? 1), '-timeout', `${opts.timeoutSec ?? 20}s`, '-timeout_error', '-nostdin',
     '-trace_err', '-trace_msg', '-message_file', path.join(dir, 'messages.log'), '-max_recv_loops', '1000'
   ]
@@ -75,7 +77,7 @@ export async function startCarrier (opts: CarrierOptions): Promise<Carrier> {
     fs.rmSync(dir, { recursive: true, force: true })
   }
   try {
-    await waitListening(sipPort, child)
+    await waitListening(sipPort, child, opts.udp ? 'udp' : 'tcp')
   } catch (err) {
     await new Promise(resolve => setTimeout(resolve, 100))
     throw new Error(`SIPp carrier did not start: ${(err as Error).message}\n${stderr.slice(-2000)}`)
@@ -91,13 +93,13 @@ export async function startCarrier (opts: CarrierOptions): Promise<Carrier> {
   return { port: tlsPort ?? sipPort, done, stop }
 }
 
-/** Listening per /proc/net/tcp (state 0A): no probe connection that SIPp would see as a peer. */
-async function waitListening (port: number, child: ReturnType<typeof spawn>): Promise<void> {
+/** Listening per /proc/net/tcp (state 0A) or bound per /proc/net/udp: no probe that SIPp would see as a peer. */
+async function waitListening (port: number, child: ReturnType<typeof spawn>, proto: 'tcp' | 'udp' = 'tcp'): Promise<void> {
   const hex = port.toString(16).toUpperCase().padStart(4, '0')
   const deadline = Date.now() + 5000
   for (;;) {
-    const table = fs.readFileSync('/proc/net/tcp', 'latin1')
-    if (table.split('\n').some(l => { const f = l.trim().split(/\s+/); return f[1]?.endsWith(`:${hex}`) && f[3] === '0A' })) return
+    const table = fs.readFileSync(`/proc/net/${proto}`, 'latin1')
+    if (table.split('\n').some(l => { const f = l.trim().split(/\s+/); return f[1]?.endsWith(`:${hex}`) && (proto === 'udp' || f[3] === '0A') })) return
     if (child.exitCode !== null) throw new Error(`process exited before listening on ${port}`)
     if (Date.now() > deadline) throw new Error(`nothing listening on ${port} after 5 s`)
     await new Promise(resolve => setTimeout(resolve, 30))

@@ -28,6 +28,8 @@ export interface GatewayOptions {
   /** Lines inside records: (indented 2 spaces), e.g. a post_call_webhook. */
   recordsYaml?: string
   opts?: StartServerOptions
+  /** Also listen on UDP (a UDP trunk needs the UDP listener). */
+  udp?: boolean
 }
 
 export async function startGateway (o: GatewayOptions): Promise<TestGateway> {
@@ -36,6 +38,7 @@ export async function startGateway (o: GatewayOptions): Promise<TestGateway> {
 sip:
   listen:
     tcp: {host: 127.0.0.1, port: 0}
+${o.udp ? '    udp: {host: 127.0.0.1, port: 0}' : ''}
 ${o.tls ? `    tls: {host: 127.0.0.1, port: 0, ca: '${o.tls.ca}'}` : ''}
 trunks:
   - name: carrier

@@ -48,7 +48,7 @@ const refused: Array<[string, string, RegExp]> = [
   ["address: '[203.0.113.1]:5060'", 'trunks[0].outbound.address', /only IPv6 addresses go in brackets/],
   ["address: ''", 'trunks[0].outbound.address', /must not be empty/],
   ['address: carrier.test:5060\nport: 5061', 'trunks[0].outbound.port', /conflicts with the port in address \(5060\)/],
-  ['address: carrier.test\ntransport: udp', 'trunks[0].outbound.transport', /must be one of 'tcp', 'tls'/],
+  ['address: carrier.test\ntransport: ws', 'trunks[0].outbound.transport', /must be one of 'udp', 'tcp', 'tls'/],
   ['address: carrier.test\nmedia_encryption: optional', 'trunks[0].outbound.media_encryption', /must be one of 'disabled', 'allowed', 'required'/],
   ['address: carrier.test\nauth: {username: u}', 'trunks[0].outbound.auth.password', /is required/],
   ['address: carrier.test\nheaders: [{name: Via, value: x}]', 'trunks[0].outbound.headers[0].name', /written by the SIP layer/],

@@ -3,7 +3,7 @@ import type { HeaderField, SipRequest, SipResponse } from '../message/types'
 import { getCSeq, getHeaders } from '../message/headers'
 import { rootLogger, type Logger } from '../../log'
 import type { TransactionLayer } from '../transaction/transaction-layer'
-import type { SendTarget, StreamTransport } from '../transaction/sip-sender'
+import type { SendTarget, TransportName } from '../transaction/sip-sender'
 import { ServerResponse, toHeaderFields, type SendOptions } from '../transaction/server-response'
 import { responseTargets } from '../transaction/response-targets'
 import { IllegalTransitionError } from '../transaction/illegal-transition-error'
@@ -32,7 +32,7 @@ export interface DialogInit {
   /** In the order requests must carry them (already reversed for a UAC, §12.1.2). */
   routeSet: string[]
   localContact: string
-  transport: StreamTransport
+  transport: TransportName
   /** The connection the dialog was created on; in-dialog requests to a UAS dialog's peer try it first. */
   connectionId?: string
   localSdp?: string
@@ -79,7 +79,7 @@ export class Dialog extends EventEmitter {
   remoteTarget: string
   readonly routeSet: string[]
   readonly localContact: string
-  readonly transport: StreamTransport
+  readonly transport: TransportName
   readonly connectionId?: string
   localSdp: string | undefined
   remoteSdp: string | undefined

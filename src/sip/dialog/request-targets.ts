@@ -1,18 +1,19 @@
 import { parseUri } from '../message/uri'
 import { parseNameAddr } from '../message/name-addr'
-import type { SendTarget, StreamTransport } from '../transaction/sip-sender'
+import type { SendTarget } from '../transaction/sip-sender'
+import { parseTransportName, TRANSPORT_KINDS, type TransportName } from '../transport/transport-kind'
 
 /**
  * RFC 3263 without DNS (trunks are configured by address): where a request for `uri` goes.
- * transport=tls or a sips: URI selects TLS (§26.2.2), transport=tcp TCP; otherwise the dialog's transport.
- * Default ports per §19.1.2.
+ * A sips: URI selects TLS (§26.2.2), a transport= parameter the transport it names; otherwise the dialog's
+ * transport (or the trunk's). Default ports per §19.1.2.
  */
-export function targetForUri (uriText: string, fallback: StreamTransport): SendTarget {
+export function targetForUri (uriText: string, fallback: TransportName): SendTarget {
   const uri = parseUri(uriText)
-  const tp = (uri.params.get('transport') ?? '').toLowerCase()
-  const transport: StreamTransport = uri.scheme === 'sips' || tp === 'tls' ? 'tls' : tp === 'tcp' ? 'tcp' : fallback
+  const named = parseTransportName(uri.params.get('transport'))
+  const transport: TransportName = uri.scheme === 'sips' ? 'tls' : (named ?? fallback)
   const maddr = uri.params.get('maddr')
-  return { transport, host: maddr ?? uri.host, port: uri.port ?? (transport === 'tls' ? 5061 : 5060) }
+  return { transport, host: maddr ?? uri.host, port: uri.port ?? TRANSPORT_KINDS[transport].defaultPort }
 }
 
 /** A Route / Record-Route value (name-addr) → its URI as text, and whether it is a loose router (;lr). */

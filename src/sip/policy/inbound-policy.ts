@@ -10,6 +10,7 @@ import { parseAuthHeader } from '../auth/auth-params'
 import { ALLOWED_METHODS as ALLOW_VALUE } from '../dialog/dialog-state'
 import { findSdp, parseMediaType } from './sdp-body'
 import { TrunkSelector } from './trunk-selector'
+import type { TransportName } from '../transport/transport-kind'
 
 /**
  * Methods this UA implements (RFC 3261 §20.5 Allow), out of dialog or inside an established one.
@@ -36,7 +37,7 @@ const NOT_ALLOWED_METHODS = new Set(['REGISTER', 'SUBSCRIBE', 'PUBLISH', 'MESSAG
 
 /** The parts of a transport source the policy looks at (TransportSource fits). */
 export interface PolicySource {
-  transport: 'tcp' | 'tls'
+  transport: TransportName
   remoteAddress: string
   tlsPeerCertificate?: PeerCertificate
   tlsAuthorized?: boolean

@@ -44,6 +44,11 @@ export class TrunkSelector {
       }
     }
     if (best) return { matched: true, trunk: best.trunk, network: best.network }
+    // Issue 13: a carrier that delivers calls to our registered contact sends them from addresses no ACL lists
+    // (its edge proxies). The called user equal to a registration's contact user matches that trunk; its digest
+    // settings still apply after the match.
+    const registered = opts.calledUser ? this.config.trunks.find(t => t.register && (t.register.contact_user ?? t.register.username) === opts.calledUser) : undefined
+    if (registered && address) return { matched: true, trunk: registered, network: { family: address.family, network: address.bytes, prefix: address.bytes.length * 8, text: `${sourceAddress} (registered contact)` } }
     // Not in any ACL: the trunk the call was addressed to decides between 403 and a silent drop;
     // otherwise the global sip.onUnknownSource does.
     const addressed = opts.calledUser ? this.trunkForNumber(opts.calledUser) : null

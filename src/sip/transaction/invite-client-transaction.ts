@@ -1,7 +1,7 @@
 import type { SipRequest, SipResponse } from '../message/types'
 import { createResponse } from '../message/factory'
 import { getHeaders, getCSeq, getCallId, getHeader } from '../message/headers'
-import { Transaction, type TransactionContext } from './transaction'
+import { sentTransport, Transaction, type TransactionContext } from './transaction'
 import type { SendTarget } from './sip-sender'
 
 /** RFC 3261 §17.1.1.2 Figure 5, with the Accepted state of RFC 6026 §7.2. */
@@ -34,7 +34,7 @@ export class InviteClientTransaction extends Transaction<InviteClientState> {
   private started = false
 
   constructor (ctx: TransactionContext, key: string, request: SipRequest, targets: SendTarget[]) {
-    super(ctx, key, request, S.Calling)
+    super(ctx, key, request, S.Calling, sentTransport(request))
     this.targets = targets
   }
 
@@ -49,8 +49,10 @@ export class InviteClientTransaction extends Transaction<InviteClientState> {
     switch (state) {
       case S.Calling:
         this.transmit(this.request, this.targets)
-        // §17.1.1.2: Timer A only for unreliable transports; Timer B = 64*T1 bounds the wait for any response.
-        this.startTimer('B', this.ctx.timers.B, () => {
+        // §17.1.1.2: "If an unreliable transport is being used, the client transaction MUST start timer A with a
+        // value of T1" and retransmit each time it fires, doubling the interval; Timer B = 64*T1 bounds the wait.
+        if (this.timers.A !== null) this.retransmitEvery(this.timers.A)
+        this.startTimer('B', this.timers.B, () => {
           this.emit('timeout')
           // §8.1.3.1: a transaction timeout is treated as a 408 by the UAC core.
           this.emit('response', createResponse(this.request, 408, 'Request Timeout'))
@@ -59,22 +61,35 @@ export class InviteClientTransaction extends Transaction<InviteClientState> {
         break
       case S.Proceeding:
         // §17.1.1.2: Timer B only guards the Calling state; ringing may last as long as the TU allows.
+        // A provisional response also stops retransmissions ("MUST NOT retransmit the request any longer").
+        this.stopTimer('A')
         this.stopTimer('B')
         break
       case S.Accepted:
         // RFC 6026 §7.2: stay to pass 2xx retransmissions (and forked 2xx) to the TU for 64*T1 (Timer M).
+        this.stopTimer('A')
         this.stopTimer('B')
-        this.startTimer('M', this.ctx.timers.M, () => this.stateTransition(S.Terminated))
+        this.startTimer('M', this.timers.M, () => this.stateTransition(S.Terminated))
         break
       case S.Completed:
+        this.stopTimer('A')
         this.stopTimer('B')
         // §17.1.1.2: Timer D absorbs response retransmissions; zero on reliable transports.
-        if (this.ctx.timers.D === 0) this.stateTransition(S.Terminated)
-        else this.startTimer('D', this.ctx.timers.D, () => this.stateTransition(S.Terminated))
+        if (this.timers.D === 0) this.stateTransition(S.Terminated)
+        else this.startTimer('D', this.timers.D, () => this.stateTransition(S.Terminated))
         break
       case S.Terminated:
         break
     }
+  }
+
+  /** Timer A: retransmit the INVITE, then wait twice as long (§17.1.1.2: no T2 cap for INVITE). */
+  private retransmitEvery (interval: number): void {
+    this.startTimer('A', interval, () => {
+      if (this.state !== S.Calling) return
+      this.transmit(this.request, this.targets)
+      this.retransmitEvery(interval * 2)
+    })
   }
 
   receiveResponse (res: SipResponse): void {

@@ -35,7 +35,7 @@ export class InviteServerTransaction extends Transaction<InviteServerState> {
   private started = false
 
   constructor (ctx: TransactionContext, key: string, request: SipRequest, source: MessageSource) {
-    super(ctx, key, request, S.Proceeding)
+    super(ctx, key, request, S.Proceeding, source.transport)
     this.source = source
   }
 
@@ -70,24 +70,36 @@ export class InviteServerTransaction extends Transaction<InviteServerState> {
         break
       case S.Accepted:
         // RFC 6026 §7.1: absorb INVITE retransmissions and let the TU retransmit its 2xx for Timer L = 64*T1.
-        this.startTimer('L', this.ctx.timers.L, () => this.stateTransition(S.Terminated))
+        this.startTimer('L', this.timers.L, () => this.stateTransition(S.Terminated))
         break
       case S.Completed:
-        // §17.2.1: Timer G (unreliable only) would retransmit; Timer H = 64*T1 bounds the wait for the ACK.
-        this.startTimer('H', this.ctx.timers.H, () => {
+        // §17.2.1: Timer G (unreliable only) retransmits the final response, doubling up to T2; Timer H = 64*T1
+        // bounds the wait for the ACK.
+        if (this.timers.G !== null) this.retransmitFinalAfter(this.timers.G)
+        this.startTimer('H', this.timers.H, () => {
           this.emit('timeout')
           this.stateTransition(S.Terminated)
         })
         break
       case S.Confirmed:
+        // §17.2.1: "the timer G MUST be ignored" once the ACK is in.
+        this.stopTimer('G')
         this.stopTimer('H')
         // §17.2.1: Timer I absorbs ACK retransmissions; zero on reliable transports.
-        if (this.ctx.timers.I === 0) this.stateTransition(S.Terminated)
-        else this.startTimer('I', this.ctx.timers.I, () => this.stateTransition(S.Terminated))
+        if (this.timers.I === 0) this.stateTransition(S.Terminated)
+        else this.startTimer('I', this.timers.I, () => this.stateTransition(S.Terminated))
         break
       case S.Terminated:
         break
     }
+  }
+
+  private retransmitFinalAfter (interval: number): void {
+    this.startTimer('G', interval, () => {
+      if (this.state !== S.Completed || !this.lastResponse) return
+      this.transmit(this.lastResponse, responseTargets(this.request, this.source))
+      this.retransmitFinalAfter(Math.min(interval * 2, this.timers.T2))
+    })
   }
 
   /** The TU's response. Throws when the state machine has no place for it (a TU bug, e.g. two finals). */

@@ -1,6 +1,6 @@
 import type { SipRequest, SipResponse } from '../message/types'
 import { createResponse } from '../message/factory'
-import { Transaction, type TransactionContext } from './transaction'
+import { sentTransport, Transaction, type TransactionContext } from './transaction'
 import type { SendTarget } from './sip-sender'
 
 /** RFC 3261 §17.1.2.2 Figure 6. */
@@ -27,7 +27,7 @@ export class NonInviteClientTransaction extends Transaction<NonInviteClientState
   private started = false
 
   constructor (ctx: TransactionContext, key: string, request: SipRequest, targets: SendTarget[]) {
-    super(ctx, key, request, S.Trying)
+    super(ctx, key, request, S.Trying, sentTransport(request))
     this.targets = targets
   }
 
@@ -42,7 +42,8 @@ export class NonInviteClientTransaction extends Transaction<NonInviteClientState
       case S.Trying:
         this.transmit(this.request, this.targets)
         // §17.1.2.2: Timer E only for unreliable transports; Timer F = 64*T1 runs through Trying AND Proceeding.
-        this.startTimer('F', this.ctx.timers.F, () => {
+        if (this.timers.E !== null) this.retransmitAfter(this.timers.E)
+        this.startTimer('F', this.timers.F, () => {
           this.emit('timeout')
           this.emit('response', createResponse(this.request, 408, 'Request Timeout'))
           this.stateTransition(S.Terminated)
@@ -51,14 +52,28 @@ export class NonInviteClientTransaction extends Transaction<NonInviteClientState
       case S.Proceeding:
         break
       case S.Completed:
+        this.stopTimer('E')
         this.stopTimer('F')
         // §17.1.2.2: Timer K is zero seconds on reliable transports.
-        if (this.ctx.timers.K === 0) this.stateTransition(S.Terminated)
-        else this.startTimer('K', this.ctx.timers.K, () => this.stateTransition(S.Terminated))
+        if (this.timers.K === 0) this.stateTransition(S.Terminated)
+        else this.startTimer('K', this.timers.K, () => this.stateTransition(S.Terminated))
         break
       case S.Terminated:
         break
     }
+  }
+
+  /**
+   * Timer E (§17.1.2.2): in Trying the interval doubles up to T2; "If Timer E fires while in the Proceeding state,
+   * the request MUST be passed to the transport layer for retransmission, and Timer E MUST be reset with a value
+   * of T2 seconds."
+   */
+  private retransmitAfter (interval: number): void {
+    this.startTimer('E', interval, () => {
+      if (this.state !== S.Trying && this.state !== S.Proceeding) return
+      this.transmit(this.request, this.targets)
+      this.retransmitAfter(this.state === S.Proceeding ? this.timers.T2 : Math.min(interval * 2, this.timers.T2))
+    })
   }
 
   receiveResponse (res: SipResponse): void {

@@ -27,7 +27,7 @@ export class NonInviteServerTransaction extends Transaction<NonInviteServerState
   private lastResponse: SipResponse | null = null
 
   constructor (ctx: TransactionContext, key: string, request: SipRequest, source: MessageSource) {
-    super(ctx, key, request, S.Trying)
+    super(ctx, key, request, S.Trying, source.transport)
     this.source = source
   }
 
@@ -43,8 +43,8 @@ export class NonInviteServerTransaction extends Transaction<NonInviteServerState
     if (state === S.Completed) {
       // §17.2.2: Timer J absorbs request retransmissions; zero on reliable transports. The transaction layer keeps
       // the final response a little longer so a TCP peer that retransmits anyway gets the same answer.
-      if (this.ctx.timers.J === 0) this.stateTransition(S.Terminated)
-      else this.startTimer('J', this.ctx.timers.J, () => this.stateTransition(S.Terminated))
+      if (this.timers.J === 0) this.stateTransition(S.Terminated)
+      else this.startTimer('J', this.timers.J, () => this.stateTransition(S.Terminated))
     }
   }
 

@@ -1,6 +1,9 @@
 import type { SipMessage } from '../message/types'
+import type { TransportName } from '../transport/transport-kind'
 
-export type StreamTransport = 'tcp' | 'tls'
+export type { TransportName } from '../transport/transport-kind'
+/** @deprecated the transport set is no longer stream-only; use TransportName. */
+export type StreamTransport = TransportName
 
 /**
  * Where a message goes: an existing connection (responses go back on the connection the request came in on,
@@ -8,17 +11,17 @@ export type StreamTransport = 'tcp' | 'tls'
  */
 export type SendTarget =
   | { connectionId: string }
-  | { transport: StreamTransport, host: string, port: number }
+  | { transport: TransportName, host: string, port: number }
 
 /** The part of the transport layer the transaction, dialog and UA layers need. TransportLayer satisfies it. */
 export interface SipSender {
   send (msg: SipMessage, target: SendTarget): Promise<unknown>
-  localAddressFor (transport: StreamTransport): { host: string, port: number }
+  localAddressFor (transport: TransportName): { host: string, port: number }
 }
 
 /** Source of a received message (a subset of the transport layer's TransportSource). */
 export interface MessageSource {
-  transport: StreamTransport
+  transport: TransportName
   remoteAddress: string
   remotePort: number
   localAddress?: string
@@ -26,7 +29,7 @@ export interface MessageSource {
   connectionId: string
 }
 
-export function localHostPort (sender: SipSender, transport: StreamTransport): { host: string, port: number } {
+export function localHostPort (sender: SipSender, transport: TransportName): { host: string, port: number } {
   const a = sender.localAddressFor(transport)
   return { host: a.host, port: a.port }
 }

@@ -4,8 +4,8 @@ import { createResponse, newBranch, newTag } from '../message/factory'
 import { getHeaders } from '../message/headers'
 import { rootLogger, type Logger } from '../../log'
 import { systemClock, type Clock } from './clock'
-import { TIMERS, type TimerTable } from './timers'
-import type { MessageSource, SendTarget, SipSender, StreamTransport } from './sip-sender'
+import { TIMERS, timerTables, type TimerTable, type TimerTables } from './timers'
+import type { MessageSource, SendTarget, SipSender, TransportName } from './sip-sender'
 import { localHostPort } from './sip-sender'
 import type { TransactionContext } from './transaction'
 import { InviteClientTransaction } from './invite-client-transaction'
@@ -14,6 +14,7 @@ import { InviteServerTransaction, InviteServerState } from './invite-server-tran
 import { NonInviteServerTransaction } from './non-invite-server-transaction'
 import { clientKeyOfRequest, clientKeyOfResponse, isRfc2543Key, serverKey, toTag } from './transaction-key'
 import { responseTargets } from './response-targets'
+import { TRANSPORT_KINDS } from '../transport/transport-kind'
 
 export type ServerTransaction = InviteServerTransaction | NonInviteServerTransaction
 export type ClientTransaction = InviteClientTransaction | NonInviteClientTransaction
@@ -21,7 +22,10 @@ export type ClientTransaction = InviteClientTransaction | NonInviteClientTransac
 export interface TransactionLayerOptions {
   sender: SipSender
   clock?: Clock
+  /** Timers for reliable transports (default RFC 3261 Table 4 with T1 = 500 ms). */
   timers?: TimerTable
+  /** Timers for unreliable transports; default Table 4 with the T1/T2/T4 of `timers`. */
+  unreliableTimers?: TimerTable
   logger?: Logger
   /** Upper bound of remembered final responses of finished non-INVITE server transactions. */
   maxRecentResponses?: number
@@ -42,7 +46,9 @@ interface RecentFinal { response: SipResponse, request: SipRequest, source: Mess
 export class TransactionLayer extends EventEmitter {
   readonly sender: SipSender
   readonly clock: Clock
+  /** The reliable-transport table (2xx retransmission and dialog timers read T1/T2 from it). */
   readonly timers: TimerTable
+  readonly timerTables: TimerTables
   private readonly log: Logger
   private readonly ctx: TransactionContext
   private readonly servers = new Map<string, ServerTransaction>()
@@ -55,8 +61,9 @@ export class TransactionLayer extends EventEmitter {
     this.sender = opts.sender
     this.clock = opts.clock ?? systemClock
     this.timers = opts.timers ?? TIMERS
+    this.timerTables = timerTables(this.timers, opts.unreliableTimers)
     this.log = (opts.logger ?? rootLogger).child({ layer: 'transaction' })
-    this.ctx = { sender: this.sender, clock: this.clock, timers: this.timers, logger: this.log }
+    this.ctx = { sender: this.sender, clock: this.clock, timers: this.timerTables, logger: this.log }
     this.maxRecent = opts.maxRecentResponses ?? 10000
   }
 
@@ -79,7 +86,7 @@ export class TransactionLayer extends EventEmitter {
       const status = typeof (err as { status?: unknown }).status === 'number' ? (err as { status: number }).status : 400
       const reason = (err as { reason?: string }).reason ?? 'Bad Request'
       const res = createResponse(req, status, reason, { toTag: newTag() })
-      this.sender.send(res, { connectionId: source.connectionId }).catch(() => undefined)
+      this.sender.send(res, responseTargets(req, source)[0]).catch(() => undefined)
     } catch {
       // Not even a response can be built (no Via/CSeq): the only safe action is to drop it.
     }
@@ -179,10 +186,10 @@ export class TransactionLayer extends EventEmitter {
   }
 
   /** A Via for a request we originate (§8.1.1.7), with rport (RFC 3581) so NATed replies find us. */
-  viaFor (transport: StreamTransport, branch = newBranch()): string {
+  viaFor (transport: TransportName, branch = newBranch()): string {
     const { host, port } = localHostPort(this.sender, transport)
     const h = host.includes(':') ? `[${host}]` : host
-    return `SIP/2.0/${transport.toUpperCase()} ${h}:${port};branch=${branch};rport`
+    return `SIP/2.0/${TRANSPORT_KINDS[transport].viaToken} ${h}:${port};branch=${branch};rport`
   }
 
   /**

@@ -1,9 +1,11 @@
 import { EventEmitter } from 'node:events'
 import type { SipMessage, SipRequest } from '../message/types'
+import { getVias } from '../message/headers'
 import { rootLogger, type Logger } from '../../log'
 import type { Clock, TimerHandle } from './clock'
-import type { TimerTable } from './timers'
+import type { TimerTable, TimerTables } from './timers'
 import type { SendTarget, SipSender } from './sip-sender'
+import { isReliable, parseTransportName, type TransportName } from '../transport/transport-kind'
 import { IllegalTransitionError } from './illegal-transition-error'
 
 export { IllegalTransitionError }
@@ -11,7 +13,8 @@ export { IllegalTransitionError }
 export interface TransactionContext {
   sender: SipSender
   clock: Clock
-  timers: TimerTable
+  /** One table per reliability; each transaction reads the one of the transport it runs over. */
+  timers: TimerTables
   logger?: Logger
 }
 
@@ -25,6 +28,10 @@ export abstract class Transaction<S extends string> extends EventEmitter {
   readonly request: SipRequest
   protected readonly ctx: TransactionContext
   protected readonly log: Logger
+  /** The transport this transaction runs over (server: where the request came from; client: the Via's). */
+  readonly transport: TransportName
+  /** RFC 3261 §17: the timer values for that transport's reliability. */
+  protected readonly timers: TimerTable
   private current: S
   private readonly running = new Map<string, TimerHandle>()
   private disposed = false
@@ -32,9 +39,11 @@ export abstract class Transaction<S extends string> extends EventEmitter {
   protected abstract readonly transitions: Readonly<Record<S, readonly S[]>>
   protected abstract readonly terminatedState: S
 
-  constructor (ctx: TransactionContext, key: string, request: SipRequest, initial: S) {
+  constructor (ctx: TransactionContext, key: string, request: SipRequest, initial: S, transport: TransportName) {
     super()
     this.ctx = ctx
+    this.transport = transport
+    this.timers = isReliable(transport) ? ctx.timers.reliable : ctx.timers.unreliable
     this.key = key
     this.request = request
     this.current = initial
@@ -115,4 +124,13 @@ export abstract class Transaction<S extends string> extends EventEmitter {
   }
 
   protected abstract onTransportError (err: Error): void
+}
+
+/** The transport a request we send travels over, as its top Via states it (§18.1.1); TCP when unreadable. */
+export function sentTransport (req: SipRequest): TransportName {
+  try {
+    return parseTransportName(getVias(req)[0]?.transport) ?? 'tcp'
+  } catch {
+    return 'tcp'
+  }
 }

@@ -6,9 +6,9 @@
 // through the connection it opened).
 
 import type { SipConnection } from './connection'
-import type { StreamTransport } from './transport-types'
+import type { TransportName } from './transport-types'
 
-function peerKey (transport: StreamTransport, host: string, port: number): string {
+function peerKey (transport: TransportName, host: string, port: number): string {
   // IPv6 literals are stored without brackets (types.ts SipUri.host convention).
   const h = host.replace(/^\[(.*)\]$/, '$1').toLowerCase()
   return `${transport}|${h}|${port}`
@@ -53,7 +53,7 @@ export class ConnectionTable {
   }
 
   /** A usable (open) connection to the peer, newest first. */
-  findByPeer (transport: StreamTransport, host: string, port: number): SipConnection | undefined {
+  findByPeer (transport: TransportName, host: string, port: number): SipConnection | undefined {
     const list = this.byPeer.get(peerKey(transport, host, port))
     if (!list) return undefined
     for (let i = list.length - 1; i >= 0; i--) {

@@ -12,7 +12,7 @@ import type { Logger } from '../../log'
 import { SipError } from '../sip-error'
 import { StreamFramer } from './stream-framer'
 import { TransportError } from './transport-error'
-import type { StreamTransport, TransportLimits, TransportSource, TransportTimers } from './transport-types'
+import type { TransportName, TransportLimits, TransportSource, TransportTimers } from './transport-types'
 
 /**
  * open: reading and writing; closing: FIN sent after queued writes, waiting for the socket to close
@@ -26,7 +26,7 @@ const PONG = Buffer.from('\r\n')
 
 export interface ConnectionInit {
   id: string
-  transport: StreamTransport
+  transport: TransportName
   direction: 'inbound' | 'outbound'
   limits: TransportLimits
   timers: TransportTimers
@@ -41,7 +41,7 @@ export interface SipConnectionEvents {
 
 export class SipConnection extends EventEmitter<SipConnectionEvents> {
   readonly id: string
-  readonly transport: StreamTransport
+  readonly transport: TransportName
   readonly direction: 'inbound' | 'outbound'
   readonly remoteAddress: string
   readonly remotePort: number

@@ -4,10 +4,10 @@
 import net from 'node:net'
 import tls from 'node:tls'
 import { TransportError } from './transport-error'
-import type { StreamTransport, TransportTimers } from './transport-types'
+import type { TransportName, TransportTimers } from './transport-types'
 
 export interface ConnectTarget {
-  transport: StreamTransport
+  transport: TransportName
   host: string
   port: number
 }

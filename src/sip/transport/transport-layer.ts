@@ -1,5 +1,5 @@
-// The SIP transport layer for stream transports (RFC 3261 §18): listeners, connection reuse, parsing
-// of framed messages, answers to unparseable requests, and send() for the transaction layer.
+// The SIP transport layer (RFC 3261 §18): UDP, TCP and TLS listeners, connection reuse, parsing of framed
+// messages and datagrams, answers to unparseable requests, and send() for the transaction layer.
 //
 // Events:
 //   'message'          (msg, source)               a parsed request or response
@@ -9,6 +9,7 @@
 //   'connectionOpened' (source)
 //   'connectionClosed' (connectionId, reason)
 //   'tlsClientError'   (err, {remoteAddress, remotePort})  failed inbound handshake (old TLS, bad client cert)
+//   'datagramDropped'  (reason, source)             a UDP datagram counted and dropped (udpStats())
 
 import { EventEmitter } from 'node:events'
 import type net from 'node:net'
@@ -27,10 +28,19 @@ import { TcpListener } from './tcp-listener'
 import { loadTlsMaterial, tlsMinVersion, TlsListener, type TlsMaterial } from './tls-listener'
 import { TransportError } from './transport-error'
 import {
-  DEFAULT_LIMITS, DEFAULT_PORT, type LocalAddress, type StreamTransport, type TransportLimits,
+  DEFAULT_LIMITS, DEFAULT_PORT, type LocalAddress, type TransportName, type TransportLimits,
   type TransportOptions, type TransportSource, type TransportTimers
 } from './transport-types'
 import { stampTopVia } from './via-received'
+import { parseUdpFlowId, UdpTransport, type DatagramDropReason, type UdpStats } from './udp-transport'
+import { parseTransportName, TRANSPORT_KINDS } from './transport-kind'
+
+/**
+ * RFC 3261 §18.1.1: "If a request is within 200 bytes of the path MTU, or if it is larger than 1300 bytes and
+ * the path MTU is unknown, the request MUST be sent using an RFC 2914 congestion controlled transport protocol,
+ * such as TCP."
+ */
+export const UDP_REQUEST_LIMIT = 1300
 
 export interface TransportLayerEvents {
   message: [msg: SipMessage, source: TransportSource]
@@ -38,13 +48,14 @@ export interface TransportLayerEvents {
   connectionOpened: [source: TransportSource]
   connectionClosed: [connectionId: string, reason: string]
   tlsClientError: [err: Error, remote: { remoteAddress: string, remotePort: number }]
+  datagramDropped: [reason: DatagramDropReason, source: TransportSource]
 }
 
 /** Accepts the transaction layer's shape too (connectionId may be a number there). */
 export type SendTargetInput =
   | string
   | { connectionId: string | number }
-  | { transport: StreamTransport, host: string, port: number }
+  | { transport: TransportName, host: string, port: number }
 
 const defaultTimers: TransportTimers = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
@@ -63,7 +74,8 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> {
   private tcpListener: TcpListener | null = null
   private tlsListener: TlsListener | null = null
   private tlsMaterial: TlsMaterial | null = null
-  private readonly bound = new Map<StreamTransport, net.AddressInfo>()
+  private udp: UdpTransport | null = null
+  private readonly bound = new Map<TransportName, net.AddressInfo>()
   private closed = false
 
   constructor (private readonly opts: TransportOptions, logger: Logger) {
@@ -75,10 +87,20 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> {
     if (opts.tls) tlsMinVersion(opts.tls) // refuse TLS < 1.2 at construction, not at first handshake
   }
 
-  /** Starts the listeners. TCP runs when `tcp` is configured or when neither tcp nor tls is. */
+  /** Starts the listeners. TCP runs when `tcp` is configured or when none of udp, tcp, tls is. */
   async listen (): Promise<void> {
     try {
-      if (this.opts.tcp || !this.opts.tls) {
+      if (this.opts.udp) {
+        const udp = new UdpTransport(this.limits, this.log)
+        udp.on('message', (msg, source) => this.safeEmit('message', msg, source))
+        udp.on('parseError', (err, source, line) => this.safeEmit('parseError', err, source, line))
+        udp.on('dropped', (reason, source) => this.safeEmit('datagramDropped', reason, source))
+        const addr = await udp.listen(this.opts.udp.host ?? '0.0.0.0', this.opts.udp.port ?? DEFAULT_PORT.udp)
+        this.udp = udp
+        this.bound.set('udp', addr)
+        this.log.info({ host: addr.address, port: addr.port }, 'SIP UDP listening')
+      }
+      if (this.opts.tcp || (!this.opts.tls && !this.opts.udp)) {
         const host = this.opts.tcp?.host ?? '0.0.0.0'
         this.tcpListener = new TcpListener(this.admission, this.log)
         this.tcpListener.on('socket', s => this.adopt(s, 'tcp', 'inbound'))
@@ -106,18 +128,28 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> {
   async close (): Promise<void> {
     this.closed = true
     for (const conn of this.table.all()) conn.destroy('transport closed')
-    await Promise.all([this.tcpListener?.close(), this.tlsListener?.close()])
+    await Promise.all([this.tcpListener?.close(), this.tlsListener?.close(), this.udp?.close()])
+  }
+
+  /** Whether a listener of that transport is running (UDP may be turned off, TCP/TLS too). */
+  has (transport: TransportName): boolean {
+    return this.bound.has(transport)
+  }
+
+  /** Datagram counters (received, keep-alives, sent, dropped by reason); null without a UDP listener. */
+  udpStats (): UdpStats | null {
+    return this.udp?.stats ?? null
   }
 
   /**
    * The host/port to write into Via sent-by and Contact for a transport: the advertised address if
    * configured (NAT), else the bound address (a wildcard bind is replaced by the first external IPv4).
    */
-  localAddressFor (transport: StreamTransport): LocalAddress {
+  localAddressFor (transport: TransportName): LocalAddress {
     const addr = this.bound.get(transport)
     if (!addr) throw new Error(`transport ${transport} is not listening`)
     const adv = this.opts.advertise
-    const advertisedPort = transport === 'tls' ? adv?.tlsPort : adv?.port
+    const advertisedPort = transport === 'tls' ? adv?.tlsPort : transport === 'udp' ? (adv?.udpPort ?? adv?.port) : adv?.port
     let host = adv?.host ?? addr.address
     if (!adv?.host && (host === '0.0.0.0' || host === '::')) host = firstExternalAddress()
     return { host, port: advertisedPort ?? addr.port, transport }
@@ -143,6 +175,9 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> {
     const data = serializeMessage(msg)
     const t = typeof target === 'string' ? { connectionId: target } : target
     if ('connectionId' in t) {
+      const flow = parseUdpFlowId(String(t.connectionId))
+      if (flow) return await this.sendDatagram(msg, data, flow.host, flow.port)
+
       const conn = this.table.get(String(t.connectionId))
       if (conn) return await conn.write(data)
       if (msg.kind !== 'response') {
@@ -153,13 +188,34 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> {
         'response connection gone: reconnecting to Via sent-by (RFC 3261 §18.2.2)')
       return await (await this.connectionTo(fallback)).write(data)
     }
+    if (t.transport === 'udp') return await this.sendDatagram(msg, data, t.host, t.port)
     return await (await this.connectionTo(t)).write(data)
+  }
+
+  /**
+   * A message over UDP. A request above the §18.1.1 size limit goes over TCP to the same address instead (its
+   * top Via rewritten to TCP and our TCP port), and back to UDP if no TCP connection can be made ("it SHOULD
+   * retry the request, using UDP"). Without a TCP listener the datagram is sent as it is.
+   */
+  private async sendDatagram (msg: SipMessage, data: Buffer, host: string, port: number): Promise<void> {
+    if (!this.udp) throw new TransportError('SIP_ERR_UNSUPPORTED_TRANSPORT', 'udp', 'UDP listener is turned off')
+    if (msg.kind === 'request' && data.length > UDP_REQUEST_LIMIT && this.bound.has('tcp')) {
+      const viaTcp = withTopViaTransport(msg, 'TCP', this.localAddressFor('tcp').port)
+      if (viaTcp) {
+        try {
+          return await (await this.connectionTo({ transport: 'tcp', host, port })).write(serializeMessage(viaTcp))
+        } catch (err) {
+          this.log.info({ err, host, port, bytes: data.length }, 'large request: TCP failed, sending over UDP (RFC 3261 §18.1.1)')
+        }
+      }
+    }
+    return await this.udp.send(data, host, port)
   }
 
   private async connectionTo (target: ConnectTarget): Promise<SipConnection> {
     // Untyped callers (a Via or URI transport=udp/ws) must get a clear refusal, not a TCP attempt.
     if (target.transport !== 'tcp' && target.transport !== 'tls') {
-      throw new TransportError('SIP_ERR_UNSUPPORTED_TRANSPORT', String(target.transport), 'only tcp and tls are supported')
+      throw new TransportError('SIP_ERR_UNSUPPORTED_TRANSPORT', String(target.transport), 'not a stream transport')
     }
     const existing = this.table.findByPeer(target.transport, target.host, target.port)
     if (existing) return existing
@@ -196,7 +252,7 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> {
   }
 
   /** Wraps a connected socket, registers it, and wires its frames to the parser. */
-  private adopt (socket: net.Socket, transport: StreamTransport, direction: 'inbound' | 'outbound',
+  private adopt (socket: net.Socket, transport: TransportName, direction: 'inbound' | 'outbound',
     dialled?: ConnectTarget): SipConnection {
     const id = `${transport}-${++connectionSeq}`
     const conn = new SipConnection(socket, { id, transport, direction, limits: this.limits, timers: this.timers, logger: this.log })
@@ -285,13 +341,24 @@ function responseFallback (msg: SipMessage): ConnectTarget {
     throw new TransportError('SIP_ERR_CONNECTION_CLOSED', 'Via', 'connection is gone and the Via does not parse', err)
   }
   if (!via) throw new TransportError('SIP_ERR_CONNECTION_CLOSED', 'Via', 'connection is gone and the response has no Via')
-  const t = via.transport.toUpperCase()
-  if (t !== 'TCP' && t !== 'TLS') {
+  const transport = parseTransportName(via.transport)
+  if (transport === null || TRANSPORT_KINDS[transport].reliable === false) {
     throw new TransportError('SIP_ERR_UNSUPPORTED_TRANSPORT', via.transport, 'Via transport is not TCP or TLS')
   }
-  const transport: StreamTransport = t === 'TLS' ? 'tls' : 'tcp'
   const host = via.params.get('received') || via.host
   return { transport, host, port: via.port ?? DEFAULT_PORT[transport] }
+}
+
+/** A copy of `msg` whose top Via says `token` with sent-by port `port` (the §18.1.1 switch to TCP). */
+function withTopViaTransport (msg: SipMessage, token: string, port: number): SipMessage | null {
+  const i = msg.headers.findIndex(h => h.name === 'Via')
+  if (i < 0) return null
+  const value = msg.headers[i].value
+  const m = /^\s*SIP\s*\/\s*2\.0\s*\/\s*[A-Za-z]+\s+(\[[^\]]+\]|[^\s:;,]+)(?::\d+)?/.exec(value)
+  if (!m) return null
+  const headers = msg.headers.slice()
+  headers[i] = { name: 'Via', value: `SIP/2.0/${token} ${m[1]}:${port}${value.slice(m[0].length)}` }
+  return { ...msg, headers }
 }
 
 function firstExternalAddress (): string {

@@ -1,8 +1,11 @@
-// Public types of the SIP transport layer (RFC 3261 §18) for stream transports.
+// Public types of the SIP transport layer (RFC 3261 §18): UDP datagrams and TCP/TLS streams.
 
 import type { PeerCertificate } from 'node:tls'
+import { TRANSPORT_KINDS, type TransportName } from './transport-kind'
 
-export type StreamTransport = 'tcp' | 'tls'
+export type { TransportName } from './transport-kind'
+/** @deprecated the transport set is no longer stream-only; use TransportName. */
+export type StreamTransport = TransportName
 
 export interface TransportLimits {
   /** Largest message (header section + body) accepted; beyond it 513/413 and close. Default 65536. */
@@ -48,22 +51,24 @@ export interface TransportTimers {
 }
 
 export interface TransportOptions {
-  /** TCP listener. Default 0.0.0.0:5060 when neither tcp nor tls is given; omitted otherwise. */
+  /** UDP listener (RFC 3261 §18). Omitted: no UDP. */
+  udp?: { host?: string, port?: number }
+  /** TCP listener. Default 0.0.0.0:5060 when none of udp, tcp, tls is given; omitted otherwise. */
   tcp?: { host?: string, port?: number }
   /** TLS listener, default port 5061. */
   tls?: TlsOptions
   /**
    * Address written into Via/Contact when it differs from the bind address (NAT, containers):
-   * port for TCP, tlsPort for TLS (each defaults to the bound port).
+   * port for TCP (and UDP unless udpPort is given), tlsPort for TLS (each defaults to the bound port).
    */
-  advertise?: { host: string, port?: number, tlsPort?: number }
+  advertise?: { host: string, port?: number, tlsPort?: number, udpPort?: number }
   limits?: Partial<TransportLimits>
   /** Injected so tests can control time (STYLE.md). */
   timers?: TransportTimers
 }
 
 export interface TransportSource {
-  transport: StreamTransport
+  transport: TransportName
   remoteAddress: string
   remotePort: number
   localAddress: string
@@ -78,13 +83,13 @@ export interface TransportSource {
 export interface LocalAddress {
   host: string
   port: number
-  transport: StreamTransport
+  transport: TransportName
 }
 
 /** Where send() puts a message: the connection a request came on, or a peer address. */
 export type SendTarget =
   | { connectionId: string }
-  | { transport: StreamTransport, host: string, port: number }
+  | { transport: TransportName, host: string, port: number }
 
 export const DEFAULT_LIMITS: TransportLimits = {
   maxMessageBytes: 65536,
@@ -97,4 +102,6 @@ export const DEFAULT_LIMITS: TransportLimits = {
 }
 
 /** RFC 3261 §18.2.2 / §19.1.2: default ports when a sent-by or URI carries none. */
-export const DEFAULT_PORT: Record<StreamTransport, number> = { tcp: 5060, tls: 5061 }
+export const DEFAULT_PORT: Record<TransportName, number> = {
+  udp: TRANSPORT_KINDS.udp.defaultPort, tcp: TRANSPORT_KINDS.tcp.defaultPort, tls: TRANSPORT_KINDS.tls.defaultPort
+}

@@ -7,7 +7,7 @@ import { TransactionLayer, type ServerTransaction } from '../transaction/transac
 import { InviteServerTransaction } from '../transaction/invite-server-transaction'
 import type { Clock } from '../transaction/clock'
 import type { TimerTable } from '../transaction/timers'
-import { localHostPort, type MessageSource, type SipSender, type StreamTransport } from '../transaction/sip-sender'
+import { localHostPort, type MessageSource, type SipSender, type TransportName } from '../transaction/sip-sender'
 import { ServerResponse, toHeaderFields, type HeaderInput } from '../transaction/server-response'
 import { toTag } from '../transaction/transaction-key'
 import { Dialog, type DialogContext } from '../dialog/dialog'
@@ -112,13 +112,13 @@ export class SipAgent extends EventEmitter {
     this.transactions.receive(msg, source)
   }
 
-  contactFor (transport: StreamTransport): string {
+  contactFor (transport: TransportName): string {
     const { host, port } = localHostPort(this.sender, transport)
     const h = host.includes(':') ? `[${host}]` : host
     return `<sip:${this.contactUser}@${h}:${port};transport=${transport}>`
   }
 
-  private localHostFor (transport: StreamTransport): string {
+  private localHostFor (transport: TransportName): string {
     const { host, port } = localHostPort(this.sender, transport)
     return `${host.includes(':') ? `[${host}]` : host}:${port}`
   }

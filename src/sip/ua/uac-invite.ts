@@ -3,7 +3,7 @@ import { getCSeq, getHeader, getHeaders } from '../message/headers'
 import { newCallId, newTag } from '../message/factory'
 import { ChallengeAnswerer } from '../dialog/challenge-answerer'
 import type { TransactionLayer, ClientTransaction } from '../transaction/transaction-layer'
-import type { SendTarget, StreamTransport } from '../transaction/sip-sender'
+import type { SendTarget, TransportName } from '../transaction/sip-sender'
 import { toHeaderFields, type HeaderInput } from '../transaction/server-response'
 import { Dialog, type DialogContext } from '../dialog/dialog'
 import type { DialogRegistry } from '../dialog/dialog-registry'
@@ -13,7 +13,7 @@ import { readMinSE, uacSessionTimer, type SessionTimerConfig } from '../dialog/s
 import { UacError } from './uac-error'
 import { toTag } from '../transaction/transaction-key'
 
-export interface UacTarget { transport: StreamTransport, host: string, port: number }
+export interface UacTarget { transport: TransportName, host: string, port: number }
 
 export interface CreateUacOptions {
   localSdp?: string
@@ -42,8 +42,8 @@ export interface UacEnvironment {
   layer: TransactionLayer
   dialogs: DialogRegistry
   dialogContext: DialogContext
-  contactFor: (transport: StreamTransport) => string
-  localHostFor: (transport: StreamTransport) => string
+  contactFor: (transport: TransportName) => string
+  localHostFor: (transport: TransportName) => string
   userAgent: string
   sessionTimer: SessionTimerConfig | null
 }
@@ -59,7 +59,7 @@ export class UacInvite {
   private readonly env: UacEnvironment
   private readonly opts: CreateUacOptions
   private readonly target: SendTarget
-  private readonly transport: StreamTransport
+  private readonly transport: TransportName
   private readonly callId = newCallId()
   private readonly fromTag = newTag()
   private cseq = 1
