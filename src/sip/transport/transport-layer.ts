@@ -71,7 +71,7 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> {
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits }
     this.timers = opts.timers ?? defaultTimers
     this.log = logger.child({ layer: 'transport' })
-    this.admission = new SourceAdmission(this.limits.maxConnectionsPerSource)
+    this.admission = new SourceAdmission(this.limits.maxConnectionsPerSource, this.limits.maxConnections)
     if (opts.tls) tlsMinVersion(opts.tls) // refuse TLS < 1.2 at construction, not at first handshake
   }
 
