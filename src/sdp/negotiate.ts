@@ -24,7 +24,7 @@ import {
   DEFAULT_CODEC_PREFERENCE, DEFAULT_TELEPHONE_EVENT_PT, SDP_CODECS, TELEPHONE_EVENT, TELEPHONE_EVENT_FMTP,
   type CodecName, type SdpCodec
 } from './codecs'
-import { BASELINE_SUITES, isSrtpSuiteName, keySaltLength, OFFER_SUITE_ORDER, type SrtpSuiteName } from './srtp-suites'
+import { BASELINE_SUITES, keySaltLength, OFFER_SUITE_ORDER, srtpSuiteByName, type SrtpSuiteName } from './srtp-suites'
 import type { SdesLifetime, SdpCrypto, SdpDirection, SdpMedia, SessionDescription } from './types'
 
 export type MediaEncryptionMode = 'disabled' | 'allowed' | 'required'
@@ -176,20 +176,21 @@ export function chooseTelephoneEvent (m: SdpMedia, clock: number): { payloadType
  */
 function chooseCrypto (m: SdpMedia, suites: readonly SrtpSuiteName[], log: Logger): { crypto: SdpCrypto; suite: SrtpSuiteName } | null {
   for (const c of m.crypto) {
+    const suite = srtpSuiteByName(c.suite)
     const why = ((): string | null => {
-      if (!isSrtpSuiteName(c.suite) || !suites.includes(c.suite)) return `suite ${c.suite} not supported`
+      if (suite === null || !suites.includes(suite)) return `suite ${c.suite} not supported`
       if (c.keyParams.length !== 1) return 'more than one key (MKI rollover) not supported'
       const k = c.keyParams[0]
       if (k.method !== 'inline') return `key method ${k.method} not supported`
       if (k.mki) return 'MKI not supported'
-      if (k.keySalt.length !== keySaltLength(c.suite)) return `key||salt is ${k.keySalt.length} bytes, ${c.suite} needs ${keySaltLength(c.suite)}`
+      if (k.keySalt.length !== keySaltLength(suite)) return `key||salt is ${k.keySalt.length} bytes, ${suite} needs ${keySaltLength(suite)}`
       // §6.3: an answerer must not accept a line whose session parameters it does not understand;
-      // FEC_ORDER=FEC_SRTP is the default ordering, so harmless.
-      const unknown = c.sessionParams.filter(p => p !== 'FEC_ORDER=FEC_SRTP')
+      // FEC_ORDER=FEC_SRTP is the default ordering, so harmless (an ABNF literal: any case).
+      const unknown = c.sessionParams.filter(p => p.toUpperCase() !== 'FEC_ORDER=FEC_SRTP')
       if (unknown.length > 0) return `session parameters ${unknown.join(' ')} not supported`
       return null
     })()
-    if (why === null) return { crypto: c, suite: c.suite as SrtpSuiteName }
+    if (why === null && suite !== null) return { crypto: c, suite }
     log.debug({ tag: c.tag, suite: c.suite, why }, 'SDES crypto line skipped')
   }
   return null
@@ -456,7 +457,7 @@ export function acceptAnswer (pending: PendingOffer, answer: SessionDescription)
     const c = m.crypto[0]
     const ours = c ? pending.crypto.get(c.tag) : undefined
     // RFC 4568 §7.1.3: exactly one crypto line, with a tag and suite from the offer.
-    if (!c || m.crypto.length !== 1 || !ours || ours.suite !== c.suite) {
+    if (!c || m.crypto.length !== 1 || !ours || ours.suite !== srtpSuiteByName(c.suite)) {
       throw fail('SIP_ERR_SRTP_NO_SUITE', 'the answer must carry one a=crypto line with an offered tag and suite')
     }
     const k = c.keyParams[0]

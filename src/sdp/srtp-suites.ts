@@ -35,3 +35,12 @@ export function isSrtpSuiteName (s: string): s is SrtpSuiteName {
 export function keySaltLength (s: SrtpSuiteName): number {
   return SRTP_SUITES[s].masterKeyLength + SRTP_SUITES[s].masterSaltLength
 }
+
+/**
+ * The suite a received a=crypto line names. RFC 4568 §9.2 spells the suites as ABNF literal strings,
+ * and RFC 5234 §2.3 makes those case-insensitive: "aes_cm_128_hmac_sha1_80" is the same suite.
+ */
+export function srtpSuiteByName (s: string): SrtpSuiteName | null {
+  const upper = s.toUpperCase()
+  return isSrtpSuiteName(upper) ? upper : null
+}
