@@ -49,9 +49,10 @@ t.test('SR/RR exchange: report block about the peer, LSR echo, RTT and the peer-
   const afterSr = 8 + 20 + 24
   t.equal(rep[afterSr + 1], 202, 'followed by SDES (CNAME), §6.1 compound rule')
 
-  // Answer with an RR about the leg: LSR = the leg's SR NTP middle 32 bits, DLSR = 100 ms.
+  // Answer with an RR about the leg: LSR = the leg's SR NTP middle 32 bits, DLSR = how long the SR
+  // really sat here since it arrived. A DLSR that only claims a fixed wait would put the test's own
+  // polling and event-loop delay into the RTT (the 40-42 ms readings on a loaded machine).
   const legNtpMiddle = ((rep.readUInt32BE(8) & 0xffff) << 16 | (rep.readUInt32BE(12) >>> 16)) >>> 0
-  await new Promise(resolve => setTimeout(resolve, 100))
   const rr = Buffer.alloc(32)
   rr[0] = 0x81; rr[1] = 201; rr.writeUInt16BE(7, 2); rr.writeUInt32BE(rtp.ssrc, 4)
   rr.writeUInt32BE(localSsrc, 8)
@@ -60,7 +61,8 @@ t.test('SR/RR exchange: report block about the peer, LSR echo, RTT and the peer-
   rr.writeUInt32BE(12345, 16)                   // extended highest seq
   rr.writeUInt32BE(80, 20)                      // jitter: 80 units = 10 ms at 8 kHz
   rr.writeUInt32BE(legNtpMiddle, 24)
-  rr.writeUInt32BE(Math.round(0.1 * 65536), 28) // DLSR 100 ms
+  const heldSeconds = Number(process.hrtime.bigint() - rtcp.rtcpAt[0]) / 1e9
+  rr.writeUInt32BE(Math.floor(heldSeconds * 65536), 28) // DLSR in 1/65536 s (RFC 3550 §6.4.1)
   rtcp.sendRaw(rr)
   await waitFor(() => leg.stats().rtcpReceived >= 2, 2000, 'RR processed')
   const s = leg.stats()
