@@ -13,6 +13,7 @@ export class GatewayMetrics {
   readonly rtpLost: client.Counter
   readonly rtpJitter: client.Histogram
   readonly mos: client.Histogram
+  readonly callsWithoutMedia: client.Counter<'direction'>
   readonly engineRoundTrip: client.Histogram
   readonly webhookLatency: client.Histogram<'webhook' | 'result'>
   readonly apiRequests: client.Counter<'route' | 'status'>
@@ -36,6 +37,7 @@ export class GatewayMetrics {
     this.rtpLost = new client.Counter({ name: 'trunkgate_rtp_packets_lost_total', help: 'RTP packets lost (RFC 3550 A.3) on ended calls', registers })
     this.rtpJitter = new client.Histogram({ name: 'trunkgate_rtp_jitter_ms', help: 'Interarrival jitter (RFC 3550 A.8) per ended call, ms', buckets: [1, 2, 5, 10, 20, 30, 50, 100, 200], registers })
     this.mos = new client.Histogram({ name: 'trunkgate_call_mos', help: 'Estimated MOS (ITU-T G.107 E-model) per ended call', buckets: [1.5, 2, 2.5, 3, 3.5, 3.8, 4, 4.2, 4.4], registers })
+    this.callsWithoutMedia = new client.Counter({ name: 'trunkgate_calls_without_media_total', help: 'Ended calls with negotiated media but no valid RTP received (none, or none that authenticated): no MOS', labelNames: ['direction'] as const, registers })
     this.engineRoundTrip = new client.Histogram({ name: 'trunkgate_engine_round_trip_seconds', help: 'Conversation engine request → reply time', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers })
     this.webhookLatency = new client.Histogram({ name: 'trunkgate_webhook_latency_seconds', help: 'Webhook exchange time by webhook and result', labelNames: ['webhook', 'result'] as const, buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers })
     this.apiRequests = new client.Counter({ name: 'trunkgate_api_requests_total', help: 'Control API requests by route and HTTP status', labelNames: ['route', 'status'] as const, registers })
@@ -46,14 +48,15 @@ export class GatewayMetrics {
     this.sipResponses.inc({ code: String(code), direction })
   }
 
-  callEnded (direction: string, status: string, media: { packetsReceived: number, packetsSent: number, packetsLost: number, jitterMs: number, mos: number } | null): void {
+  callEnded (direction: string, status: string, media: { packetsReceived: number, packetsSent: number, packetsLost: number, jitterMs: number, mos: number | null } | null): void {
     this.callsTotal.inc({ direction, status })
     if (!media) return
     this.rtpPackets.inc({ direction: 'received' }, media.packetsReceived)
     this.rtpPackets.inc({ direction: 'sent' }, media.packetsSent)
     this.rtpLost.inc(media.packetsLost)
     this.rtpJitter.observe(media.jitterMs)
-    if (media.packetsReceived > 0) this.mos.observe(media.mos)
+    if (media.mos === null) this.callsWithoutMedia.inc({ direction })
+    else this.mos.observe(media.mos)
   }
 
   webhook (webhook: 'pre_call' | 'post_call', elapsedMs: number, ok: boolean): void {

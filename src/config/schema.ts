@@ -43,7 +43,8 @@ const limits = obj({
   maxHeaders: optional(int({ min: 8, max: 10000 }), () => 256),
   headerReadTimeoutMs: optional(positive, () => 10000),
   idleTimeoutMs: optional(positive, () => 300000),
-  maxConnectionsPerSource: optional(positive, () => 64)
+  maxConnectionsPerSource: optional(positive, () => 64),
+  maxConnections: optional(positive, () => 4096)
 })
 
 const sessionTimer = refine(obj({

@@ -46,8 +46,12 @@ export interface MediaQuality {
   lossPercent: number
   jitterMs: number
   rttMs: number
-  /** ITU-T G.107 (simplified) estimate, 1.0 – 4.5. */
-  mos: number
+  /**
+   * ITU-T G.107 (simplified) estimate, 1.0 – 4.5; null when no valid RTP packet arrived (none at all,
+   * or none that authenticated under SRTP): with no media there is nothing to score, and loss 0 % of
+   * nothing would otherwise read as a perfect 4.4.
+   */
+  mos: number | null
 }
 
 export interface CallRecord {

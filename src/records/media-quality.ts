@@ -21,6 +21,6 @@ export function mediaQualityOf (s: RtpReceiveStats, ptimeMs = 20): MediaQuality 
     lossPercent,
     jitterMs: Math.round(s.jitterMs * 10) / 10,
     rttMs: Math.round(s.rttMs * 10) / 10,
-    mos: estimateMos({ lossPercent, jitterMs: s.jitterMs, rttMs: s.rttMs, ptimeMs })
+    mos: s.packetsReceived > 0 ? estimateMos({ lossPercent, jitterMs: s.jitterMs, rttMs: s.rttMs, ptimeMs }) : null
   }
 }

@@ -24,7 +24,9 @@ export interface CallRecordJson {
   dtmf: { received: number, sent: number }
   media_quality: {
     packets_received: number, packets_sent: number, packets_lost: number, loss_percent: number
-    jitter_ms: number, rtt_ms: number, mos: number
+    jitter_ms: number, rtt_ms: number, mos: number | null
+    /** True when no valid RTP packet was received: the call had no media, hence no MOS. */
+    no_media: boolean
   } | null
 }
 
@@ -62,7 +64,8 @@ export function callRecordToJson (r: CallRecord): CallRecordJson {
           loss_percent: r.media.lossPercent,
           jitter_ms: r.media.jitterMs,
           rtt_ms: r.media.rttMs,
-          mos: r.media.mos
+          mos: r.media.mos,
+          no_media: r.media.packetsReceived === 0
         }
       : null
   }

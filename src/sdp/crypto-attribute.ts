@@ -53,6 +53,8 @@ function parseKeyParam (text: string): SdesKeyParam {
   const b64 = parts[0]
   if (!BASE64.test(b64)) throw syntax(`a=crypto inline key "${b64}" is not base64`)
   const param: SdesKeyParam = { method: 'inline', keySalt: Buffer.from(b64, 'base64'), keyInfo: b64 }
+  // A lone base64 character decodes to no octet at all: no key (found by fuzzing, it re-serialized as "inline:").
+  if (param.keySalt.length === 0) throw syntax(`a=crypto inline key "${b64}" holds no key octets`)
   const rest = parts.slice(1)
   if (rest.length > 2) throw syntax(`a=crypto inline key has more than lifetime and MKI: "${keyInfo}"`)
   for (const item of rest) {

@@ -206,8 +206,8 @@ function chooseCrypto (m: SdpMedia, suites: readonly SrtpSuiteName[], log: Logge
       if (k.mki) return 'MKI not supported'
       if (k.keySalt.length !== keySaltLength(suite)) return `key||salt is ${k.keySalt.length} bytes, ${suite} needs ${keySaltLength(suite)}`
       // §6.3: an answerer must not accept a line whose session parameters it does not understand;
-      // FEC_ORDER=FEC_SRTP is the default ordering, so harmless.
-      const unknown = c.sessionParams.filter(p => p !== 'FEC_ORDER=FEC_SRTP')
+      // FEC_ORDER=FEC_SRTP is the default ordering, so harmless (an ABNF literal: any case).
+      const unknown = c.sessionParams.filter(p => p.toUpperCase() !== 'FEC_ORDER=FEC_SRTP')
       if (unknown.length > 0) return `session parameters ${unknown.join(' ')} not supported`
       return null
     })()

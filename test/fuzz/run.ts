@@ -3,13 +3,16 @@
 //   native: test/fuzz/native/<target>.cc, a libFuzzer target (clang-14, -fsanitize=fuzzer,address,undefined;
 //           built by test/fuzz/native/build.sh); seeds in test/fuzz/native/<target>/ (read-only: new inputs go
 //           to a temporary corpus, crashes to the artifacts directory printed at the end);
-//   ts:     test/fuzz/ts/<target>.ts exporting `fuzz(seconds: number): Promise<void>` (TypeScript parsers;
-//           throws on a failed property).
+//   sip:    the TypeScript parser targets of test/fuzz/targets.ts (SIP message, URI, name-addr, Via, digest,
+//           SDP, SDES, sipfrag; `all` runs each), run by sip-fuzz.ts with fast-check (`--seed S` to replay);
+//   ts:     test/fuzz/ts/<target>.ts exporting `fuzz(seconds: number): Promise<void>`.
 // `npm run fuzz -- --list` prints every target. Exit status: 0 clean, 1 a failure was found, 2 usage.
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { runSipFuzz } from './sip-fuzz'
+import { TARGETS } from './targets'
 
 const repoRoot = path.resolve(__dirname, '..', '..', ...(__dirname.includes(`${path.sep}dist${path.sep}`) ? ['..'] : []))
 const nativeDir = path.join(repoRoot, 'test', 'fuzz', 'native')
@@ -59,7 +62,8 @@ export function runNative (target: string, seconds: number): NativeRun {
 
 async function main (): Promise<number> {
   const args = process.argv.slice(2)
-  const all = [...nativeTargets(), ...tsTargets()]
+  const sipTargets = ['all', ...TARGETS.map(t => t.name)]
+  const all = [...nativeTargets(), ...sipTargets, ...tsTargets()]
   if (args[0] === '--list') { console.log(all.join('\n')); return 0 }
   const target = args[0]
   const flag = args.indexOf('--seconds')
@@ -67,6 +71,11 @@ async function main (): Promise<number> {
   if (target === undefined || !all.includes(target) || !(seconds > 0)) {
     console.error(`usage: npm run fuzz -- <${all.join('|')}> [seconds | --seconds N]`)
     return 2
+  }
+  if (sipTargets.includes(target)) {
+    const seedFlag = args.indexOf('--seed')
+    const seed = seedFlag >= 0 ? Number(args[seedFlag + 1]) : Date.now() % 0x7fffffff
+    return runSipFuzz(target, seconds, seed)
   }
   if (nativeTargets().includes(target)) {
     buildNative([target])

@@ -55,7 +55,6 @@ t.test('SR/RR exchange: report block about the peer, LSR echo, RTT and the peer-
   // Answer with an RR about the leg: LSR = the leg's SR NTP middle 32 bits, DLSR = the time we held it
   // (RFC 3550 §6.4.1, units of 1/65536 s), measured right before sending.
   const legNtpMiddle = ((rep.readUInt32BE(8) & 0xffff) << 16 | (rep.readUInt32BE(12) >>> 16)) >>> 0
-  await new Promise(resolve => setTimeout(resolve, 100))
   const rr = Buffer.alloc(32)
   rr[0] = 0x81; rr[1] = 201; rr.writeUInt16BE(7, 2); rr.writeUInt32BE(rtp.ssrc, 4)
   rr.writeUInt32BE(localSsrc, 8)

@@ -29,6 +29,8 @@ export class RtpPeer {
   readonly socket: dgram.Socket
   readonly received: ReceivedRtp[] = []
   readonly rtcp: Buffer[] = []
+  /** process.hrtime.bigint() at the arrival of each rtcp[i]: a report's hold time (DLSR) is measured, not assumed. */
+  readonly rtcpAt: bigint[] = []
   seq = Math.floor(Math.random() * 65536)
   ts = Math.floor(Math.random() * 2 ** 32)
   ssrc = Math.floor(Math.random() * 2 ** 32)
@@ -39,7 +41,7 @@ export class RtpPeer {
     this.socket = socket
     socket.on('message', (msg, from) => {
       // RFC 5761 §4: RTCP packet types 200-204 in the second octet
-      if (msg.length >= 2 && msg[1] >= 200 && msg[1] <= 204) { this.rtcp.push(msg); return }
+      if (msg.length >= 2 && msg[1] >= 200 && msg[1] <= 204) { this.rtcp.push(msg); this.rtcpAt.push(process.hrtime.bigint()); return }
       try {
         const p = parseRtpPacket(msg)
         this.received.push({ at: process.hrtime.bigint(), payloadType: p.payloadType, marker: p.marker, sequenceNumber: p.sequenceNumber, timestamp: p.timestamp, ssrc: p.ssrc, payload: Buffer.from(p.payload), raw: msg, from })

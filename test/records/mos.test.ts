@@ -35,6 +35,6 @@ t.test('media quality from leg statistics', async t => {
   t.equal(q.lossPercent, 1)
   t.equal(q.jitterMs, 2.3)
   t.equal(q.rttMs, 40.1)
-  t.ok(q.mos > 4 && q.mos < 4.4, String(q.mos))
+  t.ok(q.mos !== null && q.mos > 4 && q.mos < 4.4, String(q.mos))
   t.equal(mediaQualityOf({ packetsReceived: 0, packetsSent: 0, packetsLost: 0, jitterMs: 0, rttMs: 0 }).lossPercent, 0)
 })

@@ -25,9 +25,13 @@ async function transferWithSipp (scenario: string, opts: { substitutions?: Recor
   const gw = await tcpAgent('agent')
   const seen: Observed = { outcomes: [], progress: [], destroyed: [], dialog: null, referState: null }
   gw.agent.on('invite', (req: SipRequest, res: ServerResponse) => {
-    gw.agent.createUAS(req, res, { localSdp: SDP }).then((d) => {
+    // 'destroy' is listened to from the dialog's creation: a BYE in the same TCP read as the ACK would
+    // end it before a .then() on the answer runs (the late-listener race of issue 17 item 11).
+    gw.agent.createUAS(req, res, {
+      localSdp: SDP,
+      onDialog: (d) => d.on('destroy', (i: { reason: string }) => seen.destroyed.push(i.reason))
+    }).then((d) => {
       seen.dialog = d
-      d.on('destroy', (i: { reason: string }) => seen.destroyed.push(i.reason))
       const transfer = new ReferTransfer({
         dialog: d,
         referTo: REFER_TO,

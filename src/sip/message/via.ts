@@ -5,6 +5,7 @@
 // Transports are any token (RFC 4475 §3.1.1.10: SCTP, UNKNOWN …): the transport layer decides what it
 // can answer on; the parser only reads.
 
+import { isIP } from 'node:net'
 import type { Via } from './types'
 import { COLON, SLASH, badHeader, isDigit, isTokenChar, isWsp, parseBoundedUint, parseHeaderParams, skipWsp } from './lexer'
 
@@ -53,6 +54,9 @@ export function parseVia (s: string): Via {
     if (close < 0) throw badVia('unterminated IPv6 reference')
     host = s.slice(pos + 1, close).toLowerCase()
     if (host.length === 0) throw badVia('empty IPv6 reference')
+    // RFC 3261 §25.1 IPv6reference: only an IPv6 address goes between the brackets. Anything else was
+    // accepted before and then written back without brackets, unparseable (found by fuzzing).
+    if (isIP(host) !== 6) throw badVia(`bad IPv6 reference: [${host.slice(0, 45)}]`)
     pos = close + 1
   } else {
     const hostStart = pos
@@ -107,7 +111,9 @@ export function formatVia (v: Via): string {
   for (const [name, value] of v.params) {
     if (name === 'branch') {
       sawBranch = true
+      // A received valueless ";branch" is written back as it came (found by fuzzing: it vanished).
       if (v.branch !== null) out += ';branch=' + v.branch
+      else if (value === null) out += ';branch'
     } else {
       out += value === null ? `;${name}` : `;${name}=${value}`
     }

@@ -1,6 +1,7 @@
 // Checks a freshly split message before anyone acts on it: the headers every transaction and dialog
 // depends on must be present once and well-formed (RFC 3261 §8.1.1, §8.2.2, §7.3.1), so the layers
-// above can call the typed accessors without a second line of defence. Returns the Content-Length
+// above can call the typed accessors without a second line of defence — and a request the call would
+// fail on later (Record-Route, Allow, Require…) gets its 400 before any 180, never a 180 then a 500. Returns the Content-Length
 // (null when absent) because the body cannot be cut before this is known to be trustworthy.
 
 import type { SipMessage } from '../message/types'
@@ -21,9 +22,25 @@ export function validateMessage (msg: SipMessage): number | null {
   let maxForwards: string | undefined
   let contentLength: string | undefined
   let viaCount = 0
+  const isRequest = msg.kind === 'request'
 
   for (const h of msg.headers) {
     switch (h.name) {
+      case 'Record-Route':
+        // §12.1.1: the route set of the dialog comes from here; every element must be a usable name-addr
+        // now, not when the dialog is built after a 180 has already gone out.
+        if (isRequest) {
+          for (const item of splitList(h.value)) {
+            if (item.length === 0) throw badHeader('SIP_ERR_BAD_NAME_ADDR', 'empty Record-Route element')
+            parseNameAddr(item)
+          }
+        }
+        break
+      case 'Route': case 'Allow': case 'Supported': case 'Require': case 'Proxy-Require':
+        // Read as lists while the call is set up (routing, the peer's methods, option tags): a list that
+        // does not split (an unterminated quote or '<') is a 400 before any provisional response.
+        if (isRequest) splitList(h.value)
+        break
       case 'Via':
         for (const item of splitList(h.value)) {
           if (item.length === 0) throw badHeader('SIP_ERR_BAD_VIA', 'empty Via element')

@@ -33,6 +33,8 @@ export class InviteServerTransaction extends Transaction<InviteServerState> {
   readonly source: MessageSource
   private lastResponse: SipResponse | null = null
   private started = false
+  /** The connection of the latest retransmission when it differs from the original one (see responseTargets). */
+  private retransmittedOn: MessageSource | null = null
 
   constructor (ctx: TransactionContext, key: string, request: SipRequest, source: MessageSource) {
     super(ctx, key, request, S.Proceeding, source.transport)
@@ -66,7 +68,7 @@ export class InviteServerTransaction extends Transaction<InviteServerState> {
         // §17.2.1 lets the TU answer within 200 ms before a 100 is due; carrier trunks retransmit or fail over
         // when it is late, so it goes out at once.
         this.lastResponse = createResponse(this.request, 100, 'Trying')
-        this.transmit(this.lastResponse, responseTargets(this.request, this.source))
+        this.transmit(this.lastResponse, responseTargets(this.request, this.source, this.retransmittedOn))
         break
       case S.Accepted:
         // RFC 6026 §7.1: absorb INVITE retransmissions and let the TU retransmit its 2xx for Timer L = 64*T1.
@@ -108,18 +110,19 @@ export class InviteServerTransaction extends Transaction<InviteServerState> {
     if (st === S.Accepted && res.status >= 200 && res.status < 300) {
       // RFC 6026 §7.1: 2xx retransmissions by the TU (§13.3.1.4) pass straight to the transport.
       this.lastResponse = res
-      this.transmit(res, responseTargets(this.request, this.source))
+      this.transmit(res, responseTargets(this.request, this.source, this.retransmittedOn))
       return
     }
     if (st !== S.Proceeding) throw new Error(`InviteServerTransaction: cannot send ${res.status} in ${st}`)
     this.lastResponse = res
-    this.transmit(res, responseTargets(this.request, this.source))
+    this.transmit(res, responseTargets(this.request, this.source, this.retransmittedOn))
     if (res.status < 200) return
     this.stateTransition(res.status < 300 ? S.Accepted : S.Completed)
   }
 
   /** A request that matched this transaction: a retransmitted INVITE or an ACK (§17.2.1). */
-  receiveRequest (req: SipRequest): void {
+  receiveRequest (req: SipRequest, source?: MessageSource): void {
+    if (source && req.method !== 'ACK' && source.connectionId !== this.source.connectionId) this.retransmittedOn = source
     const st = this.state
     if (req.method === 'ACK') {
       if (st === S.Completed) this.stateTransition(S.Confirmed)
@@ -130,7 +133,7 @@ export class InviteServerTransaction extends Transaction<InviteServerState> {
     // response ... MUST be passed to the transport layer"; in Completed the final response is. In Accepted we also
     // repeat the 2xx: a TCP peer that retransmits its INVITE has not seen it.
     if ((st === S.Proceeding || st === S.Completed || st === S.Accepted) && this.lastResponse) {
-      this.transmit(this.lastResponse, responseTargets(this.request, this.source))
+      this.transmit(this.lastResponse, responseTargets(this.request, this.source, this.retransmittedOn))
     }
   }
 

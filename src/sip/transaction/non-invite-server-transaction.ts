@@ -25,6 +25,8 @@ export class NonInviteServerTransaction extends Transaction<NonInviteServerState
 
   readonly source: MessageSource
   private lastResponse: SipResponse | null = null
+  /** The connection of the latest retransmission when it differs from the original one (see responseTargets). */
+  private retransmittedOn: MessageSource | null = null
 
   constructor (ctx: TransactionContext, key: string, request: SipRequest, source: MessageSource) {
     super(ctx, key, request, S.Trying, source.transport)
@@ -54,7 +56,7 @@ export class NonInviteServerTransaction extends Transaction<NonInviteServerState
       throw new Error(`NonInviteServerTransaction: cannot send ${res.status} in ${st}`)
     }
     this.lastResponse = res
-    this.transmit(res, responseTargets(this.request, this.source))
+    this.transmit(res, responseTargets(this.request, this.source, this.retransmittedOn))
     if (res.status < 200) {
       if (st === S.Trying) this.stateTransition(S.Proceeding)
     } else {
@@ -63,10 +65,11 @@ export class NonInviteServerTransaction extends Transaction<NonInviteServerState
   }
 
   /** §17.2.2: a retransmission is absorbed in Trying and answered with the last response afterwards. */
-  receiveRequest (_req: SipRequest): void {
+  receiveRequest (_req: SipRequest, source?: MessageSource): void {
+    if (source && source.connectionId !== this.source.connectionId) this.retransmittedOn = source
     if (this.state === S.Trying || !this.lastResponse) return
     if (this.state === S.Proceeding || this.state === S.Completed) {
-      this.transmit(this.lastResponse, responseTargets(this.request, this.source))
+      this.transmit(this.lastResponse, responseTargets(this.request, this.source, this.retransmittedOn))
     }
   }
 

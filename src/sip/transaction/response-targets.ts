@@ -9,9 +9,17 @@ import { isReliable, parseTransportName, TRANSPORT_KINDS } from '../transport/tr
  * Over UDP the "connection" is the flow the datagram came from (source address and port): RFC 3581 §4 sends the
  * response there when the request asked for rport (the NAT's public mapping); without rport §18.2.2 applies:
  * the received (source) address and the sent-by port.
+ *
+ * `retransmittedOn` is the source of a retransmission that came over another connection. A TCP client only
+ * retransmits after it reconnected (§17.1.1.2: no Timer A on reliable transports), so its old connection is
+ * gone: the new one is tried first, before the old one and long before connecting back to a Via port the
+ * client may not even listen on.
  */
-export function responseTargets (request: SipRequest, source: MessageSource): SendTarget[] {
+export function responseTargets (request: SipRequest, source: MessageSource, retransmittedOn?: MessageSource | null): SendTarget[] {
   const targets: SendTarget[] = [{ connectionId: source.connectionId }]
+  if (retransmittedOn && retransmittedOn.connectionId !== source.connectionId) {
+    targets.unshift({ connectionId: retransmittedOn.connectionId })
+  }
   try {
     const via = getVias(request)[0]
     const received = via.params.get('received') ?? null

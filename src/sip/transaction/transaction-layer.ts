@@ -108,7 +108,7 @@ export class TransactionLayer extends EventEmitter {
       return
     }
     if (existing) {
-      existing.receiveRequest(req)
+      existing.receiveRequest(req, source)
       return
     }
     const recent = this.recentFinals.get(key)

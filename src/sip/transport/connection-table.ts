@@ -76,27 +76,35 @@ export class ConnectionTable {
 }
 
 /**
- * Counts inbound sockets per remote IP from accept() on — before a TLS handshake finishes, since a
- * handshake flood is the cheapest way to exhaust a listener.
+ * Counts inbound sockets per remote IP and in all from accept() on — before a TLS handshake finishes,
+ * since a handshake flood is the cheapest way to exhaust a listener. The per-source cap stops one
+ * address; the total cap stops many addresses together from exhausting file descriptors.
  */
 export class SourceAdmission {
   private readonly counts = new Map<string, number>()
+  private total = 0
 
-  constructor (private readonly maxPerSource: number) {}
+  constructor (private readonly maxPerSource: number, private readonly maxTotal: number = Infinity) {}
 
-  /** False when the source already holds maxPerSource connections: the caller destroys the socket. */
-  admit (ip: string): boolean {
+  /** Why a socket from ip would be refused now, or null when it is admitted (and counted). */
+  admit (ip: string): 'source' | 'total' | null {
     const n = this.counts.get(ip) ?? 0
-    if (n >= this.maxPerSource) return false
+    if (n >= this.maxPerSource) return 'source'
+    if (this.total >= this.maxTotal) return 'total'
     this.counts.set(ip, n + 1)
-    return true
+    this.total++
+    return null
   }
 
   release (ip: string): void {
-    const n = (this.counts.get(ip) ?? 0) - 1
-    if (n <= 0) this.counts.delete(ip)
-    else this.counts.set(ip, n)
+    const n = this.counts.get(ip)
+    if (n === undefined) return
+    this.total--
+    if (n <= 1) this.counts.delete(ip)
+    else this.counts.set(ip, n - 1)
   }
+
+  get totalCount (): number { return this.total }
 
   countFor (ip: string): number { return this.counts.get(ip) ?? 0 }
 }

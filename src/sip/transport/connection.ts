@@ -51,6 +51,11 @@ export class SipConnection extends EventEmitter<SipConnectionEvents> {
   private closeReason = ''
   private readonly framer: StreamFramer
   private readTimer: unknown = null
+  /**
+   * False on an inbound connection until its first octet: a peer that connects and never speaks gets
+   * the read timeout, not the idle timeout (minutes), so silent sockets cannot pile up.
+   */
+  private heardFrom: boolean
   private lingerTimer: unknown = null
   private readonly log: Logger
   private readonly sourceInfo: TransportSource
@@ -67,6 +72,7 @@ export class SipConnection extends EventEmitter<SipConnectionEvents> {
     this.framer = new StreamFramer({ maxMessageBytes: init.limits.maxMessageBytes })
     this.log = init.logger.child({ connectionId: this.id, remote: `${this.remoteAddress}:${this.remotePort}` })
     this.sourceInfo = this.buildSource()
+    this.heardFrom = init.direction === 'outbound'
 
     socket.setNoDelay(true)
     // Node resets this timer on every read and write, which is exactly "no traffic" (RFC 5626 §4.4.1
@@ -81,6 +87,7 @@ export class SipConnection extends EventEmitter<SipConnectionEvents> {
     })
     socket.on('close', () => this.onClose())
     this.log.debug({ direction: this.direction, transport: this.transport }, 'connection open')
+    this.updateReadTimer()
   }
 
   get state (): ConnectionState { return this._state }
@@ -142,6 +149,7 @@ export class SipConnection extends EventEmitter<SipConnectionEvents> {
 
   private onData (chunk: Buffer): void {
     if (this._state !== 'open') return
+    this.heardFrom = true
     const events = this.framer.push(chunk)
     for (const ev of events) {
       if (this._state !== 'open') return
@@ -166,12 +174,13 @@ export class SipConnection extends EventEmitter<SipConnectionEvents> {
   }
 
   /**
-   * Slowloris guard: the timer starts with the first octet of a message and is not extended by more
-   * octets, only cleared when the message is complete. It also covers a body shorter than its
+   * Slowloris guard: the timer starts with the first octet of a message (or at accept, for a peer
+   * that has not sent anything yet) and is not extended by more octets, only cleared when the message
+   * is complete. It also covers a body shorter than its
    * Content-Length (RFC 4475 §3.1.2.2 clerr: over TCP, wait for more data, close at the timeout).
    */
   private updateReadTimer (): void {
-    if (this.framer.midMessage) {
+    if (this.framer.midMessage || !this.heardFrom) {
       if (this.readTimer === null) {
         this.readTimer = this.init.timers.setTimeout(() => {
           this.readTimer = null

@@ -21,7 +21,11 @@ const COPIED_FIELDS: Record<string, string> = {
 
 export interface RawMessageHead {
   startLine: string
-  /** Only a request can be answered; a broken response is dropped (RFC 3261 §18.1.2). */
+  /**
+   * Only a request can be answered; a broken response is dropped (RFC 3261 §18.1.2). Anything whose
+   * start line is not a Status-Line counts as a request, even when its method is not a token: the
+   * sender is a UAC waiting for an answer, and a garbled method must not make it look like a response.
+   */
   isRequest: boolean
   /** Via, From, To, Call-ID, CSeq as received, canonical names, wire order. */
   fields: HeaderField[]
@@ -37,14 +41,28 @@ export function readRawMessageHead (headerBlock: Buffer): RawMessageHead {
     const m = /^([^:\s]+)[ \t]*:[ \t]*(.*)$/s.exec(line)
     if (!m) continue
     const name = COPIED_FIELDS[m[1].toLowerCase()]
-    if (name) fields.push({ name, value: m[2].trim() })
+    if (name) fields.push({ name, value: withoutLineBreaks(m[2].trim()) })
   }
-  return { startLine, isRequest: looksLikeRequestLine(startLine), fields }
+  return { startLine, isRequest: startLine.length > 0 && !/^SIP\//i.test(startLine), fields }
 }
 
-/** RFC 3261 §7.1: Request-Line = Method SP Request-URI SP SIP-Version; a Status-Line starts "SIP/". */
-function looksLikeRequestLine (line: string): boolean {
-  return /^[A-Za-z0-9!%*_+`'~.-]+ +\S/.test(line) && !/^SIP\//i.test(line)
+/**
+ * A bare CR (or a stray LF that survived unfolding) inside a copied field cannot be written back —
+ * the serializer refuses it as header injection — yet the client still needs its Via branch, tags
+ * and CSeq to match the 400. Each line break becomes one SP, the same rule as folding (§7.3.1).
+ */
+function withoutLineBreaks (value: string): string {
+  return value.indexOf('\r') < 0 && value.indexOf('\n') < 0 ? value : value.replace(/[\r\n]+/g, ' ')
+}
+
+/**
+ * Whether a 400 can go back at all: the start line must read as a request — a token method (RFC 3261
+ * §7.1), or at least the Request-Line shape "X SP Request-URI SP SIP/x.y" when the method is garbled.
+ * Anything else (binary, a TLS ClientHello on the TCP port) is not a SIP client: the connection closes.
+ */
+export function canBeAnswered (head: RawMessageHead): boolean {
+  if (!head.isRequest) return false
+  return /^[A-Za-z0-9!%*_+`'~.-]+ +\S/.test(head.startLine) || /^\S+ \S+ SIP\/\d+\.\d+$/i.test(head.startLine)
 }
 
 /**

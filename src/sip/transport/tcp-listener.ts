@@ -19,9 +19,10 @@ export function admitSocket (socket: net.Socket, admission: SourceAdmission, log
   const ip = normalizeAddress(socket.remoteAddress ?? '')
   // A socket can fail (ECONNRESET) before anyone else has attached an 'error' listener.
   socket.on('error', () => { /* logged by the connection or the TLS server */ })
-  if (!admission.admit(ip)) {
-    log.warn({ transport, remote: `${ip}:${socket.remotePort ?? 0}`, open: admission.countFor(ip) },
-      'connection refused: too many connections from this source')
+  const refused = admission.admit(ip)
+  if (refused !== null) {
+    log.warn({ transport, remote: `${ip}:${socket.remotePort ?? 0}`, open: admission.countFor(ip), total: admission.totalCount },
+      refused === 'source' ? 'connection refused: too many connections from this source' : 'connection refused: too many connections in all')
     socket.destroy()
     return false
   }

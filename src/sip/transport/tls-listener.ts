@@ -79,6 +79,9 @@ export class TlsListener extends EventEmitter<TlsListenerEvents> {
       const remote = { remoteAddress: normalizeAddress(socket.remoteAddress ?? ''), remotePort: socket.remotePort ?? 0 }
       this.log.warn({ err: { code: (err as NodeJS.ErrnoException).code, message: err.message }, ...remote },
         'TLS handshake failed')
+      // Node destroys the socket only when nobody listens to 'tlsClientError'; with a listener it is
+      // ours to end. Left open, a half-sent ClientHello would hold its per-source slot for good.
+      socket.destroy()
       this.emit('tlsClientError', err, remote)
     })
     this.server.on('error', err => this.log.error({ err }, 'TLS listener error'))

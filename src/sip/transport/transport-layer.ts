@@ -22,7 +22,7 @@ import { serializeMessage } from '../parser/serializer'
 import { SipError } from '../sip-error'
 import { SipConnection } from './connection'
 import { ConnectionTable, SourceAdmission } from './connection-table'
-import { buildErrorResponse, readRawMessageHead } from './error-response'
+import { buildErrorResponse, canBeAnswered, readRawMessageHead } from './error-response'
 import { connectStream, describeTarget, type ConnectTarget, type TlsClientSettings } from './outbound-connector'
 import { TcpListener } from './tcp-listener'
 import { loadTlsMaterial, tlsMinVersion, TlsListener, type TlsMaterial } from './tls-listener'
@@ -83,7 +83,7 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> {
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits }
     this.timers = opts.timers ?? defaultTimers
     this.log = logger.child({ layer: 'transport' })
-    this.admission = new SourceAdmission(this.limits.maxConnectionsPerSource)
+    this.admission = new SourceAdmission(this.limits.maxConnectionsPerSource, this.limits.maxConnections)
     if (opts.tls) tlsMinVersion(opts.tls) // refuse TLS < 1.2 at construction, not at first handshake
   }
 
@@ -295,7 +295,9 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> {
   /**
    * A message that could not be framed or parsed. Requests get err.status as a best-effort response built
    * from the raw header block (RFC 3261 §8.2.6.2 fields copied); responses and ACKs are never answered
-   * (§17.1.1.3 / §18.1.2). If framing is lost (err.closeConnection) the connection closes after the write.
+   * (§17.1.1.3 / §18.1.2). Every rejected request ends in a response or a closed connection, never
+   * neither: when no response can be built (no Via to copy, or it does not serialize) the connection
+   * closes, as it does after the write when framing is lost (err.closeConnection).
    */
   private answerBrokenMessage (conn: SipConnection, err: SipError, headerBlock: Buffer): void {
     const head = readRawMessageHead(headerBlock)
@@ -308,16 +310,24 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> {
       return
     }
     let response: Buffer | null = null
-    try {
-      response = serializeMessage(buildErrorResponse(head, err))
-    } catch (e) {
-      this.log.error({ err: e }, 'could not serialize the error response')
+    if (canBeAnswered(head)) {
+      try {
+        response = serializeMessage(buildErrorResponse(head, err))
+      } catch (e) {
+        this.log.error({ err: e }, 'could not serialize the error response')
+      }
+    }
+    if (response === null) {
+      this.log.warn({ connectionId: conn.id, status: err.status, code: err.code, detail: err.message,
+        startLine: head.startLine.slice(0, 120) }, 'unanswerable request: closing the connection')
+      conn.close(err.code)
+      return
     }
     this.log.info({ connectionId: conn.id, status: err.status, code: err.code, detail: err.message,
       startLine: head.startLine.slice(0, 120) }, 'answering unparseable request')
     if (err.closeConnection) {
       conn.writeAndClose(response, err.code)
-    } else if (response) {
+    } else {
       conn.write(response).catch(e => this.log.debug({ err: e }, 'error response not delivered'))
     }
   }

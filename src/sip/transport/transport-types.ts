@@ -21,6 +21,8 @@ export interface TransportLimits {
   idleTimeoutMs: number
   /** Simultaneous inbound connections (including TLS handshakes) per remote IP. Default 64. */
   maxConnectionsPerSource: number
+  /** Simultaneous inbound connections (including TLS handshakes) from all sources together. Default 4096. */
+  maxConnections: number
   /** Octets allowed to sit unsent on one connection (slow reader); beyond it send() rejects. Default 4 MiB. */
   maxPendingWriteBytes: number
   /** Outbound TCP connect + TLS handshake limit. Default 10 s (well inside Timer B = 64*T1). */
@@ -97,6 +99,7 @@ export const DEFAULT_LIMITS: TransportLimits = {
   headerReadTimeoutMs: 10_000,
   idleTimeoutMs: 5 * 60_000,
   maxConnectionsPerSource: 64,
+  maxConnections: 4096,
   maxPendingWriteBytes: 4 * 1024 * 1024,
   connectTimeoutMs: 10_000
 }

@@ -43,10 +43,12 @@ t.test('SIPp UAC (built-in uac scenario over TCP) → our UAS: INVITE/200/ACK/BY
   const dialogs: Dialog[] = []
   const destroyed: string[] = []
   bob.agent.on('invite', (req: SipRequest, res: ServerResponse) => {
-    bob.agent.createUAS(req, res, { localSdp: SDP }).then((d) => {
-      dialogs.push(d)
-      d.on('destroy', (i: { reason: string }) => destroyed.push(i.reason))
-    }, () => undefined)
+    // The destroy listener goes on when the dialog is created (onDialog), not after the answer resolves:
+    // SIPp's BYE can arrive in the same TCP read as its ACK and end the dialog before a .then() runs.
+    bob.agent.createUAS(req, res, {
+      localSdp: SDP,
+      onDialog: (d) => d.on('destroy', (i: { reason: string }) => destroyed.push(i.reason))
+    }).then((d) => { dialogs.push(d) }, () => undefined)
   })
   const port = await freePort()
   const r = await runSipp(['-sn', 'uac', '-t', 't1', '-i', '127.0.0.1', '-p', String(port), '-m', '1', '-l', '1', `127.0.0.1:${bob.port}`])
