@@ -26,10 +26,11 @@ export const digestAlgorithms = ['SHA-256', 'MD5'] as const
 export type DigestAlgorithmName = typeof digestAlgorithms[number]
 export const mediaEncryptionModes = ['disabled', 'allowed', 'required'] as const
 
-const tcpListen = obj({ host, port })
+// Defaults are those of config/default.yaml: a minimal file needs no sip section at all.
+const tcpListen = obj({ host: optional(host, () => '0.0.0.0'), port: optional(port, () => 5060) })
 const tlsListen = obj({
-  host,
-  port,
+  host: optional(host, () => '0.0.0.0'),
+  port: optional(port, () => 5061),
   cert: optional(str({ minLength: 1 })),
   key: optional(str({ minLength: 1 })),
   ca: optional(str({ minLength: 1 }))
@@ -53,9 +54,9 @@ const sessionTimer = refine(obj({
 })
 
 const sip = obj({
-  listen: refine(obj({ tcp: optional(tcpListen), tls: optional(tlsListen) }), (v, path) => {
+  listen: optional(refine(obj({ tcp: optional(tcpListen), tls: optional(tlsListen) }), (v, path) => {
     if (!v.tcp && !v.tls) throw new ConfigError(path, 'needs at least one of tcp, tls')
-  }),
+  }), () => ({ tcp: tcpListen.check({}, ''), tls: tlsListen.check({}, '') })),
   advertise: optional(obj({ host, port: optional(port), tlsPort: optional(port) })),
   limits: optional(limits, () => limits.check({}, '')),
   maxConcurrentCalls: optional(int({ min: 0 }), () => 100),
@@ -150,7 +151,7 @@ const media = refine(obj({
 })
 
 export const configSchema = obj({
-  sip,
+  sip: optional(sip, () => sip.check({}, '')),
   trunks: list(trunk, { minItems: 1 }),
   phone_numbers: optional(list(phoneNumberRoute), () => []),
   agents: optional(list(agent), () => []),
