@@ -57,7 +57,11 @@ export async function startGatewayServices (o: GatewayServicesOptions): Promise<
   const { config, logger } = o
   const log = logger.child({ component: 'gateway-services' })
   const recordsPath = config.records?.path ?? ':memory:'
-  if (recordsPath === ':memory:') log.warn('records.path not set: call records are kept in memory only and lost on restart')
+  if (recordsPath === ':memory:') {
+    log.warn(config.records
+      ? 'records.path is ":memory:": call records are kept in memory only and lost on restart'
+      : 'no records section: call records are kept in memory only and lost on restart')
+  }
   const hookCfg = config.records?.post_call_webhook
   const store = new CallRecordStore(recordsPath, { outbox: hookCfg !== undefined })
   let dialler: OutboundDialler | null = null

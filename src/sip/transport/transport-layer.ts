@@ -18,6 +18,7 @@ import { getVias } from '../message/headers'
 import type { SipMessage } from '../message/types'
 import { parseMessage } from '../parser/parser'
 import { serializeMessage } from '../parser/serializer'
+import { ListenError } from '../../listen-error'
 import { SipError } from '../sip-error'
 import { SipConnection } from './connection'
 import { ConnectionTable, SourceAdmission } from './connection-table'
@@ -82,7 +83,8 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> {
         const host = this.opts.tcp?.host ?? '0.0.0.0'
         this.tcpListener = new TcpListener(this.admission, this.log)
         this.tcpListener.on('socket', s => this.adopt(s, 'tcp', 'inbound'))
-        const addr = await this.tcpListener.listen(host, this.opts.tcp?.port ?? DEFAULT_PORT.tcp)
+        const port = this.opts.tcp?.port ?? DEFAULT_PORT.tcp
+        const addr = await this.tcpListener.listen(host, port).catch(err => { throw new ListenError('SIP TCP (sip.listen.tcp)', `${host}:${port}`, err) })
         this.bound.set('tcp', addr)
         this.log.info({ host: addr.address, port: addr.port }, 'SIP TCP listening')
       }
@@ -92,7 +94,9 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> {
           this.admission, this.log)
         this.tlsListener.on('socket', s => this.adopt(s, 'tls', 'inbound'))
         this.tlsListener.on('tlsClientError', (err, remote) => this.safeEmit('tlsClientError', err, remote))
-        const addr = await this.tlsListener.listen(this.opts.tls.host ?? '0.0.0.0', this.opts.tls.port ?? DEFAULT_PORT.tls)
+        const host = this.opts.tls.host ?? '0.0.0.0'
+        const port = this.opts.tls.port ?? DEFAULT_PORT.tls
+        const addr = await this.tlsListener.listen(host, port).catch(err => { throw new ListenError('SIP TLS (sip.listen.tls)', `${host}:${port}`, err) })
         this.bound.set('tls', addr)
         this.log.info({ host: addr.address, port: addr.port, selfSigned: this.tlsMaterial.selfSigned }, 'SIP TLS listening')
       }
