@@ -38,6 +38,8 @@ export interface GatewayServicesOptions {
   inboundCalls?: InboundCallSource | null
   fetch?: typeof fetch
   env?: NodeJS.ProcessEnv
+  /** Every final call record, inbound and outbound (SIP tracing sends its quality report to HEP). */
+  onCallEnded?: (rec: CallRecord) => void
 }
 
 export interface GatewayServices {
@@ -79,6 +81,7 @@ export async function startGatewayServices (o: GatewayServicesOptions): Promise<
   webhook?.start()
   const callEnded = (rec: CallRecord): void => {
     metrics.callEnded(rec.direction, rec.status, rec.media)
+    o.onCallEnded?.(rec)
     webhook?.kick()
   }
   const inboundRecords = o.inboundCalls ? new InboundRecords(o.inboundCalls, store, logger, callEnded) : null

@@ -148,16 +148,38 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> {
     const t = typeof target === 'string' ? { connectionId: target } : target
     if ('connectionId' in t) {
       const conn = this.table.get(String(t.connectionId))
-      if (conn) return await conn.write(data)
+      if (conn) return await this.write(conn, data)
       if (msg.kind !== 'response') {
         throw new TransportError('SIP_ERR_CONNECTION_CLOSED', `connection ${t.connectionId}`, 'connection is gone')
       }
       const fallback = responseFallback(msg)
       this.log.info({ connectionId: t.connectionId, target: describeTarget(fallback) },
         'response connection gone: reconnecting to Via sent-by (RFC 3261 §18.2.2)')
-      return await (await this.connectionTo(fallback)).write(data)
+      return await this.write(await this.connectionTo(fallback), data)
     }
-    return await (await this.connectionTo(t)).write(data)
+    return await this.write(await this.connectionTo(t), data)
+  }
+
+  private write (conn: SipConnection, data: Buffer): Promise<void> {
+    this.trace('out', conn, data)
+    return conn.write(data)
+  }
+
+  private trace (direction: 'in' | 'out', conn: SipConnection, data: Buffer): void {
+    const sink = this.opts.trace
+    if (!sink?.enabled) return
+    try {
+      sink.message({
+        direction,
+        transport: conn.transport,
+        local: { address: conn.localAddress, port: conn.localPort },
+        remote: { address: conn.remoteAddress, port: conn.remotePort },
+        connectionId: conn.id,
+        data
+      })
+    } catch (err) {
+      this.log.error({ err }, 'SIP trace sink threw')
+    }
   }
 
   private async connectionTo (target: ConnectTarget): Promise<SipConnection> {
@@ -218,6 +240,7 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> {
   }
 
   private onFrame (conn: SipConnection, buf: Buffer, headerLength: number): void {
+    this.trace('in', conn, buf)
     let msg: SipMessage
     try {
       msg = parseMessage(buf, { maxMessageBytes: this.limits.maxMessageBytes, maxHeaders: this.limits.maxHeaders })
@@ -263,6 +286,7 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> {
     }
     this.log.info({ connectionId: conn.id, status: err.status, code: err.code, detail: err.message,
       startLine: head.startLine.slice(0, 120) }, 'answering unparseable request')
+    if (response) this.trace('out', conn, response)
     if (err.closeConnection) {
       conn.writeAndClose(response, err.code)
     } else if (response) {
