@@ -45,9 +45,13 @@ export interface MediaQuality {
   /** Lost / expected, percent. */
   lossPercent: number
   jitterMs: number
-  rttMs: number
+  /** Round-trip time from RTCP (RFC 3550 §6.4.1 LSR/DLSR); null until the peer's report tells it. */
+  rttMs: number | null
   /** ITU-T G.107 (simplified) estimate, 1.0 – 4.5. */
   mos: number
+  /** Negotiated codec (PCMU, PCMA, G722) and SRTP suite (null: plain RTP), when known. */
+  codec?: string
+  srtp?: string | null
 }
 
 export interface CallRecord {

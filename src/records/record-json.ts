@@ -24,7 +24,7 @@ export interface CallRecordJson {
   dtmf: { received: number, sent: number }
   media_quality: {
     packets_received: number, packets_sent: number, packets_lost: number, loss_percent: number
-    jitter_ms: number, rtt_ms: number, mos: number
+    jitter_ms: number, rtt_ms: number | null, mos: number, codec?: string, srtp?: string | null
   } | null
 }
 
@@ -61,8 +61,10 @@ export function callRecordToJson (r: CallRecord): CallRecordJson {
           packets_lost: r.media.packetsLost,
           loss_percent: r.media.lossPercent,
           jitter_ms: r.media.jitterMs,
-          rtt_ms: r.media.rttMs,
-          mos: r.media.mos
+          rtt_ms: r.media.rttMs ?? null,
+          mos: r.media.mos,
+          ...(r.media.codec !== undefined ? { codec: r.media.codec } : {}),
+          ...(r.media.srtp !== undefined ? { srtp: r.media.srtp } : {})
         }
       : null
   }
