@@ -1,9 +1,13 @@
 #!/usr/bin/env -S node --initial-old-space-size=128
 // trunkgate --config FILE: load and validate the configuration, start the SIP server, run until
 // SIGINT/SIGTERM. Exit codes follow sysexits(3) so service managers can tell the failures apart.
+import fs from 'node:fs'
+import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { ConfigError, loadConfig, type TrunkgateConfig } from './config'
-import { rootLogger, type Logger } from './log'
+import { routeGrpcLogs } from './engine/grpc-log'
+import { ListenError } from './listen-error'
+import { createLogger, defaultLogFormat, type Logger } from './log'
 import { missingNodeFlags } from './node-flags'
 import { startServer, type RunningServer } from './server'
 
@@ -25,13 +29,27 @@ SIP back-to-back user agent connecting carrier/PBX SIP trunks (TCP, TLS) to AI v
 
 Options:
   -c, --config FILE   YAML configuration (see config/default.yaml, every field documented)
-      --check         validate the configuration and exit
+      --check         validate the configuration (every error is listed) and exit
+  -v, --version       print the version and exit
   -h, --help          show this help
 
-Exit codes: 0 stopped by SIGINT/SIGTERM (or --help/--check ok), 64 usage error,
-            69 cannot listen (port in use, TLS files), 70 internal error, 78 invalid configuration.
-Environment: TRUNKGATE_LOG_LEVEL overrides log.level.
+Exit codes: 0 stopped by SIGINT/SIGTERM (or --help/--version/--check ok), 64 usage error,
+            69 cannot listen (SIP, API or demo-engine port in use or not permitted, TLS files),
+            70 internal error, 78 invalid configuration.
+Environment: TRUNKGATE_LOG_LEVEL overrides log.level, TRUNKGATE_LOG_FORMAT (json|pretty) log.format,
+             TRUNKGATE_API_KEY adds control API keys.
 `
+
+/** The package version (package.json sits two levels above dist/src/cli.js and one above src/cli.ts). */
+export function version (): string {
+  for (const dir of [path.join(__dirname, '..', '..'), path.join(__dirname, '..')]) {
+    try {
+      const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string, version?: string }
+      if (pkg.name === 'trunkgate' && pkg.version) return pkg.version
+    } catch { /* try the next location */ }
+  }
+  return 'unknown'
+}
 
 export interface CliIo {
   stdout: (text: string) => void
@@ -42,11 +60,11 @@ export interface CliIo {
 }
 
 export async function main (argv: string[], io: CliIo): Promise<number> {
-  let values: { config?: string; help?: boolean; check?: boolean }
+  let values: { config?: string; help?: boolean; check?: boolean; version?: boolean }
   try {
     values = parseArgs({
       args: argv,
-      options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' }, check: { type: 'boolean' } },
+      options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' }, check: { type: 'boolean' }, version: { type: 'boolean', short: 'v' } },
       allowPositionals: false
     }).values
   } catch (err) {
@@ -55,6 +73,10 @@ export async function main (argv: string[], io: CliIo): Promise<number> {
   }
   if (values.help) {
     io.stdout(USAGE)
+    return EXIT.OK
+  }
+  if (values.version) {
+    io.stdout(`trunkgate ${version()}\n`)
     return EXIT.OK
   }
   if (!values.config) {
@@ -75,8 +97,11 @@ export async function main (argv: string[], io: CliIo): Promise<number> {
     io.stdout(`trunkgate: ${values.config}: configuration OK (${config.trunks.length} trunk(s), ${config.phone_numbers.length} number(s))\n`)
     return EXIT.OK
   }
-  const logger = io.logger ?? rootLogger
-  if (!process.env.TRUNKGATE_LOG_LEVEL && !io.logger) logger.level = config.log.level
+  const logger = io.logger ?? createLogger({
+    level: process.env.TRUNKGATE_LOG_LEVEL ?? config.log.level,
+    format: config.log.format ?? defaultLogFormat()
+  })
+  routeGrpcLogs(logger)
   warnAboutConfig(config, logger)
   const missing = missingNodeFlags(process.execArgv)
   if (missing.length > 0) {
@@ -88,9 +113,9 @@ export async function main (argv: string[], io: CliIo): Promise<number> {
     server = await startServer(config, { logger, aiCalls: true })
   } catch (err) {
     const e = err as NodeJS.ErrnoException
-    logger.fatal({ err: { code: e.code, message: e.message } }, 'cannot start the SIP server')
+    logger.fatal({ err: { code: e.code, message: e.message } }, `cannot start: ${e.message}`)
     io.stderr(`trunkgate: cannot start: ${e.message}\n`)
-    return e.code === 'EADDRINUSE' || e.code === 'EACCES' || e.code === 'EADDRNOTAVAIL' || e.code === 'ENOENT'
+    return err instanceof ListenError || e.code === 'EADDRINUSE' || e.code === 'EACCES' || e.code === 'EADDRNOTAVAIL' || e.code === 'ENOENT'
       ? EXIT.UNAVAILABLE
       : EXIT.SOFTWARE
   }

@@ -27,6 +27,7 @@ import { sipHumanDialer } from './transfer/human-dialer'
 import { SipResolver } from './outbound/sip-resolver'
 import type { TrunkConfig } from './config'
 import { startGatewayServices, type GatewayServices, type GatewayServicesOptions } from './api/gateway-services'
+import { SipTracer } from './trace/sip-tracer'
 
 export interface StartServerOptions {
   /** The call layer; default answers every call with a static PCMU SDP (no media engine yet). */
@@ -81,10 +82,13 @@ export async function startServer (config: TrunkgateConfig, opts: StartServerOpt
   const aiCalls = opts.aiCalls && !opts.callHandler
     ? await createAiCallStack(config, { logger, fetch: typeof opts.aiCalls === 'object' ? opts.aiCalls.fetch : undefined })
     : null
-  const transport = new TransportLayer(transportOptions(config), logger)
+  // SIP tracing (log.sip_trace, level trace, hep): every message on the wire, each call's quality report.
+  const tracer = new SipTracer({ logger, sipTrace: config.log.sip_trace, hep: config.hep })
+  const transport = new TransportLayer({ ...transportOptions(config), trace: tracer }, logger)
   try {
     await transport.listen()
   } catch (err) {
+    tracer.close()
     await aiCalls?.close()
     throw err
   }
@@ -281,8 +285,9 @@ export async function startServer (config: TrunkgateConfig, opts: StartServerOpt
   }
 
   try {
-    services = await startGatewayServices({ config, agent, transport, logger, trunks: () => config.trunks.map(tr => ({ name: tr.name, registration: registrations?.all().find(r => r.trunk === tr.name) ?? null })), inboundActive: () => active, media: aiCalls?.media ?? null, engine: aiCalls?.engine ?? null, inboundCalls: aiCalls?.handler ?? null, ...opts.services })
+    services = await startGatewayServices({ config, agent, transport, logger, trunks: () => config.trunks.map(tr => ({ name: tr.name, registration: registrations?.all().find(r => r.trunk === tr.name) ?? null })), inboundActive: () => active, media: aiCalls?.media ?? null, engine: aiCalls?.engine ?? null, inboundCalls: aiCalls?.handler ?? null, onCallEnded: rec => tracer.callEnded(rec), ...opts.services })
   } catch (err) {
+    tracer.close()
     await aiCalls?.close()
     agent.close()
     await transport.close()
@@ -318,6 +323,7 @@ export async function startServer (config: TrunkgateConfig, opts: StartServerOpt
       await aiCalls?.close()
       agent.close()
       await transport.close()
+      tracer.close()
     }
   }
 }

@@ -2,6 +2,7 @@
 // mapping of validation / call-control errors to 400 (field named), 401, 404, 409, 503.
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { ListenError } from '../listen-error'
 import { rootLogger, type Logger } from '../log'
 import { callRecordToJson } from '../records/record-json'
 import type { CallStatus } from '../records/call-record'
@@ -156,8 +157,9 @@ export class ControlApi {
 
   async listen (): Promise<AddressInfo> {
     await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject)
-      this.server.listen(this.opts.port, this.opts.host, () => { this.server.off('error', reject); resolve() })
+      const onError = (err: Error): void => reject(new ListenError('control API (api.listen)', `${this.opts.host}:${this.opts.port}`, err))
+      this.server.once('error', onError)
+      this.server.listen(this.opts.port, this.opts.host, () => { this.server.off('error', onError); resolve() })
     })
     return this.server.address() as AddressInfo
   }

@@ -40,6 +40,8 @@ export interface GatewayServicesOptions {
   inboundCalls?: InboundCallSource | null
   fetch?: typeof fetch
   env?: NodeJS.ProcessEnv
+  /** Every final call record, inbound and outbound (SIP tracing sends its quality report to HEP). */
+  onCallEnded?: (rec: CallRecord) => void
 }
 
 export interface GatewayServices {
@@ -59,7 +61,11 @@ export async function startGatewayServices (o: GatewayServicesOptions): Promise<
   const { config, logger } = o
   const log = logger.child({ component: 'gateway-services' })
   const recordsPath = config.records?.path ?? ':memory:'
-  if (recordsPath === ':memory:') log.warn('records.path not set: call records are kept in memory only and lost on restart')
+  if (recordsPath === ':memory:') {
+    log.warn(config.records
+      ? 'records.path is ":memory:": call records are kept in memory only and lost on restart'
+      : 'no records section: call records are kept in memory only and lost on restart')
+  }
   const hookCfg = config.records?.post_call_webhook
   const store = new CallRecordStore(recordsPath, { outbox: hookCfg !== undefined })
   let dialler: OutboundDialler | null = null
@@ -79,6 +85,7 @@ export async function startGatewayServices (o: GatewayServicesOptions): Promise<
   webhook?.start()
   const callEnded = (rec: CallRecord): void => {
     metrics.callEnded(rec.direction, rec.status, rec.media)
+    o.onCallEnded?.(rec)
     webhook?.kick()
   }
   const inboundRecords = o.inboundCalls ? new InboundRecords(o.inboundCalls, store, logger, callEnded) : null

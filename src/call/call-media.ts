@@ -200,7 +200,9 @@ export class CallMedia {
       packetsLost: s.packetsLost,
       jitterMs: s.jitterMs,
       rttMs: s.rttMs,
-      ptimeMs: PTIMES.has(n.ptime) ? n.ptime : 20
+      ptimeMs: PTIMES.has(n.ptime) ? n.ptime : 20,
+      codec: n.codec.name,
+      srtp: n.srtp?.suite ?? null
     }
   }
 

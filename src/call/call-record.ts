@@ -46,6 +46,9 @@ export interface CallMediaStats {
   jitterMs: number
   rttMs: number
   ptimeMs: number
+  /** Negotiated codec name and SRTP suite (null: plain RTP). */
+  codec?: string
+  srtp?: string | null
 }
 
 /** A fresh record for a call that has just been routed. */

@@ -32,9 +32,10 @@ export function loadConfig (file: string): TrunkgateConfig {
 export function parseConfigText (text: string): TrunkgateConfig {
   const doc = YAML.parseDocument(text, { uniqueKeys: true })
   if (doc.errors.length > 0) {
-    const e = doc.errors[0]
-    const where = e.linePos?.[0] ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : 'YAML'
-    throw new ConfigError('', `invalid YAML at ${where}: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`)
+    throw ConfigError.of(doc.errors.map(e => {
+      const where = e.linePos?.[0] ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : 'YAML'
+      return new ConfigError('', `invalid YAML at ${where}: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`)
+    }))
   }
   return validateConfig(doc.toJS())
 }
@@ -47,39 +48,41 @@ export function validateConfig (value: unknown): TrunkgateConfig {
 }
 
 function checkReferences (config: TrunkgateConfig): void {
+  const errors: ConfigError[] = []
+  const fail = (path: string, problem: string): void => { errors.push(new ConfigError(path, problem)) }
   const trunkNames = new Map<string, number>()
   config.trunks.forEach((t, i) => {
-    if (trunkNames.has(t.name)) throw new ConfigError(`trunks[${i}].name`, `duplicate trunk name "${t.name}" (also trunks[${trunkNames.get(t.name)}])`)
-    trunkNames.set(t.name, i)
+    if (trunkNames.has(t.name)) fail(`trunks[${i}].name`, `duplicate trunk name "${t.name}" (also trunks[${trunkNames.get(t.name)}])`)
+    else trunkNames.set(t.name, i)
     if (t.inbound.requireClientCert && !config.sip.listen.tls) {
-      throw new ConfigError(`trunks[${i}].inbound.requireClientCert`, 'needs sip.listen.tls (client certificates only exist on TLS)')
-    }
-    if (t.inbound.requireClientCert && !config.sip.listen.tls?.ca) {
-      throw new ConfigError(`trunks[${i}].inbound.requireClientCert`, 'needs sip.listen.tls.ca to verify client certificates against')
+      fail(`trunks[${i}].inbound.requireClientCert`, 'needs sip.listen.tls (client certificates only exist on TLS)')
+    } else if (t.inbound.requireClientCert && !config.sip.listen.tls?.ca) {
+      fail(`trunks[${i}].inbound.requireClientCert`, 'needs sip.listen.tls.ca to verify client certificates against')
     }
   })
   const agentIds = new Map<string, number>()
   config.agents.forEach((a, i) => {
-    if (agentIds.has(a.id)) throw new ConfigError(`agents[${i}].id`, `duplicate agent id "${a.id}" (also agents[${agentIds.get(a.id)}])`)
-    agentIds.set(a.id, i)
+    if (agentIds.has(a.id)) fail(`agents[${i}].id`, `duplicate agent id "${a.id}" (also agents[${agentIds.get(a.id)}])`)
+    else agentIds.set(a.id, i)
   })
   const numbers = new Map<string, number>()
   config.phone_numbers.forEach((p, i) => {
-    if (numbers.has(p.number)) throw new ConfigError(`phone_numbers[${i}].number`, `duplicate number "${p.number}" (also phone_numbers[${numbers.get(p.number)}])`)
-    numbers.set(p.number, i)
-    if (!agentIds.has(p.agent)) throw new ConfigError(`phone_numbers[${i}].agent`, `unknown agent "${p.agent}" (not in agents[].id)`)
-    if (p.trunk !== undefined && !trunkNames.has(p.trunk)) throw new ConfigError(`phone_numbers[${i}].trunk`, `unknown trunk "${p.trunk}" (not in trunks[].name)`)
+    if (numbers.has(p.number)) fail(`phone_numbers[${i}].number`, `duplicate number "${p.number}" (also phone_numbers[${numbers.get(p.number)}])`)
+    else numbers.set(p.number, i)
+    if (!agentIds.has(p.agent)) fail(`phone_numbers[${i}].agent`, `unknown agent "${p.agent}" (not in agents[].id)`)
+    if (p.trunk !== undefined && !trunkNames.has(p.trunk)) fail(`phone_numbers[${i}].trunk`, `unknown trunk "${p.trunk}" (not in trunks[].name)`)
   })
   config.trunks.forEach((t, i) => {
     t.phone_numbers.forEach((n, j) => {
       const route = numbers.get(n)
       if (route === undefined) {
-        throw new ConfigError(`trunks[${i}].phone_numbers[${j}]`, `"${n}" has no entry in phone_numbers (no agent to route it to)`)
+        return fail(`trunks[${i}].phone_numbers[${j}]`, `"${n}" has no entry in phone_numbers (no agent to route it to)`)
       }
       const only = config.phone_numbers[route].trunk
       if (only !== undefined && only !== t.name) {
-        throw new ConfigError(`trunks[${i}].phone_numbers[${j}]`, `"${n}" is restricted to trunk "${only}" by phone_numbers[${route}].trunk`)
+        fail(`trunks[${i}].phone_numbers[${j}]`, `"${n}" is restricted to trunk "${only}" by phone_numbers[${route}].trunk`)
       }
     })
   })
+  if (errors.length > 0) throw ConfigError.of(errors)
 }

@@ -2,15 +2,41 @@
 // the YAML value (with an error naming the exact path) and gives the TypeScript type through
 // Infer<>. This keeps types and validation from one source without a runtime schema library.
 
-/** A configuration error names the field (dotted path with [index]) and the problem. */
+/**
+ * A configuration error names the field (dotted path with [index]) and the problem. Validation goes on
+ * past the first problem so that one run reports them all: `errors` lists every one (this error alone
+ * when there is a single problem; path/problem are then the first one's).
+ */
 export class ConfigError extends Error {
   readonly path: string
   readonly problem: string
-  constructor (path: string, problem: string) {
-    super(`config: ${path || '(root)'}: ${problem}`)
+  readonly errors: readonly ConfigError[]
+  constructor (path: string, problem: string, errors?: readonly ConfigError[]) {
+    super(errors && errors.length > 1
+      ? `config: ${errors.length} errors:\n${errors.map(e => `  ${e.path || '(root)'}: ${e.problem}`).join('\n')}`
+      : `config: ${path || '(root)'}: ${problem}`)
     this.name = 'ConfigError'
     this.path = path
     this.problem = problem
+    this.errors = errors && errors.length > 1 ? errors : [this]
+  }
+
+  /** One error for a list of problems (the problem itself when there is only one). */
+  static of (errors: readonly ConfigError[]): ConfigError {
+    const all = errors.flatMap(e => e.errors)
+    if (all.length === 1) return all[0]
+    return new ConfigError(all[0].path, all[0].problem, all)
+  }
+}
+
+/** Runs one check and keeps its ConfigError(s) in `errors` instead of stopping at them. */
+export function collect<T> (errors: ConfigError[], check: () => T): T | undefined {
+  try {
+    return check()
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err
+    errors.push(...err.errors)
+    return undefined
   }
 }
 
@@ -99,7 +125,9 @@ export function list<T> (item: Validator<T>, opts: { minItems?: number; unique?:
     if (opts.minItems !== undefined && v.length < opts.minItems) {
       throw new ConfigError(path, `must have at least ${opts.minItems} item${opts.minItems === 1 ? '' : 's'}`)
     }
-    const out = v.map((x, i) => item.check(x, `${path}[${i}]`))
+    const errors: ConfigError[] = []
+    const out = v.map((x, i) => collect(errors, () => item.check(x, `${path}[${i}]`)) as T)
+    if (errors.length > 0) throw ConfigError.of(errors)
     if (opts.unique) {
       const seen = new Set<string>()
       out.forEach((x, i) => {
@@ -129,23 +157,25 @@ export function obj<S extends Shape> (shape: S): Validator<InferShape<S>> {
     }
     const input = v as Record<string, unknown>
     const out: Record<string, unknown> = {}
+    const errors: ConfigError[] = []
     for (const key of Object.keys(input)) {
       if (!Object.prototype.hasOwnProperty.call(shape, key)) {
-        throw new ConfigError(join(path, key), `unknown field (allowed: ${Object.keys(shape).join(', ')})`)
+        errors.push(new ConfigError(join(path, key), `unknown field (allowed: ${Object.keys(shape).join(', ')})`))
       }
     }
     for (const [key, field] of Object.entries(shape)) {
       const fieldPath = join(path, key)
       const present = input[key] !== undefined && input[key] !== null
       if (field.kind === 'required') {
-        if (!present) throw new ConfigError(fieldPath, `is required (${field.describe})`)
-        out[key] = field.check(input[key], fieldPath)
+        if (!present) errors.push(new ConfigError(fieldPath, `is required (${field.describe})`))
+        else out[key] = collect(errors, () => field.check(input[key], fieldPath))
       } else if (present) {
-        out[key] = field.inner.check(input[key], fieldPath)
+        out[key] = collect(errors, () => field.inner.check(input[key], fieldPath))
       } else if (field.fallback) {
         out[key] = field.fallback()
       }
     }
+    if (errors.length > 0) throw ConfigError.of(errors)
     return out as InferShape<S>
   })
 }

@@ -28,11 +28,12 @@ export const digestAlgorithms = ['SHA-256', 'MD5'] as const
 export type DigestAlgorithmName = typeof digestAlgorithms[number]
 export const mediaEncryptionModes = ['disabled', 'allowed', 'required'] as const
 
-const tcpListen = obj({ host, port })
-const udpListen = obj({ host, port })
+// Defaults are those of config/default.yaml: a minimal file needs no sip section at all.
+const tcpListen = obj({ host: optional(host, () => '0.0.0.0'), port: optional(port, () => 5060) })
+const udpListen = obj({ host: optional(host, () => '0.0.0.0'), port: optional(port, () => 5060) })
 const tlsListen = obj({
-  host,
-  port,
+  host: optional(host, () => '0.0.0.0'),
+  port: optional(port, () => 5061),
   cert: optional(str({ minLength: 1 })),
   key: optional(str({ minLength: 1 })),
   ca: optional(str({ minLength: 1 }))
@@ -57,9 +58,9 @@ const sessionTimer = refine(obj({
 })
 
 const sip = obj({
-  listen: refine(obj({ udp: optional(udpListen), tcp: optional(tcpListen), tls: optional(tlsListen) }), (v, path) => {
+  listen: optional(refine(obj({ udp: optional(udpListen), tcp: optional(tcpListen), tls: optional(tlsListen) }), (v, path) => {
     if (!v.udp && !v.tcp && !v.tls) throw new ConfigError(path, 'needs at least one of udp, tcp, tls')
-  }),
+  }), () => ({ udp: udpListen.check({}, ''), tcp: tcpListen.check({}, ''), tls: tlsListen.check({}, '') })),
   advertise: optional(obj({ host, port: optional(port), tlsPort: optional(port), udpPort: optional(port) })),
   limits: optional(limits, () => limits.check({}, '')),
   maxConcurrentCalls: optional(int({ min: 0 }), () => 100),
@@ -165,8 +166,28 @@ const media = refine(obj({
   if (v.port_max <= v.port_min) throw new ConfigError(`${path}.port_max`, `must be greater than port_min (${v.port_min}), got ${v.port_max}`)
 })
 
+const logSettings = obj({
+  level: optional(oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const), () => 'info' as const),
+  // Absent: pretty on a terminal, JSON otherwise (TRUNKGATE_LOG_FORMAT overrides that guess).
+  format: optional(oneOf(['json', 'pretty'] as const)),
+  // Every SIP message sent and received, at info level (at level trace they are logged anyway).
+  sip_trace: optional(bool(), () => false)
+})
+
+const hepSettings = obj({
+  // UDP host:port of the collector (Homer heplify-server, sngrep -L udp:host:port).
+  address: refine(str({ minLength: 1 }), (v, path) => {
+    const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:\s]+)):(\d{1,5})$/.exec(v)
+    if (!m || Number(m[3]) < 1 || Number(m[3]) > 65535) throw new ConfigError(path, `${JSON.stringify(v)} is not host:port (e.g. "127.0.0.1:9060", "[2001:db8::1]:9060")`)
+  }),
+  // Capture agent ID (HEP chunk 0x000c), tells this gateway's packets apart in Homer.
+  id: optional(int({ min: 0, max: 4294967295 }), () => 2001),
+  // Authentication key (HEP chunk 0x000e), when the collector asks for one.
+  password: optional(str({ minLength: 1 }))
+})
+
 export const configSchema = obj({
-  sip,
+  sip: optional(sip, () => sip.check({}, '')),
   trunks: list(trunk, { minItems: 1 }),
   phone_numbers: optional(list(phoneNumberRoute), () => []),
   agents: optional(list(agent), () => []),
@@ -176,8 +197,9 @@ export const configSchema = obj({
   // Control API (absent: no API) and call records (absent: kept in memory only) — issue 5.
   api: optional(apiSchema),
   records: optional(recordsSchema),
-  log: optional(obj({ level: optional(oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const), () => 'info' as const) }),
-    () => ({ level: 'info' as const }))
+  log: optional(logSettings, () => logSettings.check({}, '')),
+  // HEPv3 export of SIP messages and call quality reports to a Homer/sngrep collector (src/trace).
+  hep: optional(hepSettings)
 })
 
 export type TrunkgateConfig = Infer<typeof configSchema>
@@ -192,3 +214,5 @@ export type ApiConfig = NonNullable<TrunkgateConfig['api']>
 export type RecordsConfig = NonNullable<TrunkgateConfig['records']>
 export type MediaConfig = TrunkgateConfig['media']
 export type EngineConfig = TrunkgateConfig['engine']
+export type LogConfig = TrunkgateConfig['log']
+export type HepConfig = NonNullable<TrunkgateConfig['hep']>

@@ -1,6 +1,7 @@
 // The embedded demo engine: a ConversationEngine gRPC server on 127.0.0.1:50051 by default, so
 // trunkgate works out of the box with a softphone and no AI service (see DemoConversation).
 import * as grpc from '@grpc/grpc-js'
+import { ListenError } from '../listen-error'
 import { rootLogger, type Logger } from '../log'
 import { conversationEngineService } from './engine-proto'
 import type { EngineMessage, GatewayMessage } from './engine-messages'
@@ -66,7 +67,7 @@ export class DemoEngine {
     })
     const address = `${this.opts.host ?? '127.0.0.1'}:${this.opts.port ?? DEFAULT_DEMO_ENGINE_PORT}`
     this.port = await new Promise<number>((resolve, reject) => {
-      this.server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => err ? reject(err) : resolve(port))
+      this.server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => err ? reject(new ListenError('embedded demo engine (engine.demoPort)', address, err)) : resolve(port))
     })
     this.log.info({ address, port: this.port, greeting: this.greeting.source }, 'demo engine listening')
     return this.port

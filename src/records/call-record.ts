@@ -45,13 +45,17 @@ export interface MediaQuality {
   /** Lost / expected, percent. */
   lossPercent: number
   jitterMs: number
-  rttMs: number
+  /** Round-trip time from RTCP (RFC 3550 §6.4.1 LSR/DLSR); null until the peer's report tells it. */
+  rttMs: number | null
   /**
    * ITU-T G.107 (simplified) estimate, 1.0 – 4.5; null when no valid RTP packet arrived (none at all,
    * or none that authenticated under SRTP): with no media there is nothing to score, and loss 0 % of
    * nothing would otherwise read as a perfect 4.4.
    */
   mos: number | null
+  /** Negotiated codec (PCMU, PCMA, G722, opus) and SRTP suite (null: plain RTP), when known. */
+  codec?: string
+  srtp?: string | null
 }
 
 export interface CallRecord {

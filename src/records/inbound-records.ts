@@ -6,6 +6,7 @@ import type { Logger } from '../log'
 import type { CallRecord, FinalCallStatus, HangupSide, TransferOutcome } from './call-record'
 import type { CallRecordStore } from './call-record-store'
 import { CallControlError } from '../api/call-control'
+import { logCallSummary } from './call-summary'
 import { mediaQualityOf } from './media-quality'
 
 /** The part of AiCallHandler this needs: its 'call' and 'ended' events ('preCallWebhook' feeds the metrics). */
@@ -85,6 +86,7 @@ export class InboundRecords {
         dtmfSent: r.dtmfSent,
         media: r.media ? mediaQualityOf(r.media, r.media.ptimeMs) : null
       })
+      logCallSummary(this.log, { ...rec, trunk: rec.trunk ?? r.trunk, sipCallId: rec.sipCallId ?? r.sipCallId })
       this.onFinished?.(rec)
     } catch (err) {
       this.log.error({ err, conversationId: r.conversationId }, 'inbound call record not written')

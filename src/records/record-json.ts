@@ -24,7 +24,7 @@ export interface CallRecordJson {
   dtmf: { received: number, sent: number }
   media_quality: {
     packets_received: number, packets_sent: number, packets_lost: number, loss_percent: number
-    jitter_ms: number, rtt_ms: number, mos: number | null
+    jitter_ms: number, rtt_ms: number | null, mos: number | null, codec?: string, srtp?: string | null
     /** True when no valid RTP packet was received: the call had no media, hence no MOS. */
     no_media: boolean
   } | null
@@ -63,9 +63,11 @@ export function callRecordToJson (r: CallRecord): CallRecordJson {
           packets_lost: r.media.packetsLost,
           loss_percent: r.media.lossPercent,
           jitter_ms: r.media.jitterMs,
-          rtt_ms: r.media.rttMs,
+          rtt_ms: r.media.rttMs ?? null,
           mos: r.media.mos,
-          no_media: r.media.packetsReceived === 0
+          no_media: r.media.packetsReceived === 0,
+          ...(r.media.codec !== undefined ? { codec: r.media.codec } : {}),
+          ...(r.media.srtp !== undefined ? { srtp: r.media.srtp } : {})
         }
       : null
   }

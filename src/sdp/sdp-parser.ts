@@ -14,7 +14,13 @@ const DIRECTIONS: ReadonlySet<string> = new Set(['sendrecv', 'sendonly', 'recvon
 const DIGITS = /^[0-9]+$/
 
 function bad (line: number, detail: string): SipError {
-  return new SipError(400, 'Bad Request', 'SIP_ERR_SDP_SYNTAX', { detail: `SDP line ${line}: ${detail}` })
+  return sdpSyntaxError(`SDP line ${line}: ${detail}`)
+}
+
+/** 400 with the reason in a Warning (RFC 3261 §20.43, 399 miscellaneous): the caller sees what is wrong. */
+function sdpSyntaxError (detail: string): SipError {
+  const text = detail.replace(/[\\"\r\n]/g, "'").slice(0, 200)
+  return new SipError(400, 'Bad Request', 'SIP_ERR_SDP_SYNTAX', { detail, headers: [{ name: 'Warning', value: `399 trunkgate "${text}"` }] })
 }
 
 function notAcceptable (line: number, detail: string): SipError {
@@ -149,11 +155,11 @@ function parseAttribute (sd: SessionDescription, media: SdpMedia | null, value: 
 export function parseSdp (body: Buffer | string): SessionDescription {
   const text = typeof body === 'string' ? body : body.toString('utf8')
   if (Buffer.byteLength(text) > MAX_SDP_BYTES) {
-    throw new SipError(400, 'Bad Request', 'SIP_ERR_SDP_SYNTAX', { detail: `SDP body larger than ${MAX_SDP_BYTES} bytes` })
+    throw sdpSyntaxError(`SDP body larger than ${MAX_SDP_BYTES} bytes`)
   }
   const lines = text.split(/\r?\n/)
   while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop()
-  if (lines.length === 0) throw new SipError(400, 'Bad Request', 'SIP_ERR_SDP_SYNTAX', { detail: 'SDP body is empty' })
+  if (lines.length === 0) throw sdpSyntaxError('SDP body is empty')
 
   let origin: SdpOrigin | null = null
   let sessionName: string | null = null
@@ -220,15 +226,15 @@ export function parseSdp (body: Buffer | string): SessionDescription {
       default: partial.otherLines.push({ type, value })
     }
   }
-  if (!origin) throw new SipError(400, 'Bad Request', 'SIP_ERR_SDP_SYNTAX', { detail: 'SDP has no o= line' })
-  if (sessionName === null) throw new SipError(400, 'Bad Request', 'SIP_ERR_SDP_SYNTAX', { detail: 'SDP has no s= line' })
+  if (!origin) throw sdpSyntaxError('SDP has no o= line')
+  if (sessionName === null) throw sdpSyntaxError('SDP has no s= line')
   // Some gateways omit t=; RFC 8866 §5.9 says "t=0 0" means an unbounded session, which is what they mean.
   if (partial.timing.length === 0) partial.timing.push({ start: '0', stop: '0' })
   const sd: SessionDescription = { ...partial, version: 0, origin, sessionName }
   // RFC 8866 §5.7: each active media section needs an address, from its own c= or the session's.
   for (const m of sd.media) {
     if (m.port !== 0 && !m.connection && !sd.connection) {
-      throw new SipError(400, 'Bad Request', 'SIP_ERR_SDP_SYNTAX', { detail: `m=${m.media} section on port ${m.port} has no c= line and there is no session c=` })
+      throw sdpSyntaxError(`m=${m.media} section on port ${m.port} has no c= line and there is no session c=`)
     }
   }
   return sd

@@ -25,10 +25,12 @@ function expectError (t: Test, yaml: string, fieldPath: string, problem: RegExp)
     t.fail(`expected a config error at ${fieldPath}`)
   } catch (err) {
     t.ok(err instanceof ConfigError, 'is a ConfigError')
-    const e = err as ConfigError
-    t.equal(e.path, fieldPath, `names the field ${fieldPath}`)
-    t.match(e.problem, problem)
-    t.match(e.message, `config: ${fieldPath || '(root)'}: `)
+    // Every problem of the file is reported at once: the expected one is among them, and the
+    // message (what the CLI prints) names its field.
+    const e = (err as ConfigError).errors.find(x => x.path === fieldPath)
+    t.ok(e, `names the field ${fieldPath}`)
+    t.match(e?.problem, problem)
+    t.match((err as ConfigError).message, (err as ConfigError).errors.length === 1 ? `config: ${fieldPath || '(root)'}: ` : `  ${fieldPath || '(root)'}: `)
   }
 }
 
@@ -112,4 +114,54 @@ t.test('loadConfig resolves TLS paths relative to the file and reports unreadabl
   const c = loadConfig(file)
   t.equal(c.sip.listen.tls?.cert, path.join(dir, 'tls', 'c.pem'))
   t.throws(() => loadConfig(path.join(dir, 'missing.yaml')), /cannot read/)
+})
+
+t.test('every problem of a file is reported in one run, each naming its field', async t => {
+  const text = `
+sip:
+  maxConcurentCalls: 5
+  retryAfterSeconds: 0
+trunks:
+  - name: t1
+    inbound: {acl: [127.0.0.1, not-an-address]}
+    media_encryption: sometimes
+phone_numbers:
+  - {number: '+15550100', agent: demo}
+agents:
+  - {id: demo}
+media: {port_min: 20000, port_max: 'x'}
+`
+  let err: ConfigError | null = null
+  try { parseConfigText(text) } catch (e) { err = e as ConfigError }
+  t.ok(err instanceof ConfigError)
+  t.same(err?.errors.map(e => e.path).sort(), [
+    'agents[0].name', 'media.port_max', 'sip.maxConcurentCalls', 'sip.retryAfterSeconds',
+    'trunks[0].inbound.acl[1]', 'trunks[0].media_encryption'
+  ])
+  t.match(err?.message, /^config: 6 errors:\n {2}sip\.maxConcurentCalls: unknown field/)
+  // Cross-section rules are all reported too (once the shapes are valid).
+  try {
+    parseConfigText(minimal.replace('agent: demo}', 'agent: nobody, trunk: t9}') + '  - {id: demo, name: Again}\n')
+    t.fail('expected errors')
+  } catch (e) {
+    t.same((e as ConfigError).errors.map(x => x.path), ['agents[1].id', 'phone_numbers[0].agent', 'phone_numbers[0].trunk'])
+  }
+})
+
+t.test('a minimal file (one trunk, one number, one agent) is valid: everything else has the defaults of config/default.yaml', async t => {
+  const c = parseConfigText(`
+trunks:
+  - name: carrier
+    inbound: {acl: [203.0.113.0/24]}
+phone_numbers:
+  - {number: '+15550100', agent: support}
+agents:
+  - {id: support, name: Support}
+`)
+  const d = loadConfig(path.join(root, 'config', 'default.yaml'))
+  t.same(c.sip.listen, { tcp: d.sip.listen.tcp, tls: d.sip.listen.tls })
+  t.same(c.sip.limits, d.sip.limits)
+  t.same(c.media, d.media)
+  t.same(c.engine, d.engine)
+  t.equal(c.api, undefined, 'no API unless configured')
 })

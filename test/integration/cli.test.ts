@@ -144,3 +144,72 @@ t.test('a port in use exits 69', async t => {
   t.equal(r.code, 69, r.stderr)
   t.match(r.stderr, /cannot start: .*EADDRINUSE/)
 })
+
+t.test('--version prints the package version and exits 0', async t => {
+  const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }
+  for (const flag of ['--version', '-v']) {
+    const r = await runMain([flag])
+    t.equal(r.code, 0)
+    t.equal(r.stdout, `trunkgate ${pkg.version}\n`)
+  }
+  const help = await runMain(['--help'])
+  t.match(help.stdout, /--version/)
+})
+
+t.test('every configuration error of a file is printed in one run (exit 78), each with its field', async t => {
+  const file = tempConfig(t, loopbackConfig(0, false)
+    .replace('acl: [0.0.0.0/0]', 'acl: [0.0.0.0/99]')
+    .replace('{id: demo, name: Demo}', '{id: demo, nmae: Demo}'))
+  const r = await runMain(['--check', '--config', file])
+  t.equal(r.code, 78)
+  t.match(r.stderr, /config: 3 errors:/)
+  t.match(r.stderr, /trunks\[0\]\.inbound\.acl\[0\]: "0\.0\.0\.0\/99" is not an IPv4\/IPv6 address/)
+  t.match(r.stderr, /agents\[0\]\.nmae: unknown field/)
+  t.match(r.stderr, /agents\[0\]\.name: is required/)
+})
+
+t.test('a minimal configuration (one trunk, one number, one agent) passes --check', async t => {
+  const file = tempConfig(t, `trunks: [{name: carrier, inbound: {acl: [203.0.113.0/24]}}]
+phone_numbers: [{number: '+15550100', agent: support}]
+agents: [{id: support, name: Support}]
+`)
+  const r = await runMain(['--check', '--config', file])
+  t.equal(r.code, 0, r.stderr)
+  t.match(r.stdout, /configuration OK \(1 trunk\(s\), 1 number\(s\)\)/)
+})
+
+t.test('the control API or demo-engine port in use exits 69 naming the field, without stray gRPC output', async t => {
+  const blocker = net.createServer()
+  await new Promise<void>(resolve => blocker.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => blocker.close())
+  const port = (blocker.address() as net.AddressInfo).port
+  const api = await runCli(['--config', tempConfig(t, loopbackConfig(0, false) +
+    `api: {listen: {host: 127.0.0.1, port: ${port}}, keys: [a-key-of-sixteen-chars]}\nengine: {demoPort: 0}\n`)], { timeoutMs: 50_000 })
+  t.equal(api.code, 69, api.stderr)
+  t.equal(api.stderr, `trunkgate: cannot start: control API (api.listen) cannot listen on 127.0.0.1:${port}: address already in use (EADDRINUSE)\n`)
+  t.notMatch(api.stdout, /cannot start the SIP server/)
+  const demo = await runCli(['--config', tempConfig(t, loopbackConfig(0, false) + `engine: {demoPort: ${port}}\n`)], { timeoutMs: 50_000 })
+  t.equal(demo.code, 69, demo.stderr)
+  t.equal(demo.stderr, `trunkgate: cannot start: embedded demo engine (engine.demoPort) cannot listen on 127.0.0.1:${port}: address already in use (EADDRINUSE)\n`,
+    'one line on stderr: no grpc-js "E No address added" line')
+})
+
+t.test('log.format: pretty writes readable lines, json one JSON object per line', async t => {
+  for (const format of ['pretty', 'json']) {
+    let signalled = false
+    const r = await runCli(['--config', tempConfig(t, loopbackConfig(0, false) + `engine: {demoPort: 0}\nlog: {format: ${format}}\n`)], {
+      timeoutMs: 50_000,
+      onStdout: (all, child) => {
+        if (!signalled && all.includes('trunkgate ready')) { signalled = true; child.kill('SIGTERM') }
+      }
+    })
+    t.equal(r.code, 0, r.stderr)
+    const ready = r.stdout.split('\n').find(l => l.includes('trunkgate ready'))!
+    if (format === 'json') {
+      t.equal((JSON.parse(ready) as { msg: string }).msg, 'trunkgate ready')
+    } else {
+      t.match(ready, /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: trunkgate ready /, ready)
+      t.throws(() => JSON.parse(ready))
+    }
+  }
+})

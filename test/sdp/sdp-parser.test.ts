@@ -180,3 +180,17 @@ t.test('a=crypto syntax errors', async t => {
   const other = parseCryptoAttribute('1 AES_CM_128_HMAC_SHA1_80 uri:https://kms.example/key')
   t.equal(other.keyParams[0].method, 'uri', 'unknown key methods are kept for the answerer to skip')
 })
+
+t.test('an SDP syntax error answers 400 with the reason in a Warning (RFC 3261 §20.43), naming the line', async t => {
+  const sdp = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4x000 RTP/AVP 8\r\n'
+  try {
+    parseSdp(sdp)
+    t.fail('expected a SipError')
+  } catch (err) {
+    t.ok(err instanceof SipError)
+    const e = err as SipError
+    t.equal(e.status, 400)
+    const warning = e.headers.find(h => h.name === 'Warning')
+    t.match(warning?.value, /^399 trunkgate "SDP line 6: [^"]*"$/)
+  }
+})

@@ -47,7 +47,7 @@ export async function generateDevCertificate (opts: DevCertificateOptions = {}):
     const e = err as NodeJS.ErrnoException & { stderr?: string }
     if (e.code === 'ENOENT') {
       throw new Error('cannot generate a TLS development certificate: the `openssl` command is not installed; ' +
-        'install openssl or configure tls.certFile and tls.keyFile')
+        'install openssl or configure sip.listen.tls.cert and sip.listen.tls.key')
     }
     throw new Error(`cannot generate a TLS development certificate: ${e.stderr?.trim() || e.message}`)
   } finally {

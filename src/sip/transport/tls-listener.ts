@@ -38,10 +38,10 @@ export async function loadTlsMaterial (opts: TlsOptions, log: Logger): Promise<T
     return { key, cert, ca, selfSigned: false }
   }
   if (opts.certFile || opts.keyFile) {
-    throw new Error('tls.certFile and tls.keyFile must be configured together')
+    throw new Error('sip.listen.tls.cert and sip.listen.tls.key must be configured together')
   }
   const dev = await generateDevCertificate()
-  log.warn('TLS: no tls.certFile/tls.keyFile configured — using a freshly generated SELF-SIGNED DEVELOPMENT ' +
+  log.warn('TLS: no sip.listen.tls.cert/sip.listen.tls.key configured — using a freshly generated SELF-SIGNED DEVELOPMENT ' +
     'certificate (CN=trunkgate-development). Peers that verify certificates will refuse it; ' +
     'configure a real certificate before connecting carriers.')
   return { key: dev.key, cert: dev.cert, ca, selfSigned: true }

@@ -19,6 +19,7 @@ import { getVias } from '../message/headers'
 import type { SipMessage } from '../message/types'
 import { parseMessage } from '../parser/parser'
 import { serializeMessage } from '../parser/serializer'
+import { ListenError } from '../../listen-error'
 import { SipError } from '../sip-error'
 import { SipConnection } from './connection'
 import { ConnectionTable, SourceAdmission } from './connection-table'
@@ -104,7 +105,8 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> {
         const host = this.opts.tcp?.host ?? '0.0.0.0'
         this.tcpListener = new TcpListener(this.admission, this.log)
         this.tcpListener.on('socket', s => this.adopt(s, 'tcp', 'inbound'))
-        const addr = await this.tcpListener.listen(host, this.opts.tcp?.port ?? DEFAULT_PORT.tcp)
+        const port = this.opts.tcp?.port ?? DEFAULT_PORT.tcp
+        const addr = await this.tcpListener.listen(host, port).catch(err => { throw new ListenError('SIP TCP (sip.listen.tcp)', `${host}:${port}`, err) })
         this.bound.set('tcp', addr)
         this.log.info({ host: addr.address, port: addr.port }, 'SIP TCP listening')
       }
@@ -114,7 +116,9 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> {
           this.admission, this.log)
         this.tlsListener.on('socket', s => this.adopt(s, 'tls', 'inbound'))
         this.tlsListener.on('tlsClientError', (err, remote) => this.safeEmit('tlsClientError', err, remote))
-        const addr = await this.tlsListener.listen(this.opts.tls.host ?? '0.0.0.0', this.opts.tls.port ?? DEFAULT_PORT.tls)
+        const host = this.opts.tls.host ?? '0.0.0.0'
+        const port = this.opts.tls.port ?? DEFAULT_PORT.tls
+        const addr = await this.tlsListener.listen(host, port).catch(err => { throw new ListenError('SIP TLS (sip.listen.tls)', `${host}:${port}`, err) })
         this.bound.set('tls', addr)
         this.log.info({ host: addr.address, port: addr.port, selfSigned: this.tlsMaterial.selfSigned }, 'SIP TLS listening')
       }
@@ -179,17 +183,39 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> {
       if (flow) return await this.sendDatagram(msg, data, flow.host, flow.port)
 
       const conn = this.table.get(String(t.connectionId))
-      if (conn) return await conn.write(data)
+      if (conn) return await this.write(conn, data)
       if (msg.kind !== 'response') {
         throw new TransportError('SIP_ERR_CONNECTION_CLOSED', `connection ${t.connectionId}`, 'connection is gone')
       }
       const fallback = responseFallback(msg)
       this.log.info({ connectionId: t.connectionId, target: describeTarget(fallback) },
         'response connection gone: reconnecting to Via sent-by (RFC 3261 §18.2.2)')
-      return await (await this.connectionTo(fallback)).write(data)
+      return await this.write(await this.connectionTo(fallback), data)
     }
     if (t.transport === 'udp') return await this.sendDatagram(msg, data, t.host, t.port)
-    return await (await this.connectionTo(t)).write(data)
+    return await this.write(await this.connectionTo(t), data)
+  }
+
+  private write (conn: SipConnection, data: Buffer): Promise<void> {
+    this.trace('out', conn, data)
+    return conn.write(data)
+  }
+
+  private trace (direction: 'in' | 'out', conn: SipConnection, data: Buffer): void {
+    const sink = this.opts.trace
+    if (!sink?.enabled) return
+    try {
+      sink.message({
+        direction,
+        transport: conn.transport,
+        local: { address: conn.localAddress, port: conn.localPort },
+        remote: { address: conn.remoteAddress, port: conn.remotePort },
+        connectionId: conn.id,
+        data
+      })
+    } catch (err) {
+      this.log.error({ err }, 'SIP trace sink threw')
+    }
   }
 
   /**
@@ -270,6 +296,7 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> {
   }
 
   private onFrame (conn: SipConnection, buf: Buffer, headerLength: number): void {
+    this.trace('in', conn, buf)
     let msg: SipMessage
     try {
       msg = parseMessage(buf, { maxMessageBytes: this.limits.maxMessageBytes, maxHeaders: this.limits.maxHeaders })
@@ -325,6 +352,7 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> {
     }
     this.log.info({ connectionId: conn.id, status: err.status, code: err.code, detail: err.message,
       startLine: head.startLine.slice(0, 120) }, 'answering unparseable request')
+    if (response) this.trace('out', conn, response)
     if (err.closeConnection) {
       conn.writeAndClose(response, err.code)
     } else {

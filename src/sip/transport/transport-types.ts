@@ -67,6 +67,25 @@ export interface TransportOptions {
   limits?: Partial<TransportLimits>
   /** Injected so tests can control time (STYLE.md). */
   timers?: TransportTimers
+  /** SIP tracing (log, HEP): called with every message sent and received, as framed on the wire. */
+  trace?: SipTraceSink
+}
+
+/** One SIP message on a connection, for tracing (src/trace). */
+export interface SipTraceEvent {
+  direction: 'in' | 'out'
+  transport: StreamTransport
+  local: { address: string, port: number }
+  remote: { address: string, port: number }
+  connectionId: string
+  /** The message octets exactly as framed (start line, headers, body); after TLS decryption. */
+  data: Buffer
+}
+
+export interface SipTraceSink {
+  /** Checked per message: nothing is built while tracing is off. */
+  readonly enabled: boolean
+  message: (ev: SipTraceEvent) => void
 }
 
 export interface TransportSource {
