@@ -16,7 +16,7 @@ import { engineMediaFactory } from '../outbound/outbound-engine-link'
 import { sipHumanDialer } from '../transfer/human-dialer'
 import { SipResolver, type DnsLookup } from '../outbound/sip-resolver'
 import { apiKeysFrom } from './api-keys'
-import { ControlApi } from './control-api'
+import { ControlApi, type NodeDrainControl } from './control-api'
 import { GatewayMetrics } from './gateway-metrics'
 
 export interface GatewayServicesOptions {
@@ -26,6 +26,8 @@ export interface GatewayServicesOptions {
   transport: { on: (event: 'message', fn: (msg: SipMessage) => void) => unknown, localAddressFor: (t: 'tcp' | 'tls') => { host: string } }
   logger: Logger
   inboundActive: () => number
+  /** The node's drain (POST/GET/DELETE /v1/admin/drain). */
+  drain?: NodeDrainControl
   /** Native media for outbound calls; without it outbound calls are signalling only. */
   media?: MediaEngine | null
   /** The engine link: with media, outbound calls talk to the agent (engine stream, direction outbound). */
@@ -105,7 +107,7 @@ export async function startGatewayServices (o: GatewayServicesOptions): Promise<
         // Never an open control API: without a key it stays off, and says so.
         log.error({ code: 'API_ERR_NO_KEYS' }, 'control API disabled: no API key (set api.keys or TRUNKGATE_API_KEY)')
       } else {
-        api = new ControlApi({ host: config.api.listen.host, port: config.api.listen.port, keys, calls: dialler, metrics, publicMetrics: config.api.public_metrics, logger })
+        api = new ControlApi({ host: config.api.listen.host, port: config.api.listen.port, keys, calls: dialler, drain: o.drain, metrics, publicMetrics: config.api.public_metrics, logger })
         const a = await api.listen()
         apiAddress = { host: a.address, port: a.port }
         log.info({ host: a.address, port: a.port }, 'control API listening')

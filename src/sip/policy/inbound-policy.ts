@@ -36,7 +36,8 @@ const NOT_ALLOWED_METHODS = new Set(['REGISTER', 'SUBSCRIBE', 'PUBLISH', 'MESSAG
 
 /** The parts of a transport source the policy looks at (TransportSource fits). */
 export interface PolicySource {
-  transport: 'tcp' | 'tls'
+  /** udp: a carrier that reached a trusted proxy over UDP (trusted-proxy.ts). */
+  transport: 'udp' | 'tcp' | 'tls'
   remoteAddress: string
   tlsPeerCertificate?: PeerCertificate
   tlsAuthorized?: boolean
