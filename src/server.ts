@@ -296,7 +296,8 @@ export async function startServer (config: TrunkgateConfig, opts: StartServerOpt
         res.send(err.status, err.reason, { headers: err.headers })
       }
     }
-    callLog.info({ agent: ctx.route.agentId, from: getHeader(req, 'From'), source: source.remoteAddress }, 'call routed')
+    const carrier = proxies.resolve(req, source.transport, source.remoteAddress)
+    callLog.info({ agent: ctx.route.agentId, from: getHeader(req, 'From'), source: carrier.remoteAddress, ...(carrier.viaProxy ? { proxy: carrier.viaProxy } : {}) }, 'call routed')
     await callHandler.handleInvite(call)
   }
 
