@@ -6,7 +6,8 @@ import type { TrunkgateConfig } from '../config'
 import type { Logger } from '../log'
 import type { EngineClient } from '../engine/engine-client'
 import type { MediaEngine } from '../media/media-engine'
-import { CallRecordStore, InboundRecords, PostCallWebhook, type InboundCallSource } from '../records'
+import { CallRecordStore, InboundRecords, PostCallWebhook, PostgresRecordStore, type InboundCallSource, type RecordStore } from '../records'
+import os from 'node:os'
 import type { CallRecord } from '../records'
 import type { SipMessage } from '../sip/message/types'
 import type { SipAgent } from '../sip/ua'
@@ -43,7 +44,7 @@ export interface GatewayServicesOptions {
 }
 
 export interface GatewayServices {
-  store: CallRecordStore
+  store: RecordStore
   metrics: GatewayMetrics
   dialler: OutboundDialler
   webhook: PostCallWebhook | null
@@ -58,10 +59,8 @@ export interface GatewayServices {
 export async function startGatewayServices (o: GatewayServicesOptions): Promise<GatewayServices> {
   const { config, logger } = o
   const log = logger.child({ component: 'gateway-services' })
-  const recordsPath = config.records?.path ?? ':memory:'
-  if (recordsPath === ':memory:') log.warn('records.path not set: call records are kept in memory only and lost on restart')
   const hookCfg = config.records?.post_call_webhook
-  const store = new CallRecordStore(recordsPath, { outbox: hookCfg !== undefined })
+  const store = openRecordStore(config, o.env ?? process.env, hookCfg !== undefined, log)
   let dialler: OutboundDialler | null = null
   const metrics = new GatewayMetrics(() => ({ inbound: o.inboundActive(), outbound: dialler?.activeCount() ?? 0 }))
   o.transport.on('message', (msg: SipMessage) => { if (msg.kind === 'response') metrics.sipResponse(msg.status, 'received') })
@@ -110,6 +109,7 @@ export async function startGatewayServices (o: GatewayServicesOptions): Promise<
         api = new ControlApi({ host: config.api.listen.host, port: config.api.listen.port, keys, calls: dialler, drain: o.drain, metrics, publicMetrics: config.api.public_metrics, logger })
         const a = await api.listen()
         apiAddress = { host: a.address, port: a.port }
+        if (store instanceof PostgresRecordStore) store.setNodeApi(config.records?.node_api_url ?? `http://${hostForUrl(a.address)}:${a.port}`)
         log.info({ host: a.address, port: a.port }, 'control API listening')
       }
     }
@@ -137,4 +137,24 @@ export async function startGatewayServices (o: GatewayServicesOptions): Promise<
       store.close()
     }
   }
+}
+
+/** records.type: sqlite (a file, or memory without records) or postgres (URL from the environment). */
+function openRecordStore (config: TrunkgateConfig, env: NodeJS.ProcessEnv, outbox: boolean, log: Logger): RecordStore {
+  const rc = config.records
+  if (rc?.type === 'postgres') {
+    const urlEnv = rc.url_env ?? 'TRUNKGATE_RECORDS_URL'
+    const url = env[urlEnv]
+    if (!url) throw new Error(`records.type postgres: environment variable ${urlEnv} (records.url_env) is not set`)
+    const store = new PostgresRecordStore({ url, nodeId: rc.node_id ?? os.hostname(), outbox })
+    log.info({ records: store.file, nodeId: store.nodeId }, 'call records in PostgreSQL (shared)')
+    return store
+  }
+  const recordsPath = rc?.path ?? ':memory:'
+  if (recordsPath === ':memory:') log.warn('records.path not set: call records are kept in memory only and lost on restart')
+  return new CallRecordStore(recordsPath, { outbox })
+}
+
+function hostForUrl (address: string): string {
+  return address.includes(':') ? `[${address}]` : address
 }

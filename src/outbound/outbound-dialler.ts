@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto'
 import type { TrunkConfig, TrunkgateConfig } from '../config'
 import { parseTrunkAddress } from '../config'
 import type { Logger } from '../log'
-import type { CallRecord, CallRecordStore, CallStatus } from '../records'
+import type { CallRecord, RecordStore, CallStatus } from '../records'
 import { parseUri } from '../sip/message/uri'
 import type { SipAgent } from '../sip/ua'
 import { CallControlError, type CallControl, type OriginateRequest } from '../api/call-control'
@@ -25,7 +25,7 @@ export interface InboundCallControl {
 export interface OutboundDiallerDeps {
   config: TrunkgateConfig
   agent: SipAgent
-  store: CallRecordStore
+  store: RecordStore
   resolver: SipResolver
   media: OutboundMediaFactory
   /** Our address for SDP on a signalling transport. */
