@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events'
 import type { HeaderField, SipRequest, SipResponse } from '../message/types'
 import { createResponse, newTag } from '../message/factory'
+import { canonicalHeaderName } from '../message/header-names'
 import type { ServerTransaction } from './transaction-layer'
 import { toTag } from './transaction-key'
 
@@ -21,6 +22,9 @@ export function toHeaderFields (h: HeaderInput | undefined): HeaderField[] {
   }
   return out
 }
+
+/** Methods whose 1xx-with-tag / 2xx responses establish a dialog (RFC 3261 §12.1, RFC 6665 §4.1.2.2, RFC 3515). */
+const DIALOG_CREATING = new Set(['INVITE', 'SUBSCRIBE', 'REFER', 'NOTIFY'])
 
 const REASONS: Record<number, string> = {
   100: 'Trying', 180: 'Ringing', 181: 'Call Is Being Forwarded', 182: 'Queued', 183: 'Session Progress',
@@ -73,11 +77,28 @@ export class ServerResponse extends EventEmitter {
     const body = typeof opts.body === 'string' ? Buffer.from(opts.body) : (opts.body ?? Buffer.alloc(0))
     const res = createResponse(this.request, status, reason ?? reasonPhrase(status), {
       toTag: status === 100 ? undefined : this.toTag,
-      headers: toHeaderFields(opts.headers),
+      headers: [...this.recordRoutesFor(status), ...toHeaderFields(opts.headers)],
       body,
       contentType: body.length > 0 ? (opts.contentType ?? 'application/sdp') : undefined
     })
     return res
+  }
+
+  /**
+   * RFC 3261 §12.1.1: "When a UAS responds to a request with a response that establishes a dialog (such as a 2xx
+   * to INVITE), the UAS MUST copy all Record-Route header field values from the request into the response
+   * (including the URIs, URI parameters, and any Record-Route header field parameters ...) and MUST maintain the
+   * order". Responses that establish a dialog are the 1xx with a To tag and the 2xx to a dialog-creating request
+   * outside a dialog; without the copy the caller's ACK, BYE and re-INVITE bypass a record-routing proxy.
+   */
+  private recordRoutesFor (status: number): HeaderField[] {
+    if (status <= 100 || status >= 300 || !DIALOG_CREATING.has(this.request.method)) return []
+    if (toTag(this.request) !== null) return []
+    const out: HeaderField[] = []
+    for (const h of this.request.headers) {
+      if (canonicalHeaderName(h.name) === 'Record-Route') out.push({ name: 'Record-Route', value: h.value })
+    }
+    return out
   }
 
   /**
