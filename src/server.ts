@@ -151,7 +151,7 @@ export async function startServer (config: TrunkgateConfig, opts: StartServerOpt
         if (!(err instanceof SipError)) throw err
         // A bad source header from a trusted proxy: applyPolicy answers it with 400.
       }
-      if (screened && policy.screen(msg, screened)) return
+      if (screened && !isProxyProbe(msg, screened) && policy.screen(msg, screened)) return
     }
     agent.receive(msg, source)
   })
@@ -168,9 +168,28 @@ export async function startServer (config: TrunkgateConfig, opts: StartServerOpt
     }
   }
 
+  /**
+   * A trusted proxy's own OPTIONS (its dispatcher probe: no carrier header, no dialog) is answered
+   * without trunk ACLs: the proxy needs no trunk, and its probe must see 200 or the drain's 503.
+   */
+  function isProxyProbe (req: SipRequest, source: PolicySource): boolean {
+    if (req.method !== 'OPTIONS' || !proxies.trusts(source.remoteAddress)) return false
+    if (req.headers.some(h => h.name.toLowerCase() === 'x-trunkgate-source')) return false
+    try {
+      return !getTo(req).params.get('tag')
+    } catch {
+      return false // a broken To is answered by the layers that parse it
+    }
+  }
+
   function applyPolicy (req: IncomingRequest, res: ServerResponse): void {
     const source = req.source as TransportSource
     const policySource = policySourceOf(req, source)
+    if (isProxyProbe(req, policySource)) {
+      const draining = drain.refusal('OPTIONS')
+      if (draining) throw draining
+      return
+    }
     const admission = policy.admit(req, policySource)
     if (admission.action === 'drop') {
       res.drop()

@@ -63,7 +63,7 @@ port.on('message', async (req) => {
 export interface PgSyncClientOptions {
   /** postgres://user:password@host:port/db */
   url: string
-  /** Longest a call may block before it fails (the database down or unreachable). Default 5000 ms. */
+  /** Longest a call may block before it fails (the database down or unreachable). Default 10000 ms. */
   timeoutMs?: number
   connectTimeoutMs?: number
 }
@@ -77,7 +77,7 @@ export class PgSyncClient {
   private seq = 0
 
   constructor (opts: PgSyncClientOptions) {
-    this.timeoutMs = opts.timeoutMs ?? 5000
+    this.timeoutMs = opts.timeoutMs ?? 10000
     const flag = new SharedArrayBuffer(4)
     this.signal = new Int32Array(flag)
     const { port1, port2 } = new MessageChannel()
@@ -96,9 +96,9 @@ export class PgSyncClient {
   }
 
   /** Several statements in one round trip to the worker; transaction: all or nothing. */
-  batch (statements: PgStatement[], opts: { transaction?: boolean } = {}): Array<{ rows: unknown[], rowCount: number | null }> {
+  batch (statements: PgStatement[], opts: { transaction?: boolean, timeoutMs?: number } = {}): Array<{ rows: unknown[], rowCount: number | null }> {
     if (this.closed) throw new PgSyncError('the PostgreSQL record store is closed', 'RECORD_ERR_CLOSED')
-    return this.call({ statements, transaction: opts.transaction ?? false }) as Array<{ rows: unknown[], rowCount: number | null }>
+    return this.call({ statements, transaction: opts.transaction ?? false }, opts.timeoutMs) as Array<{ rows: unknown[], rowCount: number | null }>
   }
 
   close (): void {
@@ -110,13 +110,13 @@ export class PgSyncClient {
     void this.worker.terminate()
   }
 
-  private call (req: object): unknown {
+  private call (req: object, timeoutMs = this.timeoutMs): unknown {
     const id = ++this.seq
     // A reply that came after its call timed out must not be taken for this call's.
     while (receiveMessageOnPort(this.port) !== undefined) { /* stale */ }
     Atomics.store(this.signal, 0, 0)
     this.port.postMessage({ ...req, id })
-    const waited = Atomics.wait(this.signal, 0, 0, this.timeoutMs)
+    const waited = Atomics.wait(this.signal, 0, 0, timeoutMs)
     let reply: { id: number, ok: boolean, results?: unknown, message?: string, code?: string } | undefined
     for (let m = receiveMessageOnPort(this.port); m !== undefined; m = receiveMessageOnPort(this.port)) {
       reply = m.message as typeof reply
@@ -124,7 +124,7 @@ export class PgSyncClient {
       reply = undefined
     }
     if (!reply) {
-      throw new PgSyncError(`PostgreSQL did not answer within ${this.timeoutMs} ms (${waited})`, 'RECORD_ERR_DB_TIMEOUT')
+      throw new PgSyncError(`PostgreSQL did not answer within ${timeoutMs} ms (${waited})`, 'RECORD_ERR_DB_TIMEOUT')
     }
     if (!reply.ok) throw new PgSyncError(reply.message ?? 'PostgreSQL error', reply.code ?? 'PG_ERR')
     return reply.results

@@ -46,6 +46,7 @@ const MIGRATIONS: string[][] = [
 ]
 /** Any constant: the key of the advisory lock held while migrating. */
 const MIGRATION_LOCK = 7715015
+const MIGRATION_TIMEOUT_MS = 60000
 
 export interface PostgresRecordStoreOptions {
   url: string
@@ -99,7 +100,9 @@ export class PostgresRecordStore implements RecordStore {
       { text: 'SELECT pg_advisory_xact_lock($1)', values: [MIGRATION_LOCK] },
       { text: 'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER NOT NULL)' }
     ]
-    const [, , done] = this.db.batch([...statements, { text: 'SELECT coalesce(max(version), 0) AS v FROM schema_migrations' }], { transaction: true })
+    // Start-up may wait behind another node's migration (the lock): longer than a record write may.
+    const timeoutMs = MIGRATION_TIMEOUT_MS
+    const [, , done] = this.db.batch([...statements, { text: 'SELECT coalesce(max(version), 0) AS v FROM schema_migrations' }], { transaction: true, timeoutMs })
     const have = Number((done.rows[0] as { v: number }).v)
     if (have >= MIGRATIONS.length) return
     // Under the lock again: another node may have migrated between the two batches.
@@ -108,7 +111,7 @@ export class PostgresRecordStore implements RecordStore {
       for (const text of MIGRATIONS[v]) todo.push({ text })
       todo.push({ text: 'INSERT INTO schema_migrations (version) SELECT $1 WHERE NOT EXISTS (SELECT 1 FROM schema_migrations WHERE version >= $1)', values: [v + 1] })
     }
-    this.db.batch(todo, { transaction: true })
+    this.db.batch(todo, { transaction: true, timeoutMs })
   }
 
   begin (rec: NewCallRecord): CallRecord {
