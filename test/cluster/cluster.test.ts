@@ -70,7 +70,7 @@ log: {level: info}
     calls: CALLS,
     rate: CPS,
     limit: 250,
-    timeoutSec: 30 + Math.ceil(CALLS / CPS) * 3,
+    timeoutSec: 60 + Math.ceil(CALLS / CPS) * 4,
     substitutions: { SPEECH_PCAP: SPEECH, TALK_MS: '3000', ...telephoneEventOffer(false) }
   })
 
@@ -83,7 +83,8 @@ log: {level: info}
   const node2RoutedAtDrain = nodes[1].lines.slice(0, drainedAt).filter(routed).length
 
   // Node 3 is killed half-way; the calls it holds at that moment are the failure bound.
-  await Promise.race(nodes.map(n => n.waitFor(() => nodes.reduce((s, x) => s + x.count(answered), 0) >= CALLS / 2, 90000)))
+  const runSeconds = Math.ceil(CALLS / CPS)
+  await Promise.race(nodes.map(n => n.waitFor(() => nodes.reduce((s, x) => s + x.count(routed), 0) >= CALLS / 2, 30000 + runSeconds * 2000)))
   const node3InFlight = nodes[2].count(routed) - nodes[2].count(ended)
   await nodes[2].kill('SIGKILL')
 

@@ -17,13 +17,17 @@ export interface Dispatcher {
 
 /** The shipped cfg with only the deployment values changed. */
 export function templatedCfg (listenIp: string, port: number, listFile: string): string {
-  const shipped = fs.readFileSync(SHIPPED_CFG, 'utf8')
-  const out = shipped
-    .replace('#!substdef "!TG_LISTEN_IP!0.0.0.0!g"', `#!substdef "!TG_LISTEN_IP!${listenIp}!g"`)
-    .replace('#!substdef "!TG_LISTEN_PORT!5060!g"', `#!substdef "!TG_LISTEN_PORT!${port}!g"`)
-    .replace('#!substdef "!TG_DISPATCHER_LIST!/etc/kamailio/dispatcher.list!g"', `#!substdef "!TG_DISPATCHER_LIST!${listFile}!g"`)
-  if (out.split('\n').filter((l, i) => l !== shipped.split('\n')[i]).length !== 3) throw new Error('docker/kamailio.cfg: the three #!substdef deployment lines changed; update the test template')
-  return out
+  let cfg = fs.readFileSync(SHIPPED_CFG, 'utf8')
+  const lines: Array<[string, string]> = [
+    ['#!substdef "!TG_LISTEN_IP!0.0.0.0!g"', `#!substdef "!TG_LISTEN_IP!${listenIp}!g"`],
+    ['#!substdef "!TG_LISTEN_PORT!5060!g"', `#!substdef "!TG_LISTEN_PORT!${port}!g"`],
+    ['#!substdef "!TG_DISPATCHER_LIST!/etc/kamailio/dispatcher.list!g"', `#!substdef "!TG_DISPATCHER_LIST!${listFile}!g"`]
+  ]
+  for (const [shipped, local] of lines) {
+    if (!cfg.includes(shipped)) throw new Error(`docker/kamailio.cfg: deployment line ${shipped} changed; update the test template`)
+    cfg = cfg.replace(shipped, local)
+  }
+  return cfg
 }
 
 export async function startDispatcher (port: number, nodes: Array<{ host: string, port: number }>): Promise<Dispatcher> {
