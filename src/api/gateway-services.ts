@@ -18,6 +18,7 @@ import { sipHumanDialer } from '../transfer/human-dialer'
 import { SipResolver, type DnsLookup } from '../outbound/sip-resolver'
 import { apiKeysFrom } from './api-keys'
 import { ControlApi, type NodeDrainControl } from './control-api'
+import { ClusterCallControl } from './cluster-call-control'
 import { GatewayMetrics } from './gateway-metrics'
 
 export interface GatewayServicesOptions {
@@ -106,7 +107,7 @@ export async function startGatewayServices (o: GatewayServicesOptions): Promise<
         // Never an open control API: without a key it stays off, and says so.
         log.error({ code: 'API_ERR_NO_KEYS' }, 'control API disabled: no API key (set api.keys or TRUNKGATE_API_KEY)')
       } else {
-        api = new ControlApi({ host: config.api.listen.host, port: config.api.listen.port, keys, calls: dialler, drain: o.drain, metrics, publicMetrics: config.api.public_metrics, logger })
+        api = new ControlApi({ host: config.api.listen.host, port: config.api.listen.port, keys, calls: store instanceof PostgresRecordStore ? new ClusterCallControl(dialler, store, { apiKey: keys[0], fetch: o.fetch }) : dialler, drain: o.drain, metrics, publicMetrics: config.api.public_metrics, logger })
         const a = await api.listen()
         apiAddress = { host: a.address, port: a.port }
         if (store instanceof PostgresRecordStore) store.setNodeApi(config.records?.node_api_url ?? `http://${hostForUrl(a.address)}:${a.port}`)
