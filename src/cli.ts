@@ -55,8 +55,11 @@ export interface CliIo {
   stdout: (text: string) => void
   stderr: (text: string) => void
   logger?: Logger
-  /** Resolves when the process should stop (SIGINT/SIGTERM by default). */
-  waitForStop?: () => Promise<string>
+  /**
+   * Resolves when the process should stop (SIGINT/SIGTERM by default). The optional callback is for a
+   * second stop request during the drain: stop waiting for calls to end by themselves.
+   */
+  waitForStop?: (again: () => void) => Promise<string>
 }
 
 export async function main (argv: string[], io: CliIo): Promise<number> {
@@ -127,9 +130,15 @@ export async function main (argv: string[], io: CliIo): Promise<number> {
     numbers: config.phone_numbers.map(p => `${p.number} -> ${p.agent}`)
   }, 'trunkgate ready')
 
-  const reason = await (io.waitForStop ?? waitForSignal)()
-  logger.info({ reason, activeCalls: server.activeCalls() }, 'stopping')
+  const reason = await (io.waitForStop ?? waitForSignal)(() => {
+    logger.warn({ activeCalls: server.activeCalls() }, 'second stop request: hanging up the calls still up now')
+    server.drain.hurryUp()
+  })
+  const timeoutS = config.shutdown.drain_timeout_s
+  logger.info({ reason, activeCalls: server.activeCalls(), drainTimeoutS: timeoutS }, 'stopping')
+  const hungUp = await server.drain.shutdown(reason)
   await server.close()
+  logger.info({ hungUp }, 'stopped: every call record committed')
   return EXIT.OK
 }
 
@@ -145,17 +154,20 @@ function warnAboutConfig (config: TrunkgateConfig, logger: Logger): void {
   }
 }
 
-function waitForSignal (): Promise<string> {
+/**
+ * The first SIGINT/SIGTERM starts the drain; later ones cut its wait short. The handlers stay for the
+ * life of the process: a signal without a handler would kill node before the records are committed.
+ */
+function waitForSignal (again: () => void): Promise<string> {
   return new Promise(resolve => {
-    const stop = (sig: string): void => {
-      process.off('SIGINT', onInt)
-      process.off('SIGTERM', onTerm)
+    let stopping = false
+    const onSignal = (sig: string): void => {
+      if (stopping) { again(); return }
+      stopping = true
       resolve(sig)
     }
-    const onInt = (): void => stop('SIGINT')
-    const onTerm = (): void => stop('SIGTERM')
-    process.once('SIGINT', onInt)
-    process.once('SIGTERM', onTerm)
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
   })
 }
 

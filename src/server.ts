@@ -10,6 +10,7 @@ import { getCSeq, getHeader, getTo } from './sip/message/headers'
 import type { SipMessage, SipRequest } from './sip/message/types'
 import { DigestAuthenticator } from './sip/auth/digest-server'
 import { InboundPolicy, type PolicySource } from './sip/policy/inbound-policy'
+import { TrustedProxies } from './sip/policy/trusted-proxy'
 import { findSdp } from './sip/policy/sdp-body'
 import { SipError } from './sip/sip-error'
 import type { ServerResponse } from './sip/transaction/server-response'
@@ -28,6 +29,7 @@ import { SipResolver } from './outbound/sip-resolver'
 import type { TrunkConfig } from './config'
 import { startGatewayServices, type GatewayServices, type GatewayServicesOptions } from './api/gateway-services'
 import { SipTracer } from './trace/sip-tracer'
+import { DrainController } from './lifecycle/drain-controller'
 
 export interface StartServerOptions {
   /** The call layer; default answers every call with a static PCMU SDP (no media engine yet). */
@@ -65,6 +67,9 @@ export interface RunningServer {
   registrations: TrunkRegistrations
   /** The AI call layer when opts.aiCalls built it (media engine, engine link, demo engine, call records). */
   aiCalls: AiCallStack | null
+  /** Drain and shutdown (issue 15): 503 to new calls, wait for the live ones, then BYE with a Reason. */
+  drain: DrainController
+  /** Ends every call still up (records committed), then closes the services, the agent and the transport. */
   close: () => Promise<void>
 }
 
@@ -99,12 +104,27 @@ export async function startServer (config: TrunkgateConfig, opts: StartServerOpt
       onBlocked: source => logger.warn({ source, code: 'SIP_ERR_AUTH_BLOCKED' }, 'too many digest failures: source blocked')
     })
   })
+  const proxies = new TrustedProxies(config.sip.trusted_proxies)
   const router = new CallRouter(config)
   const callHandler = opts.callHandler ?? aiCalls?.handler ?? new StaticAnswerCallHandler()
   const admitted = new WeakMap<SipRequest, AdmittedInvite>()
   let active = 0
 
   let services: GatewayServices | null = null
+  const drain = new DrainController({
+    activeCalls: () => active + (services?.dialler.activeCount() ?? 0),
+    hangupAll: cause => {
+      aiCalls?.handler.close(cause)
+      void services?.dialler.close()
+    },
+    acceptOutbound: accept => services?.dialler.acceptNewCalls(accept)
+  }, {
+    drainTimeoutS: config.shutdown.drain_timeout_s,
+    retryAfterS: config.sip.retryAfterSeconds,
+    logger,
+    // Without the AI call layer nothing here can end an answered call (tests' static answers).
+    hangupGraceMs: aiCalls ? 10000 : 0
+  })
   const st = config.sip.sessionTimer
   // The agent gets a sender without 'message' events: requests pass the silent-drop screen first,
   // so a dropped source gets nothing at all, not even 100 Trying.
@@ -131,17 +151,52 @@ export async function startServer (config: TrunkgateConfig, opts: StartServerOpt
   if (aiCalls) aiCalls.handler.useHumanDialer(sipHumanDialer(agent, aiCalls.media, { resolver: new SipResolver({ dns: opts.services?.dns }) }))
 
   transport.on('message', (msg: SipMessage, source: TransportSource) => {
-    if (msg.kind === 'request' && policy.screen(msg, source)) return
+    if (msg.kind === 'request') {
+      let screened: PolicySource | null = null
+      try {
+        screened = policySourceOf(msg, source)
+      } catch (err) {
+        if (!(err instanceof SipError)) throw err
+        // A bad source header from a trusted proxy: applyPolicy answers it with 400.
+      }
+      if (screened && !isProxyProbe(msg, screened) && policy.screen(msg, screened)) return
+    }
     agent.receive(msg, source)
   })
 
-  function applyPolicy (req: IncomingRequest, res: ServerResponse): void {
-    const source = req.source as TransportSource
-    const policySource: PolicySource = {
+  /** The carrier's address (from a trusted proxy's header) or the peer's; TLS facts only for a direct peer. */
+  function policySourceOf (req: SipRequest, source: TransportSource): PolicySource {
+    const carrier = proxies.resolve(req, source.transport, source.remoteAddress)
+    if (carrier.viaProxy !== null) return { transport: carrier.transport, remoteAddress: carrier.remoteAddress }
+    return {
       transport: source.transport,
       remoteAddress: source.remoteAddress,
       tlsPeerCertificate: source.tlsPeerCertificate,
       tlsAuthorized: source.tlsAuthorized
+    }
+  }
+
+  /**
+   * A trusted proxy's own OPTIONS (its dispatcher probe: no carrier header, no dialog) is answered
+   * without trunk ACLs: the proxy needs no trunk, and its probe must see 200 or the drain's 503.
+   */
+  function isProxyProbe (req: SipRequest, source: PolicySource): boolean {
+    if (req.method !== 'OPTIONS' || !proxies.trusts(source.remoteAddress)) return false
+    if (req.headers.some(h => h.name.toLowerCase() === 'x-trunkgate-source')) return false
+    try {
+      return !getTo(req).params.get('tag')
+    } catch {
+      return false // a broken To is answered by the layers that parse it
+    }
+  }
+
+  function applyPolicy (req: IncomingRequest, res: ServerResponse): void {
+    const source = req.source as TransportSource
+    const policySource = policySourceOf(req, source)
+    if (isProxyProbe(req, policySource)) {
+      const draining = drain.refusal('OPTIONS')
+      if (draining) throw draining
+      return
     }
     const admission = policy.admit(req, policySource)
     if (admission.action === 'drop') {
@@ -150,6 +205,8 @@ export async function startServer (config: TrunkgateConfig, opts: StartServerOpt
     }
     // In-dialog requests belong to their dialog (or get 481 from the UA): nothing to route.
     if (getTo(req).params.get('tag')) return
+    const draining = drain.refusal(req.method)
+    if (draining) throw draining
     policy.checkRequest(req)
     if (req.method !== 'INVITE') return
     const route = router.route(req, admission.trunk)
@@ -162,6 +219,7 @@ export async function startServer (config: TrunkgateConfig, opts: StartServerOpt
       if (released) return
       released = true
       active--
+      drain.callReleased()
     }
     const ctx: AdmittedInvite = { trunk: admission.trunk, route, authUser: admission.authUser, answering: false, release }
     admitted.set(req, ctx)
@@ -266,7 +324,8 @@ export async function startServer (config: TrunkgateConfig, opts: StartServerOpt
         res.send(err.status, err.reason, { headers: err.headers })
       }
     }
-    callLog.info({ agent: ctx.route.agentId, from: getHeader(req, 'From'), source: source.remoteAddress }, 'call routed')
+    const carrier = proxies.resolve(req, source.transport, source.remoteAddress)
+    callLog.info({ agent: ctx.route.agentId, from: getHeader(req, 'From'), source: carrier.remoteAddress, ...(carrier.viaProxy ? { proxy: carrier.viaProxy } : {}) }, 'call routed')
     await callHandler.handleInvite(call)
   }
 
@@ -285,7 +344,7 @@ export async function startServer (config: TrunkgateConfig, opts: StartServerOpt
   }
 
   try {
-    services = await startGatewayServices({ config, agent, transport, logger, trunks: () => config.trunks.map(tr => ({ name: tr.name, registration: registrations?.all().find(r => r.trunk === tr.name) ?? null })), inboundActive: () => active, media: aiCalls?.media ?? null, engine: aiCalls?.engine ?? null, inboundCalls: aiCalls?.handler ?? null, onCallEnded: rec => tracer.callEnded(rec), ...opts.services })
+    services = await startGatewayServices({ config, agent, transport, logger, trunks: () => config.trunks.map(tr => ({ name: tr.name, registration: registrations?.all().find(r => r.trunk === tr.name) ?? null })), inboundActive: () => active, drain, media: aiCalls?.media ?? null, engine: aiCalls?.engine ?? null, inboundCalls: aiCalls?.handler ?? null, onCallEnded: rec => tracer.callEnded(rec), ...opts.services })
   } catch (err) {
     tracer.close()
     await aiCalls?.close()
@@ -311,9 +370,13 @@ export async function startServer (config: TrunkgateConfig, opts: StartServerOpt
     services: gateway,
     registrations,
     aiCalls,
+    drain,
     close: async () => {
       if (closed) return
       closed = true
+      // Calls end while the store is open: each commits its record before it releases its slot (issue 15:
+      // closing the store first lost the records of the calls still up).
+      await drain.shutdown('close', { timeoutS: 0 })
       // Outbound calls end (records committed) while the SIP stack can still send their CANCEL/BYE.
       await gateway.close()
       // RFC 3261 §10.2.2: remove our bindings while the transport can still send the REGISTERs.

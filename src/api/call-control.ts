@@ -26,10 +26,11 @@ export interface CallControl {
 
 /**
  * A call-layer refusal with the HTTP status it maps to: 400 (field named), 404 unknown call, 409 call
- * not in a state for the operation, 503 no capacity / shutting down.
+ * not in a state for the operation, 410 the call's node is gone (cluster), 502 its node failed, 503 no
+ * capacity / shutting down.
  */
 export class CallControlError extends Error {
-  constructor (readonly status: 400 | 404 | 409 | 503, readonly code: string, message: string, readonly field?: string) {
+  constructor (readonly status: 400 | 404 | 409 | 410 | 502 | 503, readonly code: string, message: string, readonly field?: string) {
     super(message)
     this.name = 'CallControlError'
   }

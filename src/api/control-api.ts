@@ -12,6 +12,15 @@ import { CallControlError, type CallControl } from './call-control'
 import type { GatewayMetrics } from './gateway-metrics'
 import { validate, ValidationError } from './json-schema'
 import { openApiDocument } from './openapi'
+import type { DrainStatus } from '../lifecycle/drain-controller'
+
+/** What the admin routes need from the node's drain (src/lifecycle). */
+export interface NodeDrainControl {
+  status: () => DrainStatus
+  drain: (reason: string) => DrainStatus
+  /** Null when a shutdown has begun (no way back). */
+  resume: () => DrainStatus | null
+}
 
 export interface ControlApiOptions {
   host: string
@@ -20,6 +29,8 @@ export interface ControlApiOptions {
   calls: CallControl
   /** GET /v1/trunks: each trunk with its registration state (null when it does not register). */
   trunks?: () => TrunkStatus[]
+  /** POST /v1/admin/drain (503 to new calls), GET its state, DELETE to take calls again. */
+  drain?: NodeDrainControl
   metrics: GatewayMetrics
   /** /metrics without a key (for scrapers that cannot send headers). Default false. */
   publicMetrics?: boolean
@@ -146,7 +157,8 @@ export class ControlApi {
           await calls.dtmf(cid, body.digits)
           return { status: 202, body: { conversation_id: cid, digits: body.digits } }
         }
-      }
+      },
+      ...drainRoutes(opts.drain, this.maxBody)
     ]
     this.server = http.createServer((req, res) => { void this.serve(req, res) })
     // Slow or idle clients must not hold sockets forever.
@@ -213,6 +225,33 @@ export class ControlApi {
     const bearer = typeof auth === 'string' ? /^Bearer\s+(.+)$/i.exec(auth)?.[1] : undefined
     return this.keys.verify(bearer)
   }
+}
+
+function drainJson (s: DrainStatus): Record<string, unknown> {
+  return { state: s.state, reason: s.reason, active_calls: s.activeCalls, since: s.since === null ? null : new Date(s.since).toISOString() }
+}
+
+function drainRoutes (drain: NodeDrainControl | undefined, maxBody: number): Route[] {
+  if (!drain) return []
+  const pattern = /^\/v1\/admin\/drain$/
+  return [
+    { method: 'GET', pattern, name: 'drain_status', auth: true, handle: async () => ({ status: 200, body: drainJson(drain.status()) }) },
+    {
+      method: 'POST', pattern, name: 'drain', auth: true,
+      handle: async (req) => {
+        await readBody(req, maxBody)
+        return { status: 202, body: drainJson(drain.drain('api')) }
+      }
+    },
+    {
+      method: 'DELETE', pattern, name: 'drain_resume', auth: true,
+      handle: async () => {
+        const s = drain.resume()
+        if (!s) throw new HttpError(409, 'API_ERR_SHUTTING_DOWN', 'the node is shutting down: it cannot take calls again')
+        return { status: 200, body: drainJson(s) }
+      }
+    }
+  ]
 }
 
 function callId (raw: string): string {

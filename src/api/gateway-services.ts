@@ -6,7 +6,8 @@ import type { TrunkgateConfig } from '../config'
 import type { Logger } from '../log'
 import type { EngineClient } from '../engine/engine-client'
 import type { MediaEngine } from '../media/media-engine'
-import { CallRecordStore, InboundRecords, PostCallWebhook, type InboundCallSource } from '../records'
+import { CallRecordStore, InboundRecords, PostCallWebhook, PostgresRecordStore, type InboundCallSource, type RecordStore } from '../records'
+import os from 'node:os'
 import type { CallRecord } from '../records'
 import type { SipMessage } from '../sip/message/types'
 import type { SipAgent } from '../sip/ua'
@@ -16,7 +17,8 @@ import { engineMediaFactory } from '../outbound/outbound-engine-link'
 import { sipHumanDialer } from '../transfer/human-dialer'
 import { SipResolver, type DnsLookup } from '../outbound/sip-resolver'
 import { apiKeysFrom } from './api-keys'
-import { ControlApi, type TrunkStatus } from './control-api'
+import { ControlApi, type NodeDrainControl, type TrunkStatus } from './control-api'
+import { ClusterCallControl } from './cluster-call-control'
 import { GatewayMetrics, type DatagramCounters } from './gateway-metrics'
 
 export interface GatewayServicesOptions {
@@ -28,6 +30,8 @@ export interface GatewayServicesOptions {
   trunks?: () => TrunkStatus[]
   logger: Logger
   inboundActive: () => number
+  /** The node's drain (POST/GET/DELETE /v1/admin/drain). */
+  drain?: NodeDrainControl
   /** Native media for outbound calls; without it outbound calls are signalling only. */
   media?: MediaEngine | null
   /** The engine link: with media, outbound calls talk to the agent (engine stream, direction outbound). */
@@ -45,7 +49,7 @@ export interface GatewayServicesOptions {
 }
 
 export interface GatewayServices {
-  store: CallRecordStore
+  store: RecordStore
   metrics: GatewayMetrics
   dialler: OutboundDialler
   webhook: PostCallWebhook | null
@@ -60,14 +64,8 @@ export interface GatewayServices {
 export async function startGatewayServices (o: GatewayServicesOptions): Promise<GatewayServices> {
   const { config, logger } = o
   const log = logger.child({ component: 'gateway-services' })
-  const recordsPath = config.records?.path ?? ':memory:'
-  if (recordsPath === ':memory:') {
-    log.warn(config.records
-      ? 'records.path is ":memory:": call records are kept in memory only and lost on restart'
-      : 'no records section: call records are kept in memory only and lost on restart')
-  }
   const hookCfg = config.records?.post_call_webhook
-  const store = new CallRecordStore(recordsPath, { outbox: hookCfg !== undefined })
+  const store = openRecordStore(config, o.env ?? process.env, hookCfg !== undefined, log)
   let dialler: OutboundDialler | null = null
   const metrics = new GatewayMetrics(() => ({ inbound: o.inboundActive(), outbound: dialler?.activeCount() ?? 0 }))
   o.transport.on('message', (msg: SipMessage) => { if (msg.kind === 'response') metrics.sipResponse(msg.status, 'received') })
@@ -116,9 +114,10 @@ export async function startGatewayServices (o: GatewayServicesOptions): Promise<
         // Never an open control API: without a key it stays off, and says so.
         log.error({ code: 'API_ERR_NO_KEYS' }, 'control API disabled: no API key (set api.keys or TRUNKGATE_API_KEY)')
       } else {
-        api = new ControlApi({ host: config.api.listen.host, port: config.api.listen.port, keys, calls: dialler, trunks: o.trunks, metrics, publicMetrics: config.api.public_metrics, logger })
+        api = new ControlApi({ host: config.api.listen.host, port: config.api.listen.port, keys, calls: store instanceof PostgresRecordStore ? new ClusterCallControl(dialler, store, { apiKey: keys[0], fetch: o.fetch }) : dialler, trunks: o.trunks, drain: o.drain, metrics, publicMetrics: config.api.public_metrics, logger })
         const a = await api.listen()
         apiAddress = { host: a.address, port: a.port }
+        if (store instanceof PostgresRecordStore) store.setNodeApi(config.records?.node_api_url ?? `http://${hostForUrl(a.address)}:${a.port}`)
         log.info({ host: a.address, port: a.port }, 'control API listening')
       }
     }
@@ -146,4 +145,28 @@ export async function startGatewayServices (o: GatewayServicesOptions): Promise<
       store.close()
     }
   }
+}
+
+/** records.type: sqlite (a file, or memory without records) or postgres (URL from the environment). */
+function openRecordStore (config: TrunkgateConfig, env: NodeJS.ProcessEnv, outbox: boolean, log: Logger): RecordStore {
+  const rc = config.records
+  if (rc?.type === 'postgres') {
+    const urlEnv = rc.url_env ?? 'TRUNKGATE_RECORDS_URL'
+    const url = env[urlEnv]
+    if (!url) throw new Error(`records.type postgres: environment variable ${urlEnv} (records.url_env) is not set`)
+    const store = new PostgresRecordStore({ url, nodeId: rc.node_id ?? os.hostname(), outbox })
+    log.info({ records: store.file, nodeId: store.nodeId }, 'call records in PostgreSQL (shared)')
+    return store
+  }
+  const recordsPath = rc?.path ?? ':memory:'
+  if (recordsPath === ':memory:') {
+    log.warn(rc
+      ? 'records.path is ":memory:": call records are kept in memory only and lost on restart'
+      : 'no records section: call records are kept in memory only and lost on restart')
+  }
+  return new CallRecordStore(recordsPath, { outbox })
+}
+
+function hostForUrl (address: string): string {
+  return address.includes(':') ? `[${address}]` : address
 }

@@ -54,8 +54,8 @@ export class AiCallHandler extends EventEmitter<AiCallHandlerEvents> implements 
     return call.run()
   }
 
-  /** Ends every call (BYE / 503 before answer, cause "shutdown"). */
-  close (): void {
-    for (const call of [...this.live]) call.hangup('gateway', 'shutdown', false)
+  /** Ends every call (BYE with Reason text=cause / 503 before answer; default cause "shutdown"). */
+  close (cause = 'shutdown'): void {
+    for (const call of [...this.live]) call.hangup('gateway', cause, false)
   }
 }

@@ -23,7 +23,7 @@ export function loadConfig (file: string): TrunkgateConfig {
     }
   }
   // The records database, like certificates, lives relative to the configuration file.
-  if (config.records && config.records.path !== ':memory:') {
+  if (config.records?.path !== undefined && config.records.path !== ':memory:') {
     config.records.path = path.resolve(path.dirname(path.resolve(file)), config.records.path)
   }
   return config

@@ -98,9 +98,17 @@ export const apiSchema = obj({
   public_metrics: optional(bool(), () => false)
 })
 
-export const recordsSchema = obj({
+export const recordsSchema = refine(obj({
+  /** sqlite: one node, embedded file; postgres: shared by the nodes of a cluster (issue 15). */
+  type: optional(oneOf(['sqlite', 'postgres'] as const)),
   /** SQLite file (relative to the configuration file); ":memory:" keeps records only while running. */
-  path: str({ minLength: 1 }),
+  path: optional(str({ minLength: 1 })),
+  /** postgres: the environment variable holding the connection URL (default TRUNKGATE_RECORDS_URL; credentials stay out of the file). */
+  url_env: optional(str({ pattern: /^[A-Za-z_][A-Za-z0-9_]*$/, patternName: 'an environment variable name' })),
+  /** postgres: this node's name in the rows it owns; default the host name. Unique per node. */
+  node_id: optional(str({ pattern: /^[A-Za-z0-9._:-]{1,64}$/, patternName: 'a node name of 1-64 letters, digits, ".", "_", ":" or "-"' })),
+  /** postgres: this node's control API base URL as the other nodes reach it (default http://<api.listen>). */
+  node_api_url: optional(str({ minLength: 1 })),
   post_call_webhook: optional(obj({
     url: refine(str({ minLength: 1 }), (v, path) => {
       let u: URL
@@ -112,4 +120,6 @@ export const recordsSchema = obj({
     max_attempts: optional(int({ min: 1, max: 20 }), () => 6),
     base_delay_ms: optional(int({ min: 10, max: 600000 }), () => 1000)
   }))
+}), (v, path) => {
+  if (v.type !== 'postgres' && v.path === undefined) throw new ConfigError(`${path}.path`, 'is required with type sqlite')
 })

@@ -66,7 +66,10 @@ const sip = obj({
   maxConcurrentCalls: optional(int({ min: 0 }), () => 100),
   retryAfterSeconds: optional(int({ min: 1, max: 86400 }), () => 30),
   sessionTimer: optional(sessionTimer, () => sessionTimer.check({}, '')),
-  onUnknownSource: optional(oneOf(['reject', 'drop'] as const), () => 'reject' as const)
+  onUnknownSource: optional(oneOf(['reject', 'drop'] as const), () => 'reject' as const),
+  // SIP proxies in front of this node (Kamailio dispatcher): their X-Trunkgate-Source header names the
+  // carrier's address, to which ACLs and digest failure limits then apply (src/sip/policy/trusted-proxy.ts).
+  trusted_proxies: optional(list(cidr, { unique: true }), () => [])
 })
 
 const digestAuth = obj({
@@ -197,6 +200,8 @@ export const configSchema = obj({
   // Control API (absent: no API) and call records (absent: kept in memory only) — issue 5.
   api: optional(apiSchema),
   records: optional(recordsSchema),
+  // Drain and shutdown (src/lifecycle): how long SIGTERM lets live calls end by themselves.
+  shutdown: optional(obj({ drain_timeout_s: optional(int({ min: 0, max: 86400 }), () => 300) }), () => ({ drain_timeout_s: 300 })),
   log: optional(logSettings, () => logSettings.check({}, '')),
   // HEPv3 export of SIP messages and call quality reports to a Homer/sngrep collector (src/trace).
   hep: optional(hepSettings)

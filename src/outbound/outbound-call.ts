@@ -10,7 +10,7 @@
 // the call leaves the dialler's table: a crash after that point cannot lose the call's end.
 import { EventEmitter } from 'node:events'
 import type { Logger } from '../log'
-import type { CallRecord, CallRecordStore, FinalCallStatus, HangupSide, TransferOutcome } from '../records'
+import type { CallRecord, RecordStore, FinalCallStatus, HangupSide, TransferOutcome } from '../records'
 import { mediaQualityOf } from '../records/media-quality'
 import type { HeaderField, SipResponse } from '../sip/message/types'
 import { SipError } from '../sip/sip-error'
@@ -57,7 +57,7 @@ export interface OutboundCallPlan {
 
 export interface OutboundCallDeps {
   agent: SipAgent
-  store: CallRecordStore
+  store: RecordStore
   media: OutboundMedia
   log: Logger
   timers?: { setTimeout: (fn: () => void, ms: number) => unknown, clearTimeout: (h: unknown) => void }

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto'
 import type { TrunkConfig, TrunkgateConfig } from '../config'
 import { parseTrunkAddress } from '../config'
 import type { Logger } from '../log'
-import type { CallRecord, CallRecordStore, CallStatus } from '../records'
+import type { CallRecord, RecordStore, CallStatus } from '../records'
 import { parseUri } from '../sip/message/uri'
 import type { SipAgent } from '../sip/ua'
 import { CallControlError, type CallControl, type OriginateRequest } from '../api/call-control'
@@ -25,7 +25,7 @@ export interface InboundCallControl {
 export interface OutboundDiallerDeps {
   config: TrunkgateConfig
   agent: SipAgent
-  store: CallRecordStore
+  store: RecordStore
   resolver: SipResolver
   media: OutboundMediaFactory
   /** Our address for SDP on a signalling transport. */
@@ -41,17 +41,21 @@ export class OutboundDialler implements CallControl {
   private readonly live = new Map<string, OutboundCall>()
   private readonly deps: OutboundDiallerDeps
   private closing = false
+  private refusing = false
 
   constructor (deps: OutboundDiallerDeps) {
     this.deps = deps
   }
 
   activeCount (): number { return this.live.size }
+  /** A draining node refuses new calls with 503 (issue 15); resume() of the drain accepts them again. */
+  acceptNewCalls (accept: boolean): void { this.refusing = !accept }
   call (id: string): OutboundCall | undefined { return this.live.get(id) }
 
   async originate (req: OriginateRequest): Promise<CallRecord> {
     const { config, store } = this.deps
     if (this.closing) throw new CallControlError(503, 'API_ERR_SHUTTING_DOWN', 'the gateway is shutting down')
+    if (this.refusing) throw new CallControlError(503, 'API_ERR_DRAINING', 'the gateway is draining: no new calls')
     if (!config.agents.some(a => a.id === req.agentId)) {
       throw new CallControlError(400, 'API_ERR_UNKNOWN_AGENT', `agent_id: unknown agent "${req.agentId}"`, 'agent_id')
     }

@@ -4,7 +4,7 @@ import type { AiCall } from '../call/ai-call'
 import type { CallRecord as AiCallRecord } from '../call/call-record'
 import type { Logger } from '../log'
 import type { CallRecord, FinalCallStatus, HangupSide, TransferOutcome } from './call-record'
-import type { CallRecordStore } from './call-record-store'
+import type { RecordStore } from './record-store'
 import { CallControlError } from '../api/call-control'
 import { logCallSummary } from './call-summary'
 import { mediaQualityOf } from './media-quality'
@@ -37,7 +37,7 @@ export class InboundRecords {
   private readonly live = new Map<string, AiCall>()
   private readonly waiting = new Map<string, Array<() => void>>()
 
-  constructor (source: InboundCallSource, private readonly store: CallRecordStore, private readonly log: Logger,
+  constructor (source: InboundCallSource, private readonly store: RecordStore, private readonly log: Logger,
     private readonly onFinished?: (rec: CallRecord) => void) {
     source.on('call', (call) => this.begin(call))
     source.on('ended', (r) => this.finish(r))

@@ -1,4 +1,6 @@
 export * from './call-record'
+export type { RecordStore } from './record-store'
+export { PostgresRecordStore, type PostgresRecordStoreOptions } from './postgres-record-store'
 export { CallRecordStore, CallRecordNotFoundError, type ListOptions, type OutboxJob, type CallRecordStoreOptions } from './call-record-store'
 export { PostCallWebhook, backoffDelay, type PostCallWebhookConfig, type WebhookDeps } from './post-call-webhook'
 export { callRecordToJson, type CallRecordJson } from './record-json'

@@ -6,7 +6,8 @@
 // the same scheme as the seed's post-call webhooks, so receivers can reject replays and forgeries.
 import crypto from 'node:crypto'
 import { rootLogger, type Logger } from '../log'
-import type { CallRecordStore, OutboxJob } from './call-record-store'
+import type { OutboxJob } from './call-record-store'
+import type { RecordStore } from './record-store'
 import { callRecordToJson } from './record-json'
 
 export interface PostCallWebhookConfig {
@@ -54,7 +55,7 @@ export class PostCallWebhook {
   private rerun = false
   private stopped = false
 
-  constructor (private readonly store: CallRecordStore, cfg: PostCallWebhookConfig, deps: WebhookDeps = {}) {
+  constructor (private readonly store: RecordStore, cfg: PostCallWebhookConfig, deps: WebhookDeps = {}) {
     this.cfg = {
       url: cfg.url,
       secret: cfg.secret,

@@ -10,7 +10,7 @@ import os from 'node:os'
 import path from 'node:path'
 import t, { type Test } from 'tap'
 import { startServer, type RunningServer } from '../../src/server'
-import type { CallRecordStore } from '../../src/records'
+import type { RecordStore } from '../../src/records'
 import { describeRun, runSipp } from '../integration/sipp-runner'
 import { callerByeScenario, callUntilGatewayBye, E2E_SIPP, gatewayConfig, PCAP } from '../e2e/helpers'
 import { TestEngine } from '../e2e/test-engine'
@@ -46,7 +46,7 @@ async function startInbound (t: Test, engineAddress: string, agentYaml?: string)
 /** What was still held when the record store committed each final record. */
 function spyOnCommit (server: RunningServer): Array<{ legs: number, slots: number }> {
   const seen: Array<{ legs: number, slots: number }> = []
-  const store: CallRecordStore = server.services.store
+  const store: RecordStore = server.services.store
   const finish = store.finish.bind(store)
   store.finish = (id, end) => {
     seen.push({ legs: server.aiCalls?.media.legCount ?? -1, slots: server.activeCalls() })

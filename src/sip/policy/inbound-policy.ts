@@ -37,6 +37,7 @@ const NOT_ALLOWED_METHODS = new Set(['REGISTER', 'SUBSCRIBE', 'PUBLISH', 'MESSAG
 
 /** The parts of a transport source the policy looks at (TransportSource fits). */
 export interface PolicySource {
+  /** udp too: a carrier that reached a trusted proxy over UDP (trusted-proxy.ts). */
   transport: TransportName
   remoteAddress: string
   tlsPeerCertificate?: PeerCertificate
