@@ -21,10 +21,10 @@ import type { CallHandler, RoutedInvite, SdpOffer } from './call/call-handler'
 import { CallRouter, type CallRoute } from './call/call-router'
 import { StaticAnswerCallHandler } from './call/static-answer-handler'
 import { createAiCallStack, type AiCallStack } from './call/ai-call-stack'
-import { sipHumanDialer } from './transfer/human-dialer'
-import { SipResolver } from './outbound/sip-resolver'
+import { sipHumanDialer } from './call/call-dialer'
+import { SipResolver } from './trunk/sip-resolver'
 import type { TrunkConfig } from './config'
-import { startGatewayServices, type GatewayServices, type GatewayServicesOptions } from './api/gateway-services'
+import { startGatewayServices, type GatewayServices, type GatewayServicesOptions } from './gateway-services'
 
 export interface StartServerOptions {
   /** The call layer; default answers every call with a static PCMU SDP (no media engine yet). */
