@@ -67,6 +67,16 @@ export const dtmfRequestSchema: JsonSchema = {
   }
 }
 
+export const transferRequestSchema: JsonSchema = {
+  type: 'object',
+  required: ['to'],
+  additionalProperties: false,
+  properties: {
+    to: { type: 'string', minLength: 1, maxLength: 256, description: 'One of the agent\'s transfer destinations (phone number or SIP URI), exactly as configured.', 'x-error': 'must be a transfer destination of the agent' },
+    type: { type: 'string', enum: ['conference', 'sip_refer'], description: 'When given, must be the transfer type of that destination\'s rule.', 'x-error': 'must be conference or sip_refer' }
+  }
+}
+
 export const listQuerySchema: JsonSchema = {
   type: 'object',
   additionalProperties: false,

@@ -4,7 +4,7 @@
 // if local. A live call whose node does not answer any more is 410 Gone: nobody can control it, and
 // its node will close its record when it restarts.
 import type { CallRecord, CallStatus } from '../records/call-record'
-import { CallControlError, type CallControl, type OriginateRequest } from './call-control'
+import { CallControlError, type CallControl, type OriginateRequest, type TransferCallRequest } from '../call/call-control'
 
 /** What forwarding needs from the store: who owns a call. */
 export interface CallOwnerLookup {
@@ -49,6 +49,15 @@ export class ClusterCallControl implements CallControl {
     await this.forward(remote, `/v1/calls/${encodeURIComponent(id)}/dtmf`, { digits })
   }
 
+  async transfer (id: string, req: TransferCallRequest): Promise<{ result: Record<string, unknown>, record: CallRecord }> {
+    const remote = this.remoteOwner(id)
+    if (!remote) return await this.local.transfer(id, req)
+    const answer = await this.forward(remote, `/v1/calls/${encodeURIComponent(id)}/transfer`, req) as { transfer?: Record<string, unknown> } | null
+    const record = this.store.get(id)
+    if (!record) throw new CallControlError(404, 'API_ERR_CALL_NOT_FOUND', `no call ${id}`)
+    return { result: answer?.transfer ?? {}, record }
+  }
+
   /** The owner's API base URL when a live call belongs to another node; null to handle it here. */
   private remoteOwner (id: string): { nodeId: string, api: string | null } | null {
     const rec = this.store.get(id)
@@ -58,7 +67,7 @@ export class ClusterCallControl implements CallControl {
     return { nodeId: owner.nodeId, api: owner.nodeApi }
   }
 
-  private async forward (owner: { nodeId: string, api: string | null }, path: string, body: unknown): Promise<void> {
+  private async forward (owner: { nodeId: string, api: string | null }, path: string, body: unknown): Promise<unknown> {
     const gone = (why: string): CallControlError =>
       new CallControlError(410, 'API_ERR_OWNER_GONE', `the call's node ${owner.nodeId} ${why}: it cannot be controlled`)
     if (!owner.api) throw gone('has no API address')
@@ -73,7 +82,7 @@ export class ClusterCallControl implements CallControl {
     } catch (err) {
       throw gone(`does not answer (${(err as Error).message})`)
     }
-    if (res.ok) return
+    if (res.ok) return await res.json().catch(() => null)
     const payload = await res.json().catch(() => null) as { error?: { code?: string, message?: string, field?: string } } | null
     const status = res.status === 400 || res.status === 404 || res.status === 409 || res.status === 503 ? res.status : 502
     throw new CallControlError(status, payload?.error?.code ?? 'API_ERR_OWNER_FAILED', payload?.error?.message ?? `node ${owner.nodeId} answered ${res.status}`, payload?.error?.field)

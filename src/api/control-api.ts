@@ -7,8 +7,8 @@ import { rootLogger, type Logger } from '../log'
 import { callRecordToJson } from '../records/record-json'
 import type { CallStatus } from '../records/call-record'
 import { ApiKeys } from './api-keys'
-import { callIdParamSchema, dtmfRequestSchema, listQuerySchema, originateRequestSchema, type OriginateBody } from './api-schemas'
-import { CallControlError, type CallControl } from './call-control'
+import { callIdParamSchema, dtmfRequestSchema, listQuerySchema, originateRequestSchema, transferRequestSchema, type OriginateBody } from './api-schemas'
+import { CallControlError, type CallControl } from '../call/call-control'
 import type { GatewayMetrics } from './gateway-metrics'
 import { validate, ValidationError } from './json-schema'
 import { openApiDocument } from './openapi'
@@ -156,6 +156,16 @@ export class ControlApi {
           const body = validate<{ digits: string }>(dtmfRequestSchema, await readJson(req, this.maxBody))
           await calls.dtmf(cid, body.digits)
           return { status: 202, body: { conversation_id: cid, digits: body.digits } }
+        }
+      },
+      {
+        // Issue 12: the operator's transfer, held to the agent's transfer rules like the transfer tool.
+        method: 'POST', pattern: /^\/v1\/calls\/([^/]+)\/transfer$/, name: 'transfer', auth: true,
+        handle: async (req, [id]) => {
+          const cid = callId(id)
+          const body = validate<{ to: string, type?: 'conference' | 'sip_refer' }>(transferRequestSchema, await readJson(req, this.maxBody))
+          const { result, record } = await calls.transfer(cid, { to: body.to, type: body.type })
+          return { status: 200, body: { conversation_id: cid, transfer: result, call: callRecordToJson(record) } }
         }
       },
       ...drainRoutes(opts.drain, this.maxBody)

@@ -1,5 +1,5 @@
 export { ControlApi, type ControlApiOptions } from './control-api'
-export { CallControlError, type CallControl, type OriginateRequest } from './call-control'
+export { CallControlError, type CallControl, type OriginateRequest } from '../call/call-control'
 export { GatewayMetrics } from './gateway-metrics'
 export { ApiKeys, apiKeysFrom } from './api-keys'
 export { openApiDocument } from './openapi'

@@ -1,5 +1,5 @@
 // The OpenAPI 3.1 document, built from the very schema objects the handlers validate with.
-import { callIdParamSchema, callSchema, dtmfRequestSchema, errorSchema, listQuerySchema, originateRequestSchema } from './api-schemas'
+import { callIdParamSchema, callSchema, dtmfRequestSchema, errorSchema, listQuerySchema, originateRequestSchema, transferRequestSchema } from './api-schemas'
 import type { JsonSchema } from './json-schema'
 
 const err = (description: string): object => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } })
@@ -19,6 +19,7 @@ export function openApiDocument (version: string): object {
       schemas: {
         OriginateRequest: originateRequestSchema,
         DtmfRequest: dtmfRequestSchema,
+        TransferRequest: transferRequestSchema,
         Call: callSchema,
         Error: errorSchema
       }
@@ -52,6 +53,21 @@ export function openApiDocument (version: string): object {
         }
       },
       '/v1/trunks': { get: { operationId: 'listTrunks', responses: { 200: { description: 'Trunks with their registration state (state, expires, last_status, last_error, failures; null when the trunk does not register)' } } } },
+      '/v1/calls/{id}/transfer': {
+        post: {
+          operationId: 'transferCall',
+          parameters: [idParam],
+          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/TransferRequest' } } } },
+          responses: {
+            200: { description: 'Transferred: the transfer result and the call' },
+            400: err('Not one of the agent\'s transfer destinations, or not of that type'),
+            401: err('Missing or wrong x-api-key'),
+            404: err('Unknown call'),
+            409: err('The call is not answered, already ended, or a transfer is in progress'),
+            502: err('The transfer was tried and failed (REFER refused, the human did not answer)')
+          }
+        }
+      },
       '/healthz': { get: { operationId: 'health', security: [], responses: { 200: { description: 'The gateway runs' } } } },
       '/metrics': { get: { operationId: 'metrics', responses: { 200: { description: 'Prometheus text exposition', content: { 'text/plain': {} } } } } },
       '/openapi.json': { get: { operationId: 'openapi', security: [], responses: { 200: { description: 'This document' } } } }

@@ -3,8 +3,7 @@
 // calls, hang-up, end, errors) towards the leg or the call. Moves no call state itself: a hang-up is
 // asked of the call through the host.
 import type { Logger } from '../log'
-import type { EngineCall, EngineError } from '../engine/engine-client'
-import type { CallEventMsg, DtmfSource, ToolCallMsg } from '../engine/engine-messages'
+import type { CallEvent, EngineError, EngineSession, ToolCall } from '../engine/engine-session'
 import type { DtmfEvent, FramesEvent, Leg, TimeoutEvent } from '../media/leg'
 import type { CallMedia } from './call-media'
 import type { CallRecord } from './call-record'
@@ -12,10 +11,6 @@ import { CallState } from './call-state'
 import { DtmfDeduplicator, type DtmfOrigin } from './dtmf-deduplicator'
 import { HANGUP_MARK, type Side } from './ai-call-hangup'
 import type { SystemTools } from './system-tools'
-
-const ENGINE_DTMF_SOURCE: Record<DtmfOrigin, DtmfSource> = {
-  rfc4733: 'DTMF_SOURCE_RFC4733', inband: 'DTMF_SOURCE_INBAND', info: 'DTMF_SOURCE_INFO'
-}
 
 /** What the engine link needs from its call. */
 export interface EngineLinkHost {
@@ -35,8 +30,8 @@ export interface EngineLinkHost {
 }
 
 export class CallEngineLink {
-  /** The engine stream; null before Ready and after a conference transfer left it. */
-  call: EngineCall | null = null
+  /** The engine session; null before it is ready and after a conference transfer left it. */
+  call: EngineSession | null = null
   /** Where engine audio goes instead of the caller's leg (the human during a transfer whisper). */
   audioLeg: Leg | null = null
   private readonly dedup = new DtmfDeduplicator()
@@ -46,7 +41,7 @@ export class CallEngineLink {
   private get isOver (): boolean { return this.host.state() === CallState.Ended }
 
   /** The engine stream is ready: its messages drive the leg and the call from now on. */
-  attach (engine: EngineCall): void {
+  attach (engine: EngineSession): void {
     const host = this.host
     this.call = engine
     engine.on('audio', (data: Buffer) => {
@@ -66,14 +61,14 @@ export class CallEngineLink {
         engine.sendPlaybackMark(name, true)
       }
     })
-    engine.on('toolCall', (call: ToolCallMsg) => { void this.runTool(call) })
+    engine.on('toolCall', (call: ToolCall) => { void this.runTool(call) })
     engine.on('hangup', (reason: string) => {
       host.log.info({ reason }, 'engine hung up')
       host.hangup('engine', 'engine_hangup', true)
     })
     engine.on('end', () => { if (!host.hangupDecided()) host.hangup('engine', 'engine_ended', true) })
     engine.on('error', (err: EngineError) => {
-      host.log.warn({ code: err.code, grpcCode: err.grpcCode, detail: err.message }, 'engine stream broken: hanging up')
+      host.log.warn({ code: err.code, protocol: engine.protocol, protocolCode: err.protocolCode, detail: err.message }, 'engine session broken: hanging up')
       host.hangup('gateway', 'engine_error', false)
     })
     engine.resume()
@@ -99,10 +94,10 @@ export class CallEngineLink {
     }
     this.host.record.dtmfReceived++
     this.host.log.info({ digit, durationMs, origin }, 'DTMF from caller')
-    this.call.sendDtmf(digit, durationMs, ENGINE_DTMF_SOURCE[origin])
+    this.call.sendDtmf(digit, durationMs, origin)
   }
 
-  sendCallEvent (ev: CallEventMsg): void {
+  sendCallEvent (ev: CallEvent): void {
     this.call?.sendCallEvent(ev)
   }
 
@@ -115,19 +110,18 @@ export class CallEngineLink {
     // Its end/error must not end the bridged call any more.
     engine.removeAllListeners()
     engine.on('error', () => undefined)
-    engine.hangup('HANGUP_SIDE_GATEWAY', 'transferred', 0)
+    engine.hangup('gateway', 'transferred', 0)
   }
 
   /** The call is over: the engine hears who ended it and why. */
   hangup (side: Side, cause: string, sipStatus: number | null): void {
-    const engineSide = side === 'caller' ? 'HANGUP_SIDE_CALLER' : side === 'engine' ? 'HANGUP_SIDE_ENGINE' : 'HANGUP_SIDE_GATEWAY'
-    this.call?.hangup(engineSide, cause, sipStatus ?? 0)
+    this.call?.hangup(side, cause, sipStatus ?? 0)
   }
 
   private onFrames (ev: FramesEvent): void {
     const engine = this.call
     if (!engine || this.host.media()?.held || this.isOver) return
-    // The media layer reuses its frame buffer; EngineCall copies the frames into its batch.
+    // The media layer reuses its frame buffer; the session copies what it keeps.
     engine.sendAudioFrames(ev.pcm, ev.frames)
   }
 
@@ -139,15 +133,15 @@ export class CallEngineLink {
     this.host.onEngineMark(flushed)
   }
 
-  private async runTool (call: ToolCallMsg): Promise<void> {
+  private async runTool (call: ToolCall): Promise<void> {
     const run = await this.host.tools.run(call)
     const engine = this.call
     if (!engine) return
     const o = run.outcome
     const record = this.host.record
     record.tools.push(o.ok ? { name: run.name, ok: true, atMs: Date.now() } : { name: run.name, ok: false, error: o.error, atMs: Date.now() })
-    this.host.log.info({ tool: run.name, toolCallId: call.tool_call_id, ok: o.ok, error: o.ok ? undefined : o.error }, 'system tool')
-    if (!this.isOver) engine.sendToolResult(call.tool_call_id, o)
+    this.host.log.info({ tool: run.name, toolCallId: call.id, ok: o.ok, error: o.ok ? undefined : o.error }, 'system tool')
+    if (!this.isOver) engine.sendToolResult(call.id, o)
     run.after?.()
   }
 }

@@ -5,6 +5,7 @@ import type { CallHandler, RoutedInvite } from './call-handler'
 import { AiCall, type AiCallDeps } from './ai-call'
 import type { CallRecord } from './call-record'
 import type { HumanDialer } from '../transfer/human-dialer'
+import type { CallMedia } from './call-media'
 
 export interface AiCallHandlerEvents {
   call: [call: AiCall]
@@ -34,7 +35,7 @@ export class AiCallHandler extends EventEmitter<AiCallHandlerEvents> implements 
   get activeCalls (): number { return this.live.size }
 
   /** Conference transfers call the human with this (the server sets it once its SIP agent exists). */
-  useHumanDialer (dialer: HumanDialer): void {
+  useHumanDialer (dialer: HumanDialer<CallMedia>): void {
     this.deps.humanDialer = dialer
   }
 

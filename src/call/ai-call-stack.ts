@@ -4,7 +4,8 @@
 import type { TrunkgateConfig } from '../config'
 import type { Logger } from '../log'
 import { DemoEngine } from '../engine/demo-engine'
-import { EngineClient } from '../engine/engine-client'
+import { GrpcConnector } from '../engine/grpc-connector'
+import type { EngineConnector } from '../engine/engine-session'
 import { MediaEngine } from '../media/media-engine'
 import { supportedSrtpSuites } from '../media/dsp'
 import { AiCallHandler } from './ai-call-handler'
@@ -12,10 +13,13 @@ import { AiCallHandler } from './ai-call-handler'
 export interface AiCallStack {
   handler: AiCallHandler
   media: MediaEngine
-  engine: EngineClient
+  /** The configured engine (every agent's, for now). */
+  engine: EngineConnector
   /** The embedded demo engine, when it runs. */
   demo: DemoEngine | null
   engineAddress: string
+  /** Settles once the startup check of the engine is done (a warning is logged when it did not answer). */
+  probed: Promise<void>
   close: () => Promise<void>
 }
 
@@ -48,7 +52,7 @@ export async function createAiCallStack (config: TrunkgateConfig, opts: AiCallSt
     media.close()
     throw err
   }
-  const engine = new EngineClient({
+  const engine = new GrpcConnector({
     address: engineAddress,
     connectTimeoutMs: config.engine.connectTimeoutMs,
     readyTimeoutMs: config.engine.readyTimeoutMs,
@@ -56,13 +60,18 @@ export async function createAiCallStack (config: TrunkgateConfig, opts: AiCallSt
   })
   const handler = new AiCallHandler({
     media,
-    engine,
+    engineFor: () => engine,
     supportedSuites: supportedSrtpSuites(),
     retryAfterSeconds: config.sip.retryAfterSeconds,
     transferSettings: config.transfer,
     fetch: opts.fetch
   })
   log.info({ engine: engineAddress, embeddedDemo: demo !== null, rtpPorts: `${m.port_min}-${m.port_max}` }, 'AI call layer ready')
+  // Not awaited: the gateway starts either way (the engine may come up later), but an engine that does
+  // not answer now is said at startup rather than found by the first caller's 503.
+  const probed = engine.probe().then(r => {
+    if (!r.ok) log.warn({ code: 'ENGINE_ERR_UNREACHABLE', engine: engineAddress, detail: r.detail }, 'configured conversation engine does not answer: calls get the agent\'s engine_unavailable behaviour until it does')
+  })
   let closed = false
   return {
     handler,
@@ -70,6 +79,7 @@ export async function createAiCallStack (config: TrunkgateConfig, opts: AiCallSt
     engine,
     demo,
     engineAddress,
+    probed,
     close: async () => {
       if (closed) return
       closed = true

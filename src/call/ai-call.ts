@@ -8,7 +8,7 @@
 // still a SIP answer to the INVITE: 503 + Retry-After, or answer / tone / hang up, per agent.
 import { randomUUID } from 'node:crypto'
 import type { Logger } from '../log'
-import type { EngineCall, EngineClient, EngineError } from '../engine/engine-client'
+import type { EngineConnector, EngineError, EngineSession, TransferType } from '../engine/engine-session'
 import type { LegOptions, MediaEngine } from '../media/media-engine'
 import type { Dialog } from '../sip/dialog/dialog'
 import { getHeader } from '../sip/message/headers'
@@ -25,14 +25,15 @@ import { specialInformationTone } from './notice-tone'
 import { callIdentity, decideCallStart, fetchInitiationData, type CallIdentity, type CallPersonalization } from './personalization'
 import { buildStart, defaultPersonalization, forwardedHeaders, personalizationPolicy, webhookConfig } from './start-message'
 import { SystemTools, type ToolHost } from './system-tools'
-import type { CallTransfer } from '../transfer/call-transfer'
-import { aiCallTransfer, startVariables } from '../transfer/ai-call-transfer'
+import type { CallTransfer, TransferToolRun } from '../transfer/call-transfer'
+import { aiCallTransfer, startVariables } from './ai-call-transfer'
 import type { HumanDialer } from '../transfer/human-dialer'
 import { transferSettings, type TransferSettings } from '../config/transfer-schema'
 
 export interface AiCallDeps {
   media: MediaEngine
-  engine: EngineClient
+  /** The conversation engine of an agent (composition root: per-agent engine types plug in here). */
+  engineFor: (agentId: string) => EngineConnector
   /** SRTP suites the native core supports (libsrtp2 build). */
   supportedSuites: readonly string[]
   retryAfterSeconds: number
@@ -44,7 +45,7 @@ export interface AiCallDeps {
   /** Transfer timings (config `transfer:`); defaults when absent. */
   transferSettings?: TransferSettings
   /** Calls the human of a conference transfer (needs the SIP agent: set once the server has one). */
-  humanDialer?: HumanDialer
+  humanDialer?: HumanDialer<CallMedia>
 }
 
 /**
@@ -111,7 +112,7 @@ export class AiCall {
       dialog: () => this.dialog,
       media: () => this.media,
       onInfoDigit: (digit, durationMs) => this.engine.onDigit(digit, durationMs, 'info'),
-      onHoldChanged: held => this.engine.sendCallEvent(held ? { hold: {} } : { unhold: {} }),
+      onHoldChanged: held => this.engine.sendCallEvent({ type: held ? 'hold' : 'unhold' }),
       hangup: (side, cause, drain) => this.hangup(side, cause, drain),
       end: (outcome, side, cause) => this.end(outcome, side, cause)
     })
@@ -205,9 +206,9 @@ export class AiCall {
       nowMs: Date.now()
     })
     this.dynamicVariables = startVariables(start)
-    let engineCall: EngineCall
+    let engineCall: EngineSession
     try {
-      engineCall = await this.deps.engine.startCall(start)
+      engineCall = await this.deps.engineFor(inv.agentId).open(start)
     } catch (err) {
       if (this.isOver) return
       await this.engineUnavailable(err as EngineError, localSdp)
@@ -215,7 +216,7 @@ export class AiCall {
     }
     if (this.isOver) {
       // Canceled while the engine was getting ready.
-      engineCall.hangup('HANGUP_SIDE_CALLER', 'canceled', 487)
+      engineCall.hangup('caller', 'canceled', 487)
       return
     }
     this.engine.attach(engineCall)
@@ -372,6 +373,17 @@ export class AiCall {
   sendDtmf (digits: string): Promise<{ mode: 'rfc4733' | 'inband' }> | null {
     if (this.current !== CallState.Active || !this.media) return null
     return this.sendDigits(digits)
+  }
+
+  /**
+   * Control API transfer: transfer_to_number's rules and outcomes without an engine tool call (the engine
+   * still hears the transfer's progress). Null when the call is not confirmed.
+   */
+  async transferTo (to: string, type?: TransferType): Promise<TransferToolRun | null> {
+    if (this.current !== CallState.Active) return null
+    const run = await this.transfer.transferToNumber(`api_${randomUUID().replace(/-/g, '')}`, { transferNumber: to, clientMessage: '', agentMessage: '', requestedType: type })
+    run.after?.()
+    return run
   }
 
   // ------------------------------------------------------------------ legs and ending

@@ -1,15 +1,14 @@
-// From an agent's configuration and a call's identity to what the engine receives in Start
-// (src/engine/proto/engine.proto) and what the pre-call webhook is checked against.
+// From an agent's configuration and a call's identity to what the engine is told when its session
+// opens (SessionStart, engine-neutral: each engine protocol maps it) and what the pre-call webhook is
+// checked against.
 import type { AgentConfig, TrunkConfig } from '../config'
-import type { AudioFormat, StartMsg, TransferRuleMsg } from '../engine/engine-messages'
+import { PCM16K, type CallDirection, type SessionStart, type TransferRule } from '../engine/engine-session'
 import type { SipRequest } from '../sip/message/types'
-import { transferRuleMessages } from '../transfer/transfer-rule-messages'
+import { transferRuleTarget } from '../config/transfer-schema'
 import {
-  engineVariables, systemVariables, toDynamicVariableMessages, type AgentPersonalizationPolicy, type CallIdentity,
+  engineVariables, systemVariables, type AgentPersonalizationPolicy, type CallIdentity,
   type CallPersonalization, type DynamicValue, type PreCallWebhookConfig
 } from './personalization'
-
-export const PCM16K_FORMAT: AudioFormat = { encoding: 'AUDIO_ENCODING_PCM_S16LE', sample_rate: 16000, frame_ms: 20 }
 
 /** The agent's personalization rules; an unknown agent (routed without config) has none. */
 export function personalizationPolicy (agentId: string, agent: AgentConfig | null): AgentPersonalizationPolicy {
@@ -50,8 +49,14 @@ export function forwardedHeaders (req: SipRequest, trunk: TrunkConfig): Array<{ 
   return out
 }
 
-function transferRules (agent: AgentConfig | null): TransferRuleMsg[] {
-  return transferRuleMessages(agent?.transfer_rules)
+/** The agent's transfer rules as the engine hears them: the flat destination is what it must send back as transfer_number. */
+export function transferRules (agent: AgentConfig | null): TransferRule[] {
+  return (agent?.transfer_rules ?? []).map(r => ({
+    destinationType: r.transfer_destination.type,
+    destination: transferRuleTarget(r),
+    condition: r.condition,
+    transferType: r.transfer_type === 'sip_refer' ? 'sip_refer' : 'conference'
+  }))
 }
 
 export interface StartInput {
@@ -64,9 +69,11 @@ export interface StartInput {
   sipHeaders: Array<{ name: string; value: string }>
   /** Epoch ms: the engine's reference for system__call_duration_secs (the gateway answers right after Ready). */
   nowMs: number
+  /** Default inbound. */
+  direction?: CallDirection
 }
 
-export function buildStart (input: StartInput): StartMsg {
+export function buildStart (input: StartInput): SessionStart {
   const p = input.personalization
   const timezone = input.agent?.timezone ?? 'UTC'
   const system = systemVariables({
@@ -78,24 +85,27 @@ export function buildStart (input: StartInput): StartMsg {
     timezone,
     answeredAtMs: input.nowMs
   }, input.nowMs)
-  const vars = engineVariables(p.dynamicVariables, system)
+  const o = p.overrides
   return {
-    conversation_id: input.conversationId,
-    agent_id: input.agentId,
-    direction: 'CALL_DIRECTION_INBOUND',
-    caller_id: input.identity.caller_id,
-    called_number: input.calledNumber,
-    call_id: input.identity.call_id,
-    call_sid: input.identity.call_sid ?? '',
-    sip_headers: input.sipHeaders,
-    dynamic_variables: toDynamicVariableMessages(vars),
-    overrides: { ...p.overrides },
-    custom_llm_extra_body_json: p.customLlmExtraBody ? JSON.stringify(p.customLlmExtraBody) : '',
-    user_id: p.userId ?? '',
-    transfer_rules: transferRules(input.agent),
-    input_format: PCM16K_FORMAT,
-    output_format: PCM16K_FORMAT,
-    call_answered_unix_ms: input.nowMs,
-    timezone
+    conversationId: input.conversationId,
+    agentId: input.agentId,
+    direction: input.direction ?? 'inbound',
+    callerId: input.identity.caller_id,
+    calledNumber: input.calledNumber,
+    callId: input.identity.call_id,
+    callSid: input.identity.call_sid ?? '',
+    sipHeaders: input.sipHeaders,
+    dynamicVariables: engineVariables(p.dynamicVariables, system),
+    overrides: {
+      ...(o.prompt !== undefined ? { prompt: o.prompt } : {}),
+      ...(o.first_message !== undefined ? { firstMessage: o.first_message } : {}),
+      ...(o.language !== undefined ? { language: o.language } : {}),
+      ...(o.voice_id !== undefined ? { voiceId: o.voice_id } : {})
+    },
+    customLlmExtraBody: p.customLlmExtraBody ?? null,
+    userId: p.userId ?? '',
+    transferRules: transferRules(input.agent),
+    timezone,
+    offeredFormats: [PCM16K]
   }
 }

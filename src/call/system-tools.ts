@@ -3,11 +3,9 @@
 // ToolResult; a tool that cannot run is an ok:false result with a readable error, never a dropped
 // stream or a dropped call.
 import type { Logger } from '../log'
-import type { ToolCallMsg, ToolName, TransferToNumberArgs } from '../engine/engine-messages'
+import type { ToolCall, ToolName, ToolOutcome, TransferToNumberArgs } from '../engine/engine-session'
 
-export type ToolOutcome =
-  | { ok: true; result?: Record<string, unknown> }
-  | { ok: false; error: string }
+export type { ToolOutcome }
 
 /** What a tool may do to its call. Implemented by AiCall. */
 export interface ToolHost {
@@ -49,19 +47,19 @@ export class SystemTools {
     this.log = log
   }
 
-  async run (call: ToolCallMsg): Promise<ToolRun> {
-    const name = call.tool ?? 'unknown'
-    if (this.seenIds.has(call.tool_call_id)) {
-      return { name, outcome: { ok: false, error: `tool_call_id "${call.tool_call_id}" was already used in this call` } }
+  async run (call: ToolCall): Promise<ToolRun> {
+    const name = call.name ?? 'unknown'
+    if (this.seenIds.has(call.id)) {
+      return { name, outcome: { ok: false, error: `tool_call_id "${call.id}" was already used in this call` } }
     }
-    this.seenIds.add(call.tool_call_id)
-    switch (call.tool) {
-      case 'play_keypad_touch_tone': return { name, outcome: await this.keypad(call.play_keypad_touch_tone.dtmf_tones) }
+    this.seenIds.add(call.id)
+    switch (call.name) {
+      case 'play_keypad_touch_tone': return { name, outcome: await this.keypad(call.args.dtmfTones) }
       case 'skip_turn':
         // seed "Skip turn": nothing is said; the engine waits for the caller.
-        this.log.info({ reason: call.skip_turn.reason }, 'skip_turn: agent waits for the caller')
+        this.log.info({ reason: call.args.reason }, 'skip_turn: agent waits for the caller')
         return { name, outcome: { ok: true } }
-      case 'voicemail_detection': return this.voicemail(call.voicemail_detection.reason)
+      case 'voicemail_detection': return this.voicemail(call.args.reason)
       case 'end_call':
         return {
           name,
@@ -72,7 +70,7 @@ export class SystemTools {
         if (!this.host.transferToNumber) {
           return { name, outcome: { ok: false, error: 'transfer_to_number is not available on this gateway; continue the conversation' } }
         }
-        const r = await this.host.transferToNumber(call.tool_call_id, call.transfer_to_number)
+        const r = await this.host.transferToNumber(call.id, call.args)
         return { name, outcome: r.outcome, after: r.after }
       }
       default:

@@ -6,8 +6,7 @@ import type { Logger } from '../log'
 import { FRAME_MS, PCM16K_FRAME_BYTES, type EngineMessage, type GatewayMessage, type StartMsg, type ToolCallMsg } from './engine-messages'
 import { SpeechDetector } from './speech-detector'
 import type { GreetingAudio } from './greeting'
-import { renderTemplate } from '../call/personalization/template'
-import type { DynamicValue } from '../call/personalization/types'
+import { renderTemplate, type DynamicValue } from './template'
 
 export type DemoState = 'awaiting-start' | 'greeting' | 'listening' | 'ended'
 

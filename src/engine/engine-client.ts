@@ -1,35 +1,29 @@
 // Gateway side of the engine link: one Converse stream per call (proto/engine.proto).
 //
-// startCall() connects (bounded by connectTimeoutMs), sends Start and waits for Ready (bounded by
-// readyTimeoutMs). Either failure rejects with an EngineError whose code tells the call layer what
-// happened, so it can apply the agent's "engine unavailable" behaviour before answering the call.
+// startCall() connects (bounded by connectTimeoutMs; a refused connection fails at once), sends Start
+// and waits for Ready (bounded by readyTimeoutMs). Either failure rejects with an EngineError whose
+// code tells the call layer what happened, so it can apply the agent's "engine unavailable" behaviour before answering the call.
 // There is no reconnect: a stream that breaks mid-call is reported once as an 'error' event with the
 // gRPC status as cause; the conversation state lives in the engine and cannot be resumed.
 import { EventEmitter } from 'node:events'
 import * as grpc from '@grpc/grpc-js'
 import { rootLogger, type Logger } from '../log'
 import { conversationEngineService } from './engine-proto'
+import { EngineError, type EngineErrorCode } from './engine-session'
 import {
   PCM16K_FRAME_BYTES, type CallEventMsg, type DtmfSource, type EngineMessage, type GatewayMessage, type StartMsg, type ToolCallMsg
 } from './engine-messages'
 
-export type EngineErrorCode =
-  | 'ENGINE_ERR_CONNECT_TIMEOUT'  // channel not ready in time (engine down, wrong address)
-  | 'ENGINE_ERR_READY_TIMEOUT'    // stream open but no Ready in time
-  | 'ENGINE_ERR_REFUSED'          // the engine closed the stream before Ready (gRPC status in grpcCode)
-  | 'ENGINE_ERR_PROTOCOL'         // the engine sent something other than Ready first
-  | 'ENGINE_ERR_STREAM'           // the stream broke mid-call
-
-export class EngineError extends Error {
-  readonly code: EngineErrorCode
-  readonly grpcCode: number | undefined
+/** An EngineError from the gRPC link; `grpcCode` is the gRPC status when there was one. */
+export class GrpcEngineError extends EngineError {
   constructor (code: EngineErrorCode, message: string, opts: { cause?: unknown; grpcCode?: number } = {}) {
-    super(message, { cause: opts.cause })
-    this.name = 'EngineError'
-    this.code = code
-    this.grpcCode = opts.grpcCode
+    super(code, message, { cause: opts.cause, protocolCode: opts.grpcCode })
   }
+
+  get grpcCode (): number | undefined { return this.protocolCode }
 }
+
+export { EngineError, type EngineErrorCode }
 
 export interface EngineClientOptions {
   /** host:port of the engine, e.g. "127.0.0.1:50051". */
@@ -92,7 +86,7 @@ export class EngineCall extends EventEmitter<EngineCallEvents> {
         const h = this.handshake
         this.handshake = null
         if (m.msg === 'ready') h.onReady()
-        else h.onFail(new EngineError('ENGINE_ERR_PROTOCOL', `engine sent ${m.msg ?? 'an empty message'} before Ready`))
+        else h.onFail(new GrpcEngineError('ENGINE_ERR_PROTOCOL', `engine sent ${m.msg ?? 'an empty message'} before Ready`))
         return
       }
       if (this.held) this.held.push(m)
@@ -102,19 +96,19 @@ export class EngineCall extends EventEmitter<EngineCallEvents> {
       if (this.handshake) {
         const h = this.handshake
         this.handshake = null
-        h.onFail(new EngineError('ENGINE_ERR_REFUSED', `engine refused the call: ${statusName(err.code)}: ${err.details}`, { cause: err, grpcCode: err.code }))
+        h.onFail(new GrpcEngineError('ENGINE_ERR_REFUSED', `engine refused the call: ${statusName(err.code)}: ${err.details}`, { cause: err, grpcCode: err.code }))
         return
       }
       if (this.finished && err.code === grpc.status.CANCELLED) return
       this.finished = true
       this.log.warn({ grpcCode: statusName(err.code), details: err.details }, 'engine stream broke mid-call')
-      this.emit('error', new EngineError('ENGINE_ERR_STREAM', `engine stream failed: ${statusName(err.code)}: ${err.details}`, { cause: err, grpcCode: err.code }))
+      this.emit('error', new GrpcEngineError('ENGINE_ERR_STREAM', `engine stream failed: ${statusName(err.code)}: ${err.details}`, { cause: err, grpcCode: err.code }))
     })
     stream.on('end', () => {
       if (this.handshake) {
         const h = this.handshake
         this.handshake = null
-        h.onFail(new EngineError('ENGINE_ERR_REFUSED', 'engine closed the stream before Ready'))
+        h.onFail(new GrpcEngineError('ENGINE_ERR_REFUSED', 'engine closed the stream before Ready'))
         return
       }
       this.finished = true
@@ -242,6 +236,9 @@ export class EngineCall extends EventEmitter<EngineCallEvents> {
 /** HTTP/2 receive window (bytes) of the engine link, per stream and for the connection. */
 export const ENGINE_FLOW_CONTROL_WINDOW = 4 * 1024 * 1024
 
+/** Longest wait between two connection attempts to the engine. */
+export const RECONNECT_BACKOFF_MAX_MS = 1000
+
 export class EngineClient {
   private readonly client: grpc.Client & { Converse: () => DuplexStream }
   private readonly opts: Required<Omit<EngineClientOptions, 'credentials' | 'log'>>
@@ -261,7 +258,11 @@ export class EngineClient {
       // generation (GC cost seen in the load bench). No retries and no retry buffer: each message is
       // released once written.
       'grpc.enable_retries': 0,
-      'grpc.per_rpc_retry_buffer_size': 0
+      'grpc.per_rpc_retry_buffer_size': 0,
+      // A refused connection fails calls at once (waitForReady); retrying at least every second keeps
+      // that window short once the engine is back (grpc-js would otherwise back off up to 120 s).
+      'grpc.initial_reconnect_backoff_ms': RECONNECT_BACKOFF_MAX_MS,
+      'grpc.max_reconnect_backoff_ms': RECONNECT_BACKOFF_MAX_MS
     }) as unknown as grpc.Client & { Converse: () => DuplexStream }
     this.opts = {
       address: opts.address,
@@ -275,14 +276,42 @@ export class EngineClient {
     this.log = opts.log ?? rootLogger.child({ component: 'engine-client' })
   }
 
+  /**
+   * Resolves once the channel is READY. A connection attempt that fails (refused, unreachable) puts the
+   * channel in TRANSIENT_FAILURE: that rejects at once (ENGINE_ERR_CONNECT_REFUSED) instead of waiting
+   * out connectTimeoutMs while the caller hears ringing; only an attempt that hangs (no SYN-ACK, no
+   * HTTP/2 settings) runs into the timeout. Reconnect backoff is capped at RECONNECT_BACKOFF_MAX_MS, so
+   * an engine that comes back is used again within that time.
+   */
   private waitForReady (): Promise<void> {
+    const channel = this.client.getChannel()
+    const deadline = Date.now() + this.opts.connectTimeoutMs
     return new Promise((resolve, reject) => {
-      this.client.waitForReady(Date.now() + this.opts.connectTimeoutMs, err => {
-        if (!err) { resolve(); return }
-        reject(new EngineError('ENGINE_ERR_CONNECT_TIMEOUT',
-          `engine at ${this.opts.address} not reachable within ${this.opts.connectTimeoutMs} ms: ${err.message}`, { cause: err }))
-      })
+      const check = (): void => {
+        const state = channel.getConnectivityState(true)
+        if (state === grpc.connectivityState.READY) { resolve(); return }
+        if (state === grpc.connectivityState.TRANSIENT_FAILURE || state === grpc.connectivityState.SHUTDOWN) {
+          reject(new GrpcEngineError('ENGINE_ERR_CONNECT_REFUSED', `engine at ${this.opts.address} refused the connection or is unreachable`))
+          return
+        }
+        channel.watchConnectivityState(state, deadline, err => {
+          if (!err) { check(); return }
+          reject(new GrpcEngineError('ENGINE_ERR_CONNECT_TIMEOUT',
+            `engine at ${this.opts.address} not reachable within ${this.opts.connectTimeoutMs} ms: ${err.message}`, { cause: err }))
+        })
+      }
+      check()
     })
+  }
+
+  /** Connects once (bounded by connectTimeoutMs): the startup check that the engine answers. */
+  async probe (): Promise<{ ok: true } | { ok: false; detail: string }> {
+    try {
+      await this.waitForReady()
+      return { ok: true }
+    } catch (err) {
+      return { ok: false, detail: (err as Error).message }
+    }
   }
 
   /** Opens the call's stream, sends Start and resolves once the engine sent Ready. */
@@ -293,7 +322,7 @@ export class EngineClient {
     return await new Promise<EngineCall>((resolve, reject) => {
       const timer = setTimeout(() => {
         call.abandon()
-        reject(new EngineError('ENGINE_ERR_READY_TIMEOUT', `engine at ${this.opts.address} sent no Ready within ${this.opts.readyTimeoutMs} ms after Start`))
+        reject(new GrpcEngineError('ENGINE_ERR_READY_TIMEOUT', `engine at ${this.opts.address} sent no Ready within ${this.opts.readyTimeoutMs} ms after Start`))
       }, this.opts.readyTimeoutMs)
       const call = new EngineCall(stream, this.opts.framesPerMessage, log, {
         onReady: () => { clearTimeout(timer); resolve(call) },

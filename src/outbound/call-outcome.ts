@@ -32,12 +32,3 @@ export function outcomeOfFailure (status: number, opts: { cancel: CancelReason |
   if (status === 401 || status === 407) return { status: 'rejected', cause: 'authentication_failed', side: 'remote' }
   return { status: 'rejected', cause: status === 603 ? 'call_declined' : `sip_${status}`, side: 'remote' }
 }
-
-/**
- * Worth trying the next RFC 3263 target (§4.3): the target did not take the call at all — a transport
- * failure or Timer B (synthesized 503/408) or the server's own 503 — and nothing was ringing yet.
- */
-export function shouldFailOver (status: number, synthesized: boolean, ringing: boolean): boolean {
-  if (ringing) return false
-  return status === 503 || (synthesized && status === 408)
-}

@@ -5,20 +5,21 @@
 // the trunk has allow_refer). This file only maps what an outbound call owns onto AiCallTransferHost.
 import type { AgentConfig, TrunkConfig } from '../config'
 import type { TransferSettings } from '../config/transfer-schema'
-import type { CallEventMsg } from '../engine/engine-messages'
+import type { CallEvent } from '../engine/engine-session'
 import type { Logger } from '../log'
 import type { Leg } from '../media/leg'
 import type { Dialog } from '../sip/dialog/dialog'
-import { aiCallTransfer } from '../transfer/ai-call-transfer'
+import { aiCallTransfer } from '../call/ai-call-transfer'
 import type { CallTransfer } from '../transfer/call-transfer'
 import type { HumanDialer } from '../transfer/human-dialer'
-import type { VariableValue } from './header-template'
+import type { CallMedia } from '../call/call-media'
+import type { VariableValue } from '../trunk/header-template'
 
 export interface OutboundTransferHost {
   trunk: TrunkConfig
   agent: AgentConfig | null
   settings: TransferSettings
-  humanDialer: HumanDialer | undefined
+  humanDialer: HumanDialer<CallMedia> | undefined
   mediaAddress: string
   conversationId: string
   /** Our calling number: the human sees the agent's number, as the callee did. */
@@ -30,7 +31,7 @@ export interface OutboundTransferHost {
   /** The callee's RTP leg while the call is up, else null. */
   calleeLeg: () => Leg | null
   routeEngineAudio: (leg: Leg | null) => void
-  sendCallEvent: (ev: CallEventMsg) => void
+  sendCallEvent: (ev: CallEvent) => void
   playbackMark: (name: string, flushed: boolean) => void
   /** BYE to the callee with this cause (REFER done, or the human hung up after the bridge). */
   hangup: (cause: string) => void

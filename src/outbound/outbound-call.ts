@@ -12,14 +12,16 @@ import { EventEmitter } from 'node:events'
 import type { Logger } from '../log'
 import type { CallRecord, RecordStore, FinalCallStatus, HangupSide, TransferOutcome } from '../records'
 import { mediaQualityOf } from '../records/media-quality'
+import { engineEndSide } from '../records/hangup-side'
 import type { HeaderField, SipResponse } from '../sip/message/types'
 import { SipError } from '../sip/sip-error'
 import type { Dialog, SipAgent } from '../sip/ua'
 import { UacError } from '../sip/ua'
+import type { TransferAttempt } from '../call/call-control'
 import { outcomeOfFailure, type CancelReason } from './call-outcome'
-import { inviteWithFailover, isSynthesized } from './invite-failover'
+import { inviteWithFailover, isSynthesized } from '../trunk/invite-failover'
 import type { OutboundMedia } from './outbound-media'
-import type { SipTarget } from './sip-resolver'
+import type { SipTarget } from '../trunk/sip-resolver'
 
 export enum OutboundCallState {
   Initiated = 'initiated',
@@ -229,7 +231,7 @@ export class OutboundCall extends EventEmitter {
   engineEnded (reason: { cause: string, voicemail?: boolean }): void {
     if (this.current === OutboundCallState.Answered && this.dialog) {
       const dialog = this.dialog
-      void this.end(reason.voicemail ? 'voicemail' : 'completed', reason.cause, 'local', null, async () => { await dialog.destroy().catch(() => null) })
+      void this.end(reason.voicemail ? 'voicemail' : 'completed', reason.cause, engineEndSide(reason.cause), null, async () => { await dialog.destroy().catch(() => null) })
       return
     }
     this.engineCause = reason.cause
@@ -257,7 +259,19 @@ export class OutboundCall extends EventEmitter {
   async sendDtmf (digits: string): Promise<void> {
     if (this.current !== OutboundCallState.Answered) throw new Error('OUTBOUND_ERR_NOT_ANSWERED')
     await this.deps.media.sendDtmf(digits)
-    this.dtmfSent += digits.replace(/[wW]/g, '').length
+    this.digitsSent(digits.replace(/[wW]/g, '').length)
+  }
+
+  /** Control API transfer (the agent's transfer rules apply); null when the call is not answered. */
+  async transferTo (to: string, type?: 'conference' | 'sip_refer'): Promise<TransferAttempt | null> {
+    if (this.current !== OutboundCallState.Answered || !this.deps.media.transferTo) return null
+    return await this.deps.media.transferTo(to, type)
+  }
+
+  /** Keys sent to the callee (API or play_keypad_touch_tone). */
+  digitsSent (count: number): void {
+    if (this.current === OutboundCallState.Ended) return
+    this.dtmfSent += count
     this.deps.store.update(this.conversationId, { dtmfSent: this.dtmfSent })
   }
 

@@ -3,16 +3,15 @@
 // calls; reads every call — inbound and outbound, live or ended — from the records store.
 import { randomUUID } from 'node:crypto'
 import type { TrunkConfig, TrunkgateConfig } from '../config'
-import { parseTrunkAddress } from '../config'
 import type { Logger } from '../log'
-import type { CallRecord, RecordStore, CallStatus } from '../records'
-import { parseUri } from '../sip/message/uri'
+import { InboundDtmfError, type CallRecord, type RecordStore, type CallStatus } from '../records'
 import type { SipAgent } from '../sip/ua'
-import { CallControlError, type CallControl, type OriginateRequest } from '../api/call-control'
-import { HeaderTemplateError, renderHeaders } from './header-template'
+import { CallControlError, transferResult, type CallControl, type OriginateRequest, type TransferAttempt, type TransferCallRequest } from '../call/call-control'
+import { HeaderTemplateError, renderHeaders } from '../trunk/header-template'
+import { destinationUri, trunkAddress, TrunkUriError } from '../trunk/trunk-uri'
 import { OutboundCall } from './outbound-call'
 import type { OutboundMediaFactory } from './outbound-media'
-import type { SipResolver } from './sip-resolver'
+import type { SipResolver } from '../trunk/sip-resolver'
 
 /** Live-call operations on inbound calls, supplied by the inbound call layer when it has them. */
 export interface InboundCallControl {
@@ -20,6 +19,8 @@ export interface InboundCallControl {
   dtmf: (conversationId: string, digits: string) => Promise<boolean>
   /** Refresh the stored record of a live inbound call before it is read. */
   sync?: (conversationId: string) => void
+  /** false: not a live inbound call here; null: not answered. */
+  transfer?: (conversationId: string, to: string, type?: 'conference' | 'sip_refer') => Promise<TransferAttempt | null | false>
 }
 
 export interface OutboundDiallerDeps {
@@ -64,9 +65,14 @@ export class OutboundDialler implements CallControl {
     if (this.live.size + this.deps.inboundActive() >= config.sip.maxConcurrentCalls) {
       throw new CallControlError(503, 'API_ERR_CAPACITY', `sip.maxConcurrentCalls (${config.sip.maxConcurrentCalls}) reached`)
     }
-    const addr = parseTrunkAddress(out.address, `trunks.${trunk.name}.outbound.address`)
-    const port = addr.port ?? out.port ?? null
-    const requestUri = this.requestUri(req.to, addr.host, port, out.transport)
+    const addr = trunkAddress(trunk) as NonNullable<ReturnType<typeof trunkAddress>>
+    let requestUri: string
+    try {
+      requestUri = destinationUri(req.to, trunk)
+    } catch (err) {
+      if (err instanceof TrunkUriError) throw new CallControlError(400, 'API_ERR_INVALID_FIELD', `to: ${err.message}`, 'to')
+      throw err
+    }
     let headers
     try {
       headers = renderHeaders(out.headers, req.dynamicVariables)
@@ -111,7 +117,9 @@ export class OutboundDialler implements CallControl {
         },
         hangup: (reason) => { callRef?.engineEnded(reason) },
         trunk,
-        transfer: (outcome) => { callRef?.transferRecorded(outcome) }
+        transfer: (outcome) => { callRef?.transferRecorded(outcome) },
+        record: (update) => { store.update(conversationId, update) },
+        digitsSent: (count) => { callRef?.digitsSent(count) }
       })
     } catch (err) {
       log.error({ err }, 'no media leg for the outbound call')
@@ -128,7 +136,7 @@ export class OutboundDialler implements CallControl {
       headers,
       auth: out.auth,
       ringTimeoutMs: (req.ringTimeoutSecs ?? out.ring_timeout_secs) * 1000,
-      targets: () => this.deps.resolver.resolve(addr.host, port, out.transport, out.max_targets)
+      targets: () => this.deps.resolver.resolve(addr.host, addr.port, addr.transport, out.max_targets)
     }, {
       agent: this.deps.agent,
       store,
@@ -179,8 +187,37 @@ export class OutboundDialler implements CallControl {
     }
     const rec = this.mustExist(id)
     if (rec.endedAt !== null) throw new CallControlError(409, 'API_ERR_CALL_ENDED', `call ${id} already ended (${rec.status})`)
-    if (this.deps.inbound && await this.deps.inbound.dtmf(id, digits)) return
+    if (this.deps.inbound) {
+      let sent: boolean
+      try {
+        sent = await this.deps.inbound.dtmf(id, digits)
+      } catch (err) {
+        if (err instanceof InboundDtmfError) {
+          throw new CallControlError(409, err.reason === 'not_answered' ? 'API_ERR_NOT_ANSWERED' : 'API_ERR_DTMF_FAILED', err.message)
+        }
+        throw err
+      }
+      if (sent) return
+    }
     throw new CallControlError(409, 'API_ERR_NOT_CONTROLLABLE', `call ${id} is not controllable from this gateway`)
+  }
+
+  async transfer (id: string, req: TransferCallRequest): Promise<{ result: Record<string, unknown>, record: CallRecord }> {
+    const call = this.live.get(id)
+    let attempt: TransferAttempt | null | false
+    if (call) {
+      attempt = await call.transferTo(req.to, req.type)
+    } else {
+      const rec = this.mustExist(id)
+      if (rec.endedAt !== null) throw new CallControlError(409, 'API_ERR_CALL_ENDED', `call ${id} already ended (${rec.status})`)
+      attempt = this.deps.inbound?.transfer ? await this.deps.inbound.transfer(id, req.to, req.type) : false
+      if (attempt === false) throw new CallControlError(409, 'API_ERR_NOT_CONTROLLABLE', `call ${id} is not controllable from this gateway`)
+    }
+    if (attempt === null) throw new CallControlError(409, 'API_ERR_NOT_ANSWERED', `call ${id} is not answered: no transfer`)
+    const result = transferResult(id, attempt)
+    // A successful REFER ends the call: its record is final once the call layer committed it.
+    const ended = call ? await Promise.race([call.whenEnded(), new Promise<null>(resolve => setTimeout(() => resolve(null), 100))]) : null
+    return { result, record: ended ?? this.get(id) as CallRecord }
   }
 
   /** Ends every live outbound call (CANCEL or BYE) and waits for their records. */
@@ -213,23 +250,5 @@ export class OutboundDialler implements CallControl {
     const t = candidates.find(c => c?.outbound !== undefined)
     if (!t) throw new CallControlError(400, 'API_ERR_NO_OUTBOUND', 'trunk: no trunk has an outbound section', 'trunk')
     return t
-  }
-
-  /**
-   * E.164 → sip:+15550100@<trunk host>[:port];user=phone (RFC 3261 §19.1.6), the host being the trunk's
-   * configured name (RFC 3263: the Request-URI keeps the domain, DNS only picks where it is sent);
-   * a SIP URI is sent as given, through the trunk.
-   */
-  private requestUri (to: string, host: string, port: number | null, transport: 'udp' | 'tcp' | 'tls'): string {
-    if (/^sips?:/i.test(to)) {
-      try {
-        parseUri(to)
-      } catch (err) {
-        throw new CallControlError(400, 'API_ERR_INVALID_FIELD', `to: not a valid SIP URI (${(err as Error).message})`, 'to')
-      }
-      return to
-    }
-    const h = host.includes(':') ? `[${host}]` : host
-    return `sip:${to}@${h}${port !== null ? `:${port}` : ''};user=phone${transport === 'tcp' ? '' : `;transport=${transport}`}`
   }
 }

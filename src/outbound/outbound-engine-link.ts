@@ -1,23 +1,32 @@
-// The conversation engine on an outbound call: the same Start message as inbound calls (buildStart from
-// the call layer) with direction OUTBOUND, sent at the first 1xx so the engine is ready when the callee
-// answers ("ringing reported to the engine"); audio both ways once answered; DTMF to the engine; the
-// engine's hang-up and the system tools end_call, play_keypad_touch_tone, skip_turn, voicemail_detection,
-// and transfer_to_number through the inbound calls' transfer code (outbound-call-transfer.ts).
+// The conversation engine on an outbound call: the same SessionStart as inbound calls (buildStart from
+// the call layer) with direction outbound, opened at the first 1xx so the engine is ready when the callee
+// answers ("ringing reported to the engine"); audio both ways once answered; DTMF to the engine (RFC 4733,
+// in-band and INFO, de-duplicated as inbound); hold reported; the engine's hang-up drained like inbound;
+// and the system tools through the call layer's SystemTools (the same tool-id de-duplication, tone bound,
+// end_call after the queued audio, voicemail message then hang-up) with transfer_to_number through the
+// inbound calls' transfer code (outbound-call-transfer.ts).
 import type { AgentConfig } from '../config'
 import { transferSettings, type TransferSettings } from '../config/transfer-schema'
 import { buildStart, defaultPersonalization, personalizationPolicy } from '../call/start-message'
-import type { EngineCall, EngineClient } from '../engine/engine-client'
-import type { ToolCallMsg } from '../engine/engine-messages'
+import { DtmfDeduplicator, type DtmfOrigin } from '../call/dtmf-deduplicator'
+import { SystemTools } from '../call/system-tools'
+import type { EngineConnector, EngineSession, ToolCall } from '../engine/engine-session'
+import type { TransferRequest } from '../transfer/transfer-service'
 import type { Logger } from '../log'
 import type { DtmfEvent, FramesEvent, Leg } from '../media/leg'
 import type { MediaEngine } from '../media/media-engine'
 import type { NegotiatedAudio } from '../sdp'
 import type { Dialog } from '../sip/dialog/dialog'
-import type { CallTransfer } from '../transfer/call-transfer'
+import type { CallTransfer, TransferToolRun } from '../transfer/call-transfer'
 import type { HumanDialer } from '../transfer/human-dialer'
+import type { CallMedia } from '../call/call-media'
 import { outboundCallTransfer } from './outbound-call-transfer'
-import { legMediaFactory, type OutboundMedia, type OutboundMediaContext, type OutboundMediaFactory } from './outbound-media'
+import { LegOutboundMedia, type OutboundMedia, type OutboundMediaContext, type OutboundMediaFactory } from './outbound-media'
 
+/** Token for the leg mark that releases a drained hang-up once the queued agent audio has played. */
+const HANGUP_MARK = { kind: 'outbound-hangup' } as const
+/** Longest wait for queued audio before a drained hang-up happens anyway (as inbound calls). */
+const MAX_DRAIN_MS = 65000
 
 /** What ends a call from the engine side: the OutboundCall records it (status, cause, side local). */
 export interface EngineHangup { cause: string, voicemail?: boolean }
@@ -26,18 +35,17 @@ export interface EngineLinkHooks {
   /** Start → Ready of each engine stream, ms (the engine round-trip metric). */
   onReady?: (elapsedMs: number) => void
   /** Dials the human of a conference transfer (src/transfer/human-dialer.ts); without it only sip_refer works. */
-  humanDialer?: HumanDialer
+  humanDialer?: HumanDialer<CallMedia>
   /** config.transfer (ring timeout, whisper, hold audio, REFER NOTIFY timeout). */
   transferSettings?: TransferSettings
 }
 
-export function engineMediaFactory (media: MediaEngine, engine: EngineClient, agents: readonly AgentConfig[], hooks: EngineLinkHooks = {}): OutboundMediaFactory {
-  const legs = legMediaFactory(media)
-  return (ctx) => new EngineOutboundMedia(legs(ctx), engine, ctx, agents.find(a => a.id === ctx.call?.agentId) ?? null, hooks)
+export function engineMediaFactory (media: MediaEngine, engineFor: (agentId: string) => EngineConnector, agents: readonly AgentConfig[], hooks: EngineLinkHooks = {}): OutboundMediaFactory {
+  return (ctx) => new EngineOutboundMedia(new LegOutboundMedia(media, ctx), engineFor, ctx, agents.find(a => a.id === ctx.call?.agentId) ?? null, hooks)
 }
 
 class EngineOutboundMedia implements OutboundMedia {
-  private engineCall: EngineCall | null = null
+  private engineCall: EngineSession | null = null
   private starting: Promise<void> | null = null
   private answeredUp = false
   private closed = false
@@ -47,19 +55,26 @@ class EngineOutboundMedia implements OutboundMedia {
   private readonly transfer: CallTransfer | null
   private transferRun: Promise<void> | null = null
   private readonly log: Logger
+  private readonly tools: SystemTools
+  private readonly dedup = new DtmfDeduplicator()
+  /** A hang-up waiting for the queued agent audio (end_call, engine Hangup, voicemail message played). */
+  private draining: { cause: string, timer: NodeJS.Timeout | null } | null = null
+  private voicemailWait: { cause: string, timer: NodeJS.Timeout } | null = null
+  private voicemail = false
+  /** The engine itself ended the conversation (Hangup message or stream end): it hears side "engine". */
+  private endedByEngine = false
+  private dtmfReceived = 0
+  private readonly toolsCalled: Array<{ name: string, at: number, ok: boolean }> = []
 
-  constructor (private readonly inner: OutboundMedia, private readonly engine: EngineClient, private readonly ctx: OutboundMediaContext,
+  constructor (private readonly inner: LegOutboundMedia, private readonly engineFor: (agentId: string) => EngineConnector, private readonly ctx: OutboundMediaContext,
     private readonly agent: AgentConfig | null, private readonly hooks: EngineLinkHooks) {
     this.log = ctx.log
     const leg = inner.leg
-    if (leg) {
-      leg.on('frames', (ev: FramesEvent) => this.onFrames(ev))
-      leg.on('dtmf', (ev: DtmfEvent) => this.engineCall?.sendDtmf(ev.digit, ev.durationMs, ev.source === 'rfc4733' ? 'DTMF_SOURCE_RFC4733' : 'DTMF_SOURCE_INBAND'))
-      leg.on('mark', (id: unknown) => {
-        const name = (id as { engineMark?: string } | null)?.engineMark
-        if (name !== undefined) this.engineCall?.sendPlaybackMark(name, false)
-      })
-    }
+    leg.on('frames', (ev: FramesEvent) => this.onFrames(ev))
+    leg.on('dtmf', (ev: DtmfEvent) => this.onDigit(ev.digit, ev.durationMs, ev.source))
+    leg.on('mark', (id: unknown, info: { flushed: boolean }) => this.onLegMark(id, info?.flushed ?? false))
+    inner.onDigit = (digit, durationMs) => this.onDigit(digit, durationMs, 'info')
+    inner.onHoldChanged = held => { if (!this.closed) this.engineCall?.sendCallEvent({ type: held ? 'hold' : 'unhold' }) }
     const call = ctx.call
     this.transfer = ctx.trunk && call
       ? outboundCallTransfer({
@@ -73,7 +88,7 @@ class EngineOutboundMedia implements OutboundMedia {
         dynamicVariables: call.dynamicVariables,
         log: this.log,
         dialog: () => this.closed ? null : this.dialog,
-        calleeLeg: () => this.closed ? null : this.inner.leg ?? null,
+        calleeLeg: () => this.closed ? null : this.inner.leg,
         routeEngineAudio: leg => { this.audioLeg = leg },
         sendCallEvent: ev => this.engineCall?.sendCallEvent(ev),
         playbackMark: (name, flushed) => this.engineCall?.sendPlaybackMark(name, flushed),
@@ -81,9 +96,27 @@ class EngineOutboundMedia implements OutboundMedia {
         leaveEngine: () => this.leaveEngine()
       })
       : null
+    const transfer = this.transfer
+    this.tools = new SystemTools({
+      phoneLegReady: () => this.answeredUp && !this.closed,
+      sendDigits: async digits => {
+        const r = await this.inner.media.sendDigits(digits)
+        this.ctx.digitsSent?.(digits.replace(/[wW]/g, '').length)
+        return r
+      },
+      voicemailMessage: () => agent?.voicemail_message ?? null,
+      voicemailTimeoutMs: () => agent?.voicemail_timeout_ms ?? 30000,
+      markVoicemail: () => { this.voicemail = true },
+      hangupAfterNextMark: (cause, timeoutMs) => this.hangupAfterNextMark(cause, timeoutMs),
+      hangupAfterPlayout: cause => this.drainThenHangup(cause),
+      transferToNumber: transfer ? (id, args) => this.runTransfer(transfer, id, args) : undefined
+    }, this.log)
   }
 
-  connected (dialog: Dialog): void { this.dialog = dialog }
+  connected (dialog: Dialog): void {
+    this.dialog = dialog
+    this.inner.connected(dialog)
+  }
 
   pendingTransfer (): Promise<void> | null { return this.transferRun }
 
@@ -121,14 +154,14 @@ class EngineOutboundMedia implements OutboundMedia {
         calledNumber: call.to,
         personalization,
         sipHeaders: [],
-        nowMs: Date.now()
-      }),
-      direction: 'CALL_DIRECTION_OUTBOUND' as const
+        nowMs: Date.now(),
+        direction: 'outbound'
+      })
     }
     const t0 = performance.now()
-    this.starting = this.engine.startCall(start).then(ec => {
+    this.starting = this.engineFor(call.agentId).open(start).then(ec => {
       this.hooks.onReady?.(performance.now() - t0)
-      if (this.closed) { ec.hangup('HANGUP_SIDE_GATEWAY', 'canceled', 0); return }
+      if (this.closed) { ec.hangup('gateway', 'canceled', 0); return }
       this.engineCall = ec
       this.attach(ec)
       this.log.info('engine stream ready for the outbound call')
@@ -138,66 +171,143 @@ class EngineOutboundMedia implements OutboundMedia {
     })
   }
 
-  private attach (ec: EngineCall): void {
+  private attach (ec: EngineSession): void {
     const leg = this.inner.leg
     ec.on('audio', (data: Buffer) => {
       const target = this.audioLeg ?? leg
-      if (!this.closed && target && data.length % 2 === 0) target.play(data)
+      // While a hang-up drains, nothing more is queued behind the goodbye (as inbound calls).
+      if (!this.closed && this.draining === null && data.length % 2 === 0) target.play(data)
     })
-    ec.on('clear', () => { if (!this.closed) (this.audioLeg ?? leg)?.clear() })
+    ec.on('clear', () => { if (!this.closed) (this.audioLeg ?? leg).clear() })
     ec.on('mark', (name: string) => {
-      try { (this.audioLeg ?? leg)?.mark({ engineMark: name }) } catch { ec.sendPlaybackMark(name, true) }
+      try { (this.audioLeg ?? leg).mark({ engineMark: name }) } catch { ec.sendPlaybackMark(name, true) }
     })
-    ec.on('toolCall', (tool: ToolCallMsg) => { void this.onTool(ec, tool) })
-    ec.on('hangup', (reason: string) => this.ctx.hangup?.({ cause: reason || 'engine_hangup' }))
+    ec.on('toolCall', (tool: ToolCall) => { void this.runTool(ec, tool) })
+    ec.on('hangup', (reason: string) => {
+      this.endedByEngine = true
+      this.drainThenHangup(reason || 'engine_hangup')
+    })
     ec.on('error', (err) => {
-      this.log.warn({ code: err.code, err: err.message }, 'engine stream failed')
+      this.log.warn({ code: err.code, protocol: ec.protocol, err: err.message }, 'engine session failed')
       this.ctx.hangup?.({ cause: 'engine_failed' })
     })
-    ec.on('end', () => { if (!this.closed) this.ctx.hangup?.({ cause: 'engine_ended' }) })
-    // Messages are held until listeners exist (engine-client.ts): deliver them now.
+    ec.on('end', () => {
+      if (this.closed || this.draining !== null) return
+      this.endedByEngine = true
+      this.drainThenHangup('engine_ended')
+    })
+    // Messages are held until listeners exist: deliver them now.
     ec.resume()
   }
 
-  private async onTool (ec: EngineCall, tool: ToolCallMsg): Promise<void> {
-    const id = tool.tool_call_id
+  private onDigit (digit: string, durationMs: number, origin: DtmfOrigin): void {
+    const ec = this.engineCall
+    if (!ec || this.closed) return
+    if (!this.dedup.accept(digit, origin)) return
+    this.dtmfReceived++
+    this.ctx.record?.({ dtmfReceived: this.dtmfReceived })
+    ec.sendDtmf(digit, durationMs, origin)
+  }
+
+  private runTool (ec: EngineSession, tool: ToolCall): Promise<void> {
+    const done = this.runToolAndReport(ec, tool)
+    if (tool.name === 'transfer_to_number' && this.transferRun === null) {
+      // pendingTransfer(): a REFER that ends the dialog waits for the outcome, the ToolResult and the
+      // hang-up that follows it. A second transfer while one runs is refused: the first stays pending.
+      const pending = done.then(() => undefined, () => undefined)
+      this.transferRun = pending
+      void pending.then(() => { if (this.transferRun === pending) this.transferRun = null })
+    }
+    return done
+  }
+
+  private async runToolAndReport (ec: EngineSession, tool: ToolCall): Promise<void> {
+    const run = await this.tools.run(tool)
+    const o = run.outcome
+    this.toolsCalled.push({ name: run.name, at: Date.now(), ok: o.ok })
+    this.ctx.record?.({ toolsCalled: [...this.toolsCalled] })
+    this.log.info({ tool: run.name, toolCallId: tool.id, ok: o.ok, error: o.ok ? undefined : o.error }, 'system tool')
+    if (!this.closed) ec.sendToolResult(tool.id, o)
+    run.after?.()
+  }
+
+  /** Control API transfer: as transfer_to_number (rules, record, pendingTransfer), without a tool call. */
+  async transferTo (to: string, type?: 'conference' | 'sip_refer'): Promise<TransferToolRun> {
+    const transfer = this.transfer
+    if (!transfer || this.closed) return { outcome: { ok: false, error: 'this call cannot transfer (no trunk for it)' }, refusal: 'unavailable' }
+    const done = this.runTransfer(transfer, `api_${this.ctx.conversationId}_${Date.now()}`, { transferNumber: to, clientMessage: '', agentMessage: '', requestedType: type })
+      .then(run => { run.after?.(); return run })
+    if (this.transferRun === null) {
+      const pending = done.then(() => undefined, () => undefined)
+      this.transferRun = pending
+      void pending.then(() => { if (this.transferRun === pending) this.transferRun = null })
+    }
+    return await done
+  }
+
+  /** transfer_to_number: the outcome goes into the record. */
+  private async runTransfer (transfer: CallTransfer, id: string, args: TransferRequest): Promise<TransferToolRun> {
+    const run = await transfer.transferToNumber(id, args)
+    const record = transfer.record
+    if (record) this.ctx.transfer?.({ type: record.type, target: record.target, result: record.result, ...(record.sipStatus !== undefined ? { sipStatus: record.sipStatus } : {}) })
+    return run
+  }
+
+  /** Hang up once the agent audio already queued has played (a leg mark releases it), bounded by MAX_DRAIN_MS. */
+  private drainThenHangup (cause: string): void {
+    if (this.closed || this.draining !== null) return
+    const leg = this.audioLeg ?? this.inner.leg
+    let waitMs: number
     try {
-      if ('end_call' in tool) {
-        ec.sendToolResult(id, { ok: true })
-        this.ctx.hangup?.({ cause: 'end_call' })
-      } else if ('voicemail_detection' in tool) {
-        ec.sendToolResult(id, { ok: true })
-        this.ctx.hangup?.({ cause: 'voicemail_detected', voicemail: true })
-      } else if ('skip_turn' in tool) {
-        ec.sendToolResult(id, { ok: true })
-      } else if ('play_keypad_touch_tone' in tool) {
-        await this.sendDtmf(tool.play_keypad_touch_tone.dtmf_tones)
-        ec.sendToolResult(id, { ok: true })
-      } else if ('transfer_to_number' in tool && this.transfer) {
-        const transfer = this.transfer
-        const settled = (async () => {
-          const run = await transfer.transferToNumber(id, tool.transfer_to_number)
-          const record = transfer.record
-          if (record) this.ctx.transfer?.({ type: record.type, target: record.target, result: record.result, ...(record.sipStatus !== undefined ? { sipStatus: record.sipStatus } : {}) })
-          ec.sendToolResult(id, run.outcome)
-          run.after?.()
-        })()
-        // A second transfer_to_number while one runs is refused by the service: the first stays pending.
-        const pending = settled.catch(() => undefined)
-        if (this.transferRun === null) this.transferRun = pending
-        try { await settled } finally { if (this.transferRun === pending) this.transferRun = null }
-      } else {
-        ec.sendToolResult(id, { ok: false, error: 'this tool is not available on outbound calls' })
-      }
-    } catch (err) {
-      ec.sendToolResult(id, { ok: false, error: (err as Error).message })
+      waitMs = Math.min(MAX_DRAIN_MS, leg.queuedMs() + 2000)
+      leg.mark(HANGUP_MARK)
+    } catch {
+      this.finishHangup(cause)
+      return
+    }
+    this.draining = {
+      cause,
+      timer: setTimeout(() => {
+        this.log.warn({ waitMs }, 'queued audio did not play out in time: hanging up')
+        this.finishHangup(cause)
+      }, waitMs)
+    }
+  }
+
+  private finishHangup (cause: string): void {
+    if (this.draining?.timer) clearTimeout(this.draining.timer)
+    if (this.closed) return
+    this.ctx.hangup?.(this.voicemail ? { cause: 'voicemail_detected', voicemail: true } : { cause })
+  }
+
+  /** seed "Voicemail detection": hang up once the engine's next mark (the message) has played, or after timeoutMs. */
+  private hangupAfterNextMark (cause: string, timeoutMs: number): void {
+    if (this.voicemailWait || this.closed) return
+    const timer = setTimeout(() => {
+      this.voicemailWait = null
+      this.log.warn({ timeoutMs }, 'voicemail message not played in time: hanging up')
+      this.finishHangup(cause)
+    }, timeoutMs)
+    this.voicemailWait = { cause, timer }
+  }
+
+  private onLegMark (id: unknown, flushed: boolean): void {
+    if (id === HANGUP_MARK) { this.finishHangup(this.draining?.cause ?? 'normal_clearing'); return }
+    const name = (id as { engineMark?: string } | null)?.engineMark
+    if (name === undefined) return
+    this.engineCall?.sendPlaybackMark(name, flushed)
+    const vm = this.voicemailWait
+    if (vm && !flushed) {
+      clearTimeout(vm.timer)
+      this.voicemailWait = null
+      this.drainThenHangup(vm.cause)
     }
   }
 
   private onFrames (ev: FramesEvent): void {
     const ec = this.engineCall
-    if (!ec || !this.answeredUp || this.closed) return
-    // One copy of the tick's frames into the Audio batch, as the inbound call does (no Buffer per frame).
+    if (!ec || !this.answeredUp || this.closed || this.inner.held) return
+    // One copy of the tick's frames into the session's batch, as the inbound call does (no Buffer per frame).
     ec.sendAudioFrames(ev.pcm, ev.frames)
   }
 
@@ -210,7 +320,7 @@ class EngineOutboundMedia implements OutboundMedia {
     // Its end/error must not end the bridged call any more.
     ec.removeAllListeners()
     ec.on('error', () => undefined)
-    ec.hangup('HANGUP_SIDE_GATEWAY', 'transferred', 0)
+    ec.hangup('gateway', 'transferred', 0)
     this.log.info('engine left the outbound call: callee and human bridged')
   }
 
@@ -221,7 +331,10 @@ class EngineOutboundMedia implements OutboundMedia {
   close (end?: { side: 'local' | 'remote' | 'system', cause: string, sipStatus: number | null }): void {
     if (this.closed) return
     this.closed = true
-    const side = end?.side === 'remote' ? 'HANGUP_SIDE_CALLER' : end?.side === 'local' ? 'HANGUP_SIDE_ENGINE' : 'HANGUP_SIDE_GATEWAY'
+    if (this.draining?.timer) clearTimeout(this.draining.timer)
+    if (this.voicemailWait) clearTimeout(this.voicemailWait.timer)
+    // The engine hears who ended the call as on inbound calls: the callee (caller side), itself, or us.
+    const side = end?.side === 'remote' ? 'caller' : this.endedByEngine ? 'engine' : 'gateway'
     this.engineCall?.hangup(side, end?.cause ?? 'ended', end?.sipStatus ?? 0)
     // Hangs up the human's leg of a conference transfer, if any.
     this.transfer?.close()

@@ -4,9 +4,12 @@
 // layer); without it the leg is set up and DTMF and statistics work, but nobody talks.
 import type { TrunkConfig } from '../config'
 import type { Logger } from '../log'
-import { inbandDtmfWanted, type InbandDtmfMode, type Leg, type MediaEngine } from '../media/media-engine'
+import type { InbandDtmfMode, Leg, MediaEngine } from '../media/media-engine'
 import { supportedSrtpSuites } from '../media/dsp'
-import type { TransferOutcome } from '../records'
+import { CallMedia } from '../call/call-media'
+import { CallDialogEvents } from '../call/ai-call-dialog-events'
+import type { CallRecordUpdate, TransferOutcome } from '../records'
+import type { TransferAttempt } from '../call/call-control'
 import type { Dialog } from '../sip/dialog/dialog'
 import type { RtpReceiveStats } from '../records/media-quality'
 import { parseSdp, SdpSession, type MediaPolicy, type NegotiatedAudio } from '../sdp'
@@ -34,6 +37,8 @@ export interface OutboundMedia {
    * null when none runs. A successful REFER ends the dialog itself (RFC 5589 §6) before that.
    */
   pendingTransfer?: () => Promise<void> | null
+  /** Control API transfer through the call's transfer code (agent's rules); present when the engine side runs. */
+  transferTo?: (to: string, type?: 'conference' | 'sip_refer') => Promise<TransferAttempt>
 }
 
 export interface OutboundMediaContext {
@@ -58,67 +63,78 @@ export interface OutboundMediaContext {
   trunk?: TrunkConfig
   /** A transfer_to_number attempt ended (the call record keeps the last one). */
   transfer?: (outcome: TransferOutcome) => void
+  /** Live record facts of the engine side (tools called, DTMF received), as inbound records carry them. */
+  record?: (update: Pick<CallRecordUpdate, 'toolsCalled' | 'dtmfReceived'>) => void
+  /** Keys sent to the callee by a tool (play_keypad_touch_tone), counted with the API's in dtmfSent. */
+  digitsSent?: (count: number) => void
 }
 
 export type OutboundMediaFactory = (ctx: OutboundMediaContext) => OutboundMedia
 
-const PTIMES = new Set([10, 20, 30, 40])
-const DTMF_TIMEOUT_MS = 30000
-
-/** RTP through the native media core: one Leg, negotiated by an SdpSession. */
+/** RTP through the native media core: the same CallMedia (leg + SdpSession) as inbound calls. */
 export function legMediaFactory (media: MediaEngine): OutboundMediaFactory {
   return (ctx) => new LegOutboundMedia(media, ctx)
 }
 
-class LegOutboundMedia implements OutboundMedia {
-  readonly leg: Leg
-  private readonly session: SdpSession
-  private negotiated: NegotiatedAudio | null = null
+/**
+ * The callee's leg. Once the dialog is confirmed its in-dialog requests are handled exactly as on an
+ * inbound call (CallDialogEvents): re-INVITE / UPDATE offers move the leg (new address, keys, codec,
+ * hold), INFO DTMF is reported through onDigit.
+ */
+export class LegOutboundMedia implements OutboundMedia {
+  readonly media: CallMedia
+  /** INFO digits (RFC 4733 and in-band ones come from the leg's 'dtmf' event). */
+  onDigit: ((digit: string, durationMs: number) => void) | null = null
+  /** The callee put the call on hold or resumed it. */
+  onHoldChanged: ((held: boolean) => void) | null = null
+  private dialog: Dialog | null = null
+  private closed = false
 
-  constructor (media: MediaEngine, private readonly ctx: OutboundMediaContext) {
-    this.leg = media.createLeg({ symmetric: true, inbandDtmf: true })
-    const own = this.leg.localAddress
-    const address = own === '0.0.0.0' || own === '::' || own === '' ? ctx.mediaAddress : own
-    // The leg's SRTP runs in the native core: offer every suite it has (GCM first), not the RFC 4568 baseline.
-    const policy = { ...ctx.policy, supportedSuites: ctx.policy.supportedSuites ?? supportedSrtpSuites() }
-    this.session = new SdpSession(policy, { address, port: this.leg.localPort }, { log: ctx.log })
+  constructor (engine: MediaEngine, private readonly ctx: OutboundMediaContext) {
+    this.media = new CallMedia({
+      media: engine,
+      policy: { ...ctx.policy, supportedSuites: supportedSrtpSuites() },
+      fallbackAddress: ctx.mediaAddress,
+      rtcpMux: false,
+      inbandDtmf: ctx.inbandDtmf,
+      log: ctx.log
+    })
   }
 
-  offer (): string { return this.session.offer().sdp }
-  ringing (): void { /* engine seam: reported by the call layer when attached */ }
+  get leg (): Leg { return this.media.leg }
+  get held (): boolean { return this.media.held }
 
-  answered (remoteSdp: string): NegotiatedAudio {
-    let parsed
+  offer (): string { return this.media.initialDescription(null) }
+  ringing (): void { /* the engine side reports it (outbound-engine-link.ts) */ }
+
+  answered (remoteSdp: string): NegotiatedAudio | null {
     try {
-      parsed = parseSdp(Buffer.from(remoteSdp))
+      this.media.acceptAckAnswer(Buffer.from(remoteSdp))
     } catch (err) {
       throw err instanceof SipError ? err : new SipError(488, 'Not Acceptable Here', 'SIP_ERR_SDP_INVALID', { detail: String(err) })
     }
-    const n = this.session.acceptAnswer(parsed)
-    const ptime = PTIMES.has(n.ptime) ? n.ptime as 10 | 20 | 30 | 40 : 20
-    this.leg.setCodec({ name: n.codec.name, payloadType: n.payloadType, telephoneEventPayloadType: n.telephoneEvent?.payloadType ?? null, ptime, encoder: n.encoder })
-    this.leg.setRemote(n.remote.address, n.remote.port, n.rtcpMux ? { rtcpMux: true } : { rtcpAddress: n.remote.rtcpAddress, rtcpPort: n.remote.rtcpPort })
-    this.leg.setSrtp(n.srtp ? { suite: n.srtp.suite, localKey: n.srtp.localKeySalt, remoteKey: n.srtp.remoteKeySalt } : null)
-    this.leg.setDirection(n.direction)
-    this.leg.setInbandDtmf(inbandDtmfWanted(this.ctx.inbandDtmf ?? 'auto', n.telephoneEvent !== null))
-    this.negotiated = n
-    this.ctx.log.info({ codec: n.codec.name, srtp: n.srtp?.suite ?? null, remote: n.remote }, 'outbound media up')
+    const n = this.media.negotiated
+    if (n) this.ctx.log.info({ codec: n.codec.name, srtp: n.srtp?.suite ?? null, remote: n.remote }, 'outbound media up')
     return n
   }
 
-  sendDtmf (digits: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const done = (): void => { clearTimeout(timer); this.leg.off('dtmfDone', done); resolve() }
-      const timer = setTimeout(() => { this.leg.off('dtmfDone', done); reject(new Error('MEDIA_ERR_DTMF_TIMEOUT: digits not sent in time')) }, DTMF_TIMEOUT_MS)
-      this.leg.on('dtmfDone', done)
-      try {
-        this.leg.sendDtmf(digits)
-      } catch (err) {
-        clearTimeout(timer)
-        this.leg.off('dtmfDone', done)
-        reject(err)
-      }
-    })
+  connected (dialog: Dialog): void {
+    this.dialog = dialog
+    new CallDialogEvents({
+      log: this.ctx.log,
+      isOver: () => this.closed,
+      dialog: () => this.dialog,
+      media: () => this.closed ? null : this.media,
+      onInfoDigit: (digit, durationMs) => this.onDigit?.(digit, durationMs),
+      onHoldChanged: held => this.onHoldChanged?.(held),
+      hangup: (_side, cause) => this.ctx.hangup?.({ cause }),
+      // The dialog's end is the outbound call's own ('terminated' in outbound-call.ts).
+      end: () => undefined
+    }).attach(dialog)
+  }
+
+  async sendDtmf (digits: string): Promise<void> {
+    await this.media.sendDigits(digits)
   }
 
   stats (): RtpReceiveStats | null {
@@ -127,8 +143,11 @@ class LegOutboundMedia implements OutboundMedia {
     return { packetsReceived: s.packetsReceived, packetsSent: s.packetsSent, packetsLost: s.packetsLost, jitterMs: s.jitterMs, rttMs: s.rttMs }
   }
 
-  ptimeMs (): number { return this.negotiated?.ptime ?? 20 }
-  close (): void { this.leg.close() }
+  ptimeMs (): number { return this.media.negotiated?.ptime ?? 20 }
+  close (): void {
+    this.closed = true
+    this.media.close()
+  }
 }
 
 /**

@@ -1,18 +1,63 @@
-// Records for inbound AI calls (issue 4's AiCall): begun when the call layer takes the INVITE, finished
-// from the call's own record when it ends. Also the API's live control of inbound calls (hang-up).
-import type { AiCall } from '../call/ai-call'
-import type { CallRecord as AiCallRecord } from '../call/call-record'
+// Records for inbound AI calls: begun when the call layer takes the INVITE, finished from the facts the
+// call reports in its 'ended' event. Records observe calls: the shapes they read are declared here (the
+// call layer's own record and call satisfy them), so this folder imports nothing from the call layer.
+// Also the live control of inbound calls the API reaches through the call-control interface.
 import type { Logger } from '../log'
-import type { CallRecord, FinalCallStatus, HangupSide, TransferOutcome } from './call-record'
+import type { CallRecord, FinalCallStatus, TransferOutcome } from './call-record'
+import { recordedHangupSide } from './hangup-side'
 import type { RecordStore } from './record-store'
-import { CallControlError } from '../api/call-control'
 import { logCallSummary } from './call-summary'
-import { mediaQualityOf } from './media-quality'
+import { mediaQualityOf, type RtpReceiveStats } from './media-quality'
+
+/** The final facts of an inbound call (the call layer's CallRecord). */
+export interface InboundCallFacts {
+  conversationId: string
+  sipCallId: string
+  callId: string
+  callSid: string | null
+  agentId: string
+  trunk: string
+  callerId: string
+  calledNumber: string
+  startedAtMs: number
+  answeredAtMs: number | null
+  endedAtMs: number | null
+  outcome: 'completed' | 'rejected' | 'canceled' | 'failed' | 'transferred' | null
+  endedBy: 'caller' | 'gateway' | 'engine' | null
+  cause: string | null
+  sipStatus: number | null
+  voicemail: { reason: string } | null
+  tools: ReadonlyArray<{ name: string, ok: boolean, atMs: number }>
+  dtmfReceived: number
+  dtmfSent: number
+  media: (RtpReceiveStats & { ptimeMs: number }) | null
+  transfer?: { type: TransferOutcome['type'], target: string, result: 'succeeded' | 'failed', sipStatus?: number } | null
+}
+
+/** A live inbound call as the records and the API's live control see it. */
+export interface ObservedInboundCall {
+  readonly record: InboundCallFacts
+  hangup: (side: 'gateway', cause: string, drain: boolean) => void
+  /** Null when the call is not answered (no DTMF possible). */
+  sendDtmf: (digits: string) => Promise<unknown> | null
+  /** Resolves null when the call is not answered. */
+  transferTo: (to: string, type?: 'conference' | 'sip_refer') => Promise<InboundTransferAttempt | null>
+}
+
+export interface InboundTransferAttempt {
+  outcome: { ok: true, result?: Record<string, unknown> } | { ok: false, error: string }
+  refusal?: 'not_allowed' | 'busy' | 'not_connected' | 'unavailable'
+}
+
+/** Why live DTMF to an inbound call did not go out. */
+export class InboundDtmfError extends Error {
+  constructor (readonly reason: 'not_answered' | 'failed', message: string) { super(message) }
+}
 
 /** The part of AiCallHandler this needs: its 'call' and 'ended' events ('preCallWebhook' feeds the metrics). */
 export interface InboundCallSource {
-  on (event: 'call', fn: (call: AiCall) => void): unknown
-  on (event: 'ended', fn: (record: AiCallRecord) => void): unknown
+  on (event: 'call', fn: (call: ObservedInboundCall) => void): unknown
+  on (event: 'ended', fn: (record: InboundCallFacts) => void): unknown
   on (event: 'preCallWebhook', fn: (elapsedMs: number, ok: boolean) => void): unknown
 }
 
@@ -21,7 +66,7 @@ export interface InboundCallSource {
  * - rejected: an answer refused by us (policy, 503 engine unavailable …) or a busy code → busy when 486/600;
  * - canceled: the caller hung up before the answer.
  */
-export function inboundStatus (r: AiCallRecord): FinalCallStatus {
+export function inboundStatus (r: InboundCallFacts): FinalCallStatus {
   switch (r.outcome) {
     case 'completed': return r.voicemail ? 'voicemail' : 'completed'
     case 'transferred': return 'transferred'
@@ -31,10 +76,8 @@ export function inboundStatus (r: AiCallRecord): FinalCallStatus {
   }
 }
 
-const SIDE: Record<string, HangupSide> = { caller: 'remote', engine: 'local', gateway: 'system' }
-
 export class InboundRecords {
-  private readonly live = new Map<string, AiCall>()
+  private readonly live = new Map<string, ObservedInboundCall>()
   private readonly waiting = new Map<string, Array<() => void>>()
 
   constructor (source: InboundCallSource, private readonly store: RecordStore, private readonly log: Logger,
@@ -43,7 +86,7 @@ export class InboundRecords {
     source.on('ended', (r) => this.finish(r))
   }
 
-  private begin (call: AiCall): void {
+  private begin (call: ObservedInboundCall): void {
     const r = call.record
     try {
       this.store.begin({
@@ -65,7 +108,7 @@ export class InboundRecords {
     }
   }
 
-  private finish (r: AiCallRecord): void {
+  private finish (r: InboundCallFacts): void {
     this.live.delete(r.conversationId)
     try {
       if (!this.store.get(r.conversationId)) {
@@ -77,7 +120,7 @@ export class InboundRecords {
       const rec = this.store.finish(r.conversationId, {
         status: inboundStatus(r),
         hangupCause: r.cause ?? 'unknown',
-        hangupSide: SIDE[r.endedBy ?? 'gateway'] ?? 'system',
+        hangupSide: recordedHangupSide(r.endedBy, r.cause),
         sipStatus: r.sipStatus,
         endedAt: r.endedAtMs ?? undefined,
         transfer,
@@ -128,13 +171,20 @@ export class InboundRecords {
     const call = this.live.get(conversationId)
     if (!call) return false
     const sending = call.sendDtmf(digits)
-    if (sending === null) throw new CallControlError(409, 'API_ERR_NOT_ANSWERED', `call ${conversationId} is not answered: no DTMF`)
+    if (sending === null) throw new InboundDtmfError('not_answered', `call ${conversationId} is not answered: no DTMF`)
     try {
       await sending
     } catch (err) {
-      throw new CallControlError(409, 'API_ERR_DTMF_FAILED', `DTMF not sent on call ${conversationId}: ${(err as Error).message}`)
+      throw new InboundDtmfError('failed', `DTMF not sent on call ${conversationId}: ${(err as Error).message}`)
     }
     return true
+  }
+
+  /** API transfer of a live inbound call; false for a call this gateway does not hold, null when not answered. */
+  async transfer (conversationId: string, to: string, type?: 'conference' | 'sip_refer'): Promise<InboundTransferAttempt | null | false> {
+    const call = this.live.get(conversationId)
+    if (!call) return false
+    return await call.transferTo(to, type)
   }
 
   get activeCount (): number { return this.live.size }

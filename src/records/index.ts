@@ -6,4 +6,4 @@ export { PostCallWebhook, backoffDelay, type PostCallWebhookConfig, type Webhook
 export { callRecordToJson, type CallRecordJson } from './record-json'
 export { estimateMos, mosFromR, rFactor, type MosInput } from './mos'
 export { mediaQualityOf, type RtpReceiveStats } from './media-quality'
-export { InboundRecords, inboundStatus, type InboundCallSource } from './inbound-records'
+export { InboundRecords, InboundDtmfError, inboundStatus, type InboundCallSource, type InboundCallFacts, type ObservedInboundCall } from './inbound-records'

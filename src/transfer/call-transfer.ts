@@ -2,14 +2,14 @@
 // answers the trunk's own REFERs per trunk policy. Kept out of ai-call.ts so the call only wires it.
 import type { AgentConfig, TrunkConfig } from '../config'
 import type { TransferSettings } from '../config/transfer-schema'
-import type { CallEventMsg, TransferToNumberArgs } from '../engine/engine-messages'
+import type { CallEvent } from '../engine/engine-session'
 import type { Dialog } from '../sip/dialog/dialog'
 import type { SipRequest } from '../sip/message/types'
 import type { ServerResponse } from '../sip/transaction/server-response'
 import type { Clock } from '../sip/transaction/clock'
 import type { Logger } from '../log'
 import { IncomingReferHandler, type ReferTargetDialer } from './incoming-refer'
-import { TransferService, type TransferRecord, type TransferToolOutcome } from './transfer-service'
+import { TransferService, type TransferRecord, type TransferRefusal, type TransferRequest, type TransferToolOutcome } from './transfer-service'
 import type { ConferenceTransfer } from './conference-transfer'
 
 export interface CallTransferOptions {
@@ -21,7 +21,7 @@ export interface CallTransferOptions {
   /** The caller's dialog while the call is up (null before the ACK and after the end). */
   dialog: () => Dialog | null
   /** CallEvent to the engine (no-op once the stream is gone). */
-  sendCallEvent: (ev: CallEventMsg) => void
+  sendCallEvent: (ev: CallEvent) => void
   /** A new conference transfer for this call, when the call can make one (an outbound trunk and a dialer). */
   conference?: () => ConferenceTransfer | null
   /** Calls a REFER's target and moves the conversation onto it (incoming_refer: accept). */
@@ -32,6 +32,8 @@ export interface CallTransferOptions {
 
 export interface TransferToolRun {
   outcome: TransferToolOutcome
+  /** Nothing was tried (rules, state): why. */
+  refusal?: TransferRefusal
   /** Runs after the ToolResult went to the engine. */
   after?: () => void
 }
@@ -52,7 +54,7 @@ export class CallTransfer {
 
   get inProgress (): boolean { return this.service.inProgress }
 
-  async transferToNumber (toolCallId: string, args: TransferToNumberArgs): Promise<TransferToolRun> {
+  async transferToNumber (toolCallId: string, args: TransferRequest): Promise<TransferToolRun> {
     const o = this.opts
     // One conference object per attempt; the last one is closed with the call (it may hold the human's leg).
     const conference = this.service.inProgress ? null : (o.conference?.() ?? null)
@@ -61,13 +63,13 @@ export class CallTransfer {
       dialog: () => o.dialog(),
       trunk: o.trunk,
       rules: o.agent?.transfer_rules ?? [],
-      sendProgress: (p) => o.sendCallEvent({ transfer: p }),
+      sendProgress: (p) => o.sendCallEvent(p),
       conference,
       logger: o.logger
     })
     if (run.record) this.record = run.record
     const record = run.record
-    if (!run.transferred || !record) return { outcome: run.outcome }
+    if (!run.transferred || !record) return { outcome: run.outcome, refusal: run.refusal }
     return { outcome: run.outcome, after: () => o.onTransferred(record) }
   }
 

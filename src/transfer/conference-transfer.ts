@@ -7,13 +7,13 @@
 //             ↘ failed (busy / no answer / error: the caller is back with the engine)
 import type { TrunkConfig } from '../config'
 import type { TransferSettings } from '../config/transfer-schema'
-import type { TransferState } from '../engine/engine-messages'
+import type { TransferState } from '../engine/engine-session'
 import type { Leg } from '../media/leg'
 import type { SipResponse } from '../sip/message/types'
 import type { Clock, TimerHandle } from '../sip/transaction/clock'
 import { IllegalTransitionError } from '../sip/transaction/illegal-transition-error'
 import type { Logger } from '../log'
-import type { VariableValue } from '../outbound/header-template'
+import type { VariableValue } from '../trunk/header-template'
 import { HoldAudio, holdCycle } from './hold-audio'
 import { HumanDialError, type HumanDialer, type HumanLeg } from './human-dialer'
 import type { ConferenceRunner } from './transfer-service'
@@ -119,7 +119,7 @@ export class ConferenceTransfer implements ConferenceRunner {
         mediaAddress: host.mediaAddress,
         log: host.log,
         onProvisional: (res: SipResponse) => {
-          if (res.status >= 180) req.progress('STATE_RINGING', res.status, `${res.status} ${res.reason}`)
+          if (res.status >= 180) req.progress('ringing', res.status, `${res.status} ${res.reason}`)
         }
       })
     } catch (err) {
@@ -173,7 +173,7 @@ export class ConferenceTransfer implements ConferenceRunner {
       }, settings.whisper_max_ms)
       host.routeEngineAudio(human.media.leg)
       // ANSWERED tells the engine to speak agent_message now (to the human only) and end it with a Mark.
-      progress('STATE_ANSWERED', 200, 'human answered: send agent_message audio then a Mark (whisper to the human only)')
+      progress('answered', 200, 'human answered: send agent_message audio then a Mark (whisper to the human only)')
     })
   }
 

@@ -97,7 +97,7 @@ t.test('API DTMF and hang-up on a live inbound call; the record is committed bef
   await new Promise(resolve => setTimeout(resolve, 500))
   const hang = await server.request('POST', `/v1/calls/${id}/hangup`)
   t.equal(hang.status, 200, hang.text)
-  t.match(hang.json, { direction: 'inbound', status: 'completed', hangup_cause: 'api_hangup', hangup_side: 'system' })
+  t.match(hang.json, { direction: 'inbound', status: 'completed', hangup_cause: 'api_hangup', hangup_side: 'local' })
   t.equal(hang.json.dtmf.sent, 2, 'the two keys sent are counted')
   const q = hang.json.media_quality
   t.ok(q, 'media quality on the inbound record')

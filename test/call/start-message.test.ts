@@ -1,6 +1,7 @@
 // What the engine gets in Start, from agent config + call identity + personalization.
 import t from 'tap'
 import { parseConfigText } from '../../src/config'
+import { toStartMsg } from '../../src/engine/grpc-connector'
 import { buildStart, defaultPersonalization, forwardedHeaders, personalizationPolicy, webhookConfig } from '../../src/call/start-message'
 import { callIdentity } from '../../src/call/personalization'
 import type { SipRequest } from '../../src/sip/message/types'
@@ -44,12 +45,12 @@ t.test('forwarded X-* headers: only configured ones, in INVITE order, case-insen
 t.test('Start carries identity, custom + system variables (secrets flagged), overrides, formats, timezone', async t => {
   const headers: Record<string, string> = { 'x-call-id': 'crm-77', from: '<sip:+15557000@carrier>;tag=1', 'call-id': 'abc@host', 'x-twilio-callsid': 'CA123' }
   const identity = callIdentity(n => headers[n.toLowerCase()])
-  const start = buildStart({
+  const start = toStartMsg(buildStart({
     conversationId: 'conv_1', agentId: 'sales', agent, identity, calledNumber: '+15550100',
     personalization: { dynamicVariables: { customer_name: 'Ada', secret__pin: '1234' }, overrides: { first_message: 'Hi' }, usedDefaults: false, userId: 'u1', customLlmExtraBody: { k: 1 } },
     sipHeaders: [{ name: 'X-Campaign', value: 'spring' }],
     nowMs: Date.UTC(2026, 0, 15, 12, 0, 0)
-  })
+  }), Date.UTC(2026, 0, 15, 12, 0, 0))
   t.match(start, {
     conversation_id: 'conv_1', agent_id: 'sales', direction: 'CALL_DIRECTION_INBOUND', caller_id: '+15557000',
     called_number: '+15550100', call_id: 'crm-77', call_sid: 'CA123', overrides: { first_message: 'Hi' }, user_id: 'u1',

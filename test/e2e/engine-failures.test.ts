@@ -38,6 +38,17 @@ t.test('engine unreachable, agent policy reject: 503 with Retry-After and a reco
   t.match(await ended, { outcome: 'rejected', sipStatus: 503, cause: 'CALL_ERR_ENGINE_UNAVAILABLE', answeredAtMs: null })
 })
 
+t.test('engine refuses the connection: 503 at once, not after the connect timeout', async t => {
+  // A minute of connect timeout: the call's 503 (and its record, within nextRecord's 10 s) can only
+  // come from the refusal itself.
+  const server = await startGateway({ engineAddress: await deadAddress(), connectTimeoutMs: 60000 })
+  t.teardown(() => server.close())
+  const ended = nextRecord(server, 10000)
+  const run = await refused(server, 503)
+  t.equal(run.successfulCalls, 1, `503 with Retry-After: ${describeRun(run)}`)
+  t.match(await ended, { outcome: 'rejected', sipStatus: 503, cause: 'CALL_ERR_ENGINE_UNAVAILABLE' })
+})
+
 t.test('engine refuses the call (RESOURCE_EXHAUSTED before Ready): 503', async t => {
   const engine = new TestEngine({ refuse: grpc.status.RESOURCE_EXHAUSTED })
   await engine.start()

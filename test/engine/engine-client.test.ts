@@ -28,8 +28,22 @@ async function expectEngineError (t: Test, p: Promise<unknown>, code: string): P
   }
 }
 
-t.test('connect timeout: nothing listens on the engine address', async t => {
+t.test('connection refused: nothing listens on the engine address, the call fails at once (no connect timeout wait)', async t => {
   const port = await freePort()
+  // A timeout far beyond the test's own bound: only the refusal can end the attempt in time.
+  const client = new EngineClient({ address: `127.0.0.1:${port}`, connectTimeoutMs: 120000, log })
+  t.teardown(() => client.close())
+  const err = await expectEngineError(t, client.startCall(makeStart()), 'ENGINE_ERR_CONNECT_REFUSED')
+  t.match(err.message, new RegExp(`127\\.0\\.0\\.1:${port} refused the connection`))
+  t.match(await client.probe(), { ok: false, detail: /refused the connection/ }, 'probe says the same, without throwing')
+})
+
+t.test('connect timeout: the engine address accepts TCP but never speaks HTTP/2', async t => {
+  const sockets: net.Socket[] = []
+  const silent = net.createServer(s => { sockets.push(s) })
+  await new Promise<void>(resolve => silent.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => { for (const s of sockets) s.destroy(); silent.close() })
+  const port = (silent.address() as net.AddressInfo).port
   const client = new EngineClient({ address: `127.0.0.1:${port}`, connectTimeoutMs: 300, log })
   t.teardown(() => client.close())
   const err = await expectEngineError(t, client.startCall(makeStart()), 'ENGINE_ERR_CONNECT_TIMEOUT')
@@ -167,7 +181,7 @@ t.test('engine refuses with a status → ENGINE_ERR_REFUSED carrying the gRPC co
   const client = new EngineClient({ address: `127.0.0.1:${engine.port}`, log })
   t.teardown(() => client.close())
   const err = await expectEngineError(t, client.startCall(makeStart()), 'ENGINE_ERR_REFUSED')
-  t.equal(err.grpcCode, grpc.status.RESOURCE_EXHAUSTED)
+  t.equal(err.protocolCode, grpc.status.RESOURCE_EXHAUSTED)
   t.match(err.message, /RESOURCE_EXHAUSTED: too many calls/)
 })
 
@@ -212,7 +226,7 @@ t.test('a stream broken mid-call is reported once as ENGINE_ERR_STREAM; messages
   await new Promise(resolve => setTimeout(resolve, 50))
   t.equal(errors.length, 1)
   t.equal(errors[0].code, 'ENGINE_ERR_STREAM')
-  t.equal(errors[0].grpcCode, grpc.status.INTERNAL)
+  t.equal(errors[0].protocolCode, grpc.status.INTERNAL)
   t.match(errors[0].message, /INTERNAL: LLM crashed/)
   t.ok(errors[0].cause, 'the gRPC error is the cause')
 })

@@ -2,7 +2,7 @@
 // connection and a 503 each move the call to the next target; when every target fails the call fails.
 import t from 'tap'
 import net from 'node:net'
-import type { DnsLookup, SrvRecord } from '../../src/outbound'
+import type { DnsLookup, SrvRecord } from '../../src/trunk'
 import { startCarrier } from './carrier'
 import { startGateway } from './gateway'
 
@@ -57,7 +57,7 @@ t.test('503 from the first target → the second answers; the Request-URI keeps 
   await gw.request('POST', `/v1/calls/${res.json.conversation_id}/hangup`)
   const b = await busy.done
   t.equal(b.exitCode, 0, 'the first target got the INVITE and our ACK for its 503')
-  t.match(b.messages, /INVITE sip:\+15550199@carrier\.test;user=phone SIP\/2\.0/)
+  t.match(b.messages, /INVITE sip:\+15550199@carrier\.test;user=phone;transport=tcp SIP\/2\.0/)
   t.equal((await good.done).exitCode, 0)
 })
 

@@ -1,6 +1,6 @@
 // RFC 3263 §4.2 target selection with injected DNS answers.
 import t from 'tap'
-import { SipResolver, type DnsLookup, type SrvRecord } from '../../src/outbound'
+import { SipResolver, type DnsLookup, type SrvRecord } from '../../src/trunk'
 
 function dns (srv: Record<string, SrvRecord[]>, a: Record<string, string[]>, aaaa: Record<string, string[]> = {}, calls: string[] = []): DnsLookup {
   const nodata = (name: string): Error => Object.assign(new Error(`queryX ENODATA ${name}`), { code: 'ENODATA' })

@@ -2,7 +2,7 @@
 // variable is missing or would inject a line break; and the SIPp carrier's header check is shown able
 // to fail (a trunk without the header makes the scenario fail), so the passing runs mean something.
 import t from 'tap'
-import { HeaderTemplateError, renderHeaders, templateVariables } from '../../src/outbound'
+import { HeaderTemplateError, renderHeaders, templateVariables } from '../../src/trunk'
 import { startCarrier } from './carrier'
 import { startGateway } from './gateway'
 

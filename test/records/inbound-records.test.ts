@@ -68,7 +68,7 @@ t.test('answered inbound call: in-progress while live, hang-up through call cont
   const rec = await control.hangup(id as string)
   t.equal(rec.status, 'completed')
   t.equal(rec.hangupCause, 'api_hangup')
-  t.equal(rec.hangupSide, 'system')
+  t.equal(rec.hangupSide, 'local', 'an API hang-up is our decision, as on outbound calls')
   t.ok(rec.answeredAt !== null && rec.durationMs !== null && rec.durationMs >= 0)
   const { run } = await call
   t.equal(run.successfulCalls, 1, 'the caller got our BYE')

@@ -4,12 +4,12 @@ import t from 'tap'
 import { EventEmitter } from 'node:events'
 import { parseConfigText, type TrunkConfig } from '../../src/config'
 import type { TransferRuleConfig } from '../../src/config/transfer-schema'
-import type { TransferProgressMsg } from '../../src/engine/engine-messages'
 import type { SipResponse } from '../../src/sip/message/types'
 import { DialogState } from '../../src/sip/dialog/dialog-state'
 import type { RequestOptions } from '../../src/sip/dialog/dialog'
 import { rootLogger } from '../../src/log'
-import { TransferService, phoneAtTrunk, agentUri, type TransferCallPort } from '../../src/transfer/transfer-service'
+import { trunkUri } from '../../src/trunk/trunk-uri'
+import { TransferService, agentUri, type TransferCallPort, type TransferProgress } from '../../src/transfer/transfer-service'
 import { FakeClock } from '../fixtures/sip/fake-clock'
 
 const config = parseConfigText(`
@@ -46,15 +46,15 @@ class ScriptedDialog extends EventEmitter {
   destroy (): Promise<SipResponse | null> { this.state = DialogState.Terminated; this.sent.push({ method: 'BYE' }); return Promise.resolve(null) }
 }
 
-function port (trunk: TrunkConfig, dialog: ScriptedDialog | null, ruleList: readonly TransferRuleConfig[] = rules): { port: TransferCallPort, events: TransferProgressMsg[] } {
-  const events: TransferProgressMsg[] = []
+function port (trunk: TrunkConfig, dialog: ScriptedDialog | null, ruleList: readonly TransferRuleConfig[] = rules): { port: TransferCallPort, events: TransferProgress[] } {
+  const events: TransferProgress[] = []
   return {
     events,
     port: { dialog: () => dialog, trunk, rules: ruleList, sendProgress: (p) => events.push(p), conference: null, logger: rootLogger }
   }
 }
 
-const args = (n: string): { transfer_number: string, client_message: string, agent_message: string } => ({ transfer_number: n, client_message: 'one moment', agent_message: 'billing dispute' })
+const args = (n: string): { transferNumber: string, clientMessage: string, agentMessage: string } => ({ transferNumber: n, clientMessage: 'one moment', agentMessage: 'billing dispute' })
 
 t.test('a number not in the rules is a tool error naming the configured destinations; nothing is sent', async t => {
   const d = new ScriptedDialog()
@@ -91,7 +91,7 @@ t.test('REFER to a phone rule: Refer-To is the number at the trunk outbound addr
   clock.tick(1000) // no NOTIFY: the configured timeout
   const r = await pending
   t.match(r.outcome, { ok: false, error: /no final NOTIFY within 1000 ms/ })
-  t.same(events.map(e => [e.tool_call_id, e.state, e.sip_status]), [['tc1', 'STATE_TRYING', 0], ['tc1', 'STATE_FAILED', 0]])
+  t.same(events.map(e => [e.toolCallId, e.state, e.sipStatus]), [['tc1', 'trying', 0], ['tc1', 'failed', 0]])
   t.same(r.record, { type: 'sip-refer', target: 'sip:+15551234567@sip.carrier.example:5070;user=phone;transport=tcp', result: 'failed', sipStatus: 0, detail: 'no final NOTIFY within 1000 ms' })
   t.equal(d.state, DialogState.Confirmed, 'the call goes on')
 })
@@ -103,7 +103,7 @@ t.test('REFER to a SIP URI rule: Refer-To is the configured URI; a rejected REFE
   const r = await new TransferService({ settings: config.transfer, clock: new FakeClock() }).transferToNumber('tc9', args('sip:support@pbx.example.com'), p)
   t.same(d.sent[0].opts?.headers?.[0 as never], { name: 'Refer-To', value: '<sip:support@pbx.example.com>' })
   t.match(r.outcome, { ok: false, error: /405/ })
-  t.same(events.map(e => [e.state, e.sip_status]), [['STATE_TRYING', 0], ['STATE_FAILED', 405]])
+  t.same(events.map(e => [e.state, e.sipStatus]), [['trying', 0], ['failed', 405]])
 })
 
 t.test('allow_refer: false fails the tool without sending anything', async t => {
@@ -112,7 +112,7 @@ t.test('allow_refer: false fails the tool without sending anything', async t => 
   const r = await new TransferService({ settings: config.transfer, clock: new FakeClock() }).transferToNumber('tc1', args('+15551234567'), p)
   t.match(r.outcome, { ok: false, error: /does not allow REFER/ })
   t.same(d.sent, [])
-  t.same(events.map(e => e.state), ['STATE_FAILED'])
+  t.same(events.map(e => e.state), ['failed'])
 })
 
 t.test('before the dialog is confirmed, and a conference rule without a conference runner: tool errors', async t => {
@@ -122,13 +122,13 @@ t.test('before the dialog is confirmed, and a conference rule without a conferen
 })
 
 t.test('Refer-To without outbound settings: the number at the host the caller dialog talks to', async t => {
-  t.equal(phoneAtTrunk('+15551234567', config.trunks[1], 'sip:trunk@10.0.0.7:5080;transport=tcp'), 'sip:+15551234567@10.0.0.7:5080;user=phone;transport=tcp')
-  t.equal(phoneAtTrunk('+15551234567', config.trunks[1], 'sips:trunk@[2001:db8::1]:5061'), 'sips:+15551234567@[2001:db8::1]:5061;user=phone')
+  t.equal(trunkUri('+15551234567', config.trunks[1], 'sip:trunk@10.0.0.7:5080;transport=tcp'), 'sip:+15551234567@10.0.0.7:5080;user=phone;transport=tcp')
+  t.equal(trunkUri('+15551234567', config.trunks[1], 'sips:trunk@[2001:db8::1]:5061'), 'sips:+15551234567@[2001:db8::1]:5061;user=phone')
   const withPort = parseConfigText(`
 sip: {listen: {tcp: {host: 127.0.0.1, port: 0}}}
 trunks: [{name: c, inbound: {acl: [127.0.0.1]}, outbound: {address: '203.0.113.10:5080'}}, {name: s, inbound: {acl: [127.0.0.2]}, outbound: {address: '2001:db8::7', transport: tls}}]
 `).trunks
-  t.equal(phoneAtTrunk('+15551234567', withPort[0], 'sip:x@10.0.0.1'), 'sip:+15551234567@203.0.113.10:5080;user=phone;transport=tcp', 'address with a port')
-  t.equal(phoneAtTrunk('+15551234567', withPort[1], 'sip:x@10.0.0.1'), 'sips:+15551234567@[2001:db8::7];user=phone', 'TLS trunk: sips, IPv6 in brackets')
+  t.equal(trunkUri('+15551234567', withPort[0], 'sip:x@10.0.0.1'), 'sip:+15551234567@203.0.113.10:5080;user=phone;transport=tcp', 'address with a port')
+  t.equal(trunkUri('+15551234567', withPort[1], 'sip:x@10.0.0.1'), 'sip:+15551234567@[2001:db8::7];user=phone;transport=tls', 'TLS trunk: transport=tls (one URI form with outbound calls), IPv6 in brackets')
   t.equal(agentUri('"Agent" <sip:+15550100@gw.example.net:5060;transport=tcp>;tag=x'), 'sip:+15550100@gw.example.net:5060')
 })

@@ -9,4 +9,4 @@ export {
   SECRET_PREFIX, type SystemVariableContext, type SystemVariables, type EngineVariable
 } from './system-variables'
 export { callIdentity, userOfNameAddr, TWILIO_CALL_SID_HEADERS, type CallIdentity, type HeaderLookup } from './call-identity'
-export { renderTemplate, type RenderedTemplate } from './template'
+export { renderTemplate, type RenderedTemplate } from '../../engine/template'

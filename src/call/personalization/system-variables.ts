@@ -83,11 +83,9 @@ export function systemVariables (ctx: SystemVariableContext, nowMs: number): Sys
 }
 
 /** seed "Secret dynamic variables": the secret__ prefix keeps a value away from any LLM. */
-export const SECRET_PREFIX = 'secret__'
+import { isSecretVariable } from '../../engine/template'
 
-export function isSecretVariable (name: string): boolean {
-  return name.startsWith(SECRET_PREFIX)
-}
+export { SECRET_PREFIX, isSecretVariable } from '../../engine/template'
 
 export interface EngineVariable {
   name: string

@@ -2,8 +2,10 @@
 // "Twilio personalization"): the pre-call webhook's conversation_initiation_client_data, the
 // agent's policy for it, and the variables handed to the engine.
 
+import type { DynamicValue } from '../../engine/template'
+
 /** Dynamic variable values: string, number or boolean only (seed "Supported Types"). */
-export type DynamicValue = string | number | boolean
+export type { DynamicValue }
 
 /** The four overridable fields (seed "Overrides"), by their place in conversation_config_override. */
 export type OverrideField = 'prompt' | 'first_message' | 'language' | 'voice_id'

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { renderTemplate } from '../../../src/call/personalization/template'
+import { renderTemplate } from '../../../src/engine/template'
 
 t.test('{{ variable }} substitution; secrets never rendered; missing ones left visible', async t => {
   const r = renderTemplate('Hi {{customer_name}}, balance {{ balance }} ({{vip}}). Token {{secret__token}}. {{unknown}} {{system__caller_id}}',

@@ -3,12 +3,12 @@
 // shouldFailOver) passes the INVITE to the next one (RFC 3263 §4.3). Used by every call that leaves
 // through a trunk: API outbound calls (outbound-call.ts) and the human leg of a conference transfer
 // (src/transfer/human-dialer.ts), so both fail over the same way.
+
 import type { Logger } from '../log'
 import type { SipResponse } from '../sip/message/types'
 import { toTag } from '../sip/transaction/transaction-key'
 import type { CreateUacOptions, Dialog, SipAgent } from '../sip/ua'
 import { UacError } from '../sip/ua'
-import { shouldFailOver } from './call-outcome'
 import type { SipTarget } from './sip-resolver'
 
 /** The INVITE in flight (createUAC's promise): cancel() sends CANCEL (RFC 3261 §9.1). */
@@ -70,4 +70,13 @@ export async function inviteWithFailover (req: InviteFailoverRequest): Promise<D
     }
   }
   throw new Error('inviteWithFailover: unreachable')
+}
+
+/**
+ * Worth trying the next RFC 3263 target (§4.3): the target did not take the call at all — a transport
+ * failure or Timer B (synthesized 503/408) or the server's own 503 — and nothing was ringing yet.
+ */
+export function shouldFailOver (status: number, synthesized: boolean, ringing: boolean): boolean {
+  if (ringing) return false
+  return status === 503 || (synthesized && status === 408)
 }

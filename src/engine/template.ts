@@ -1,8 +1,16 @@
-// {{ variable }} substitution for prompts and first messages (seed "Dynamic variables": double curly
+// {{ variable }} substitution for prompts and first messages (engines render their first message with it;
+// the call layer re-exports it with the personalization code) (seed "Dynamic variables": double curly
 // braces, names case-sensitive). Secret variables are never substituted into text that can reach an
 // LLM or a TTS prompt (seed "Secret dynamic variables"): they render as empty and are reported.
-import type { DynamicValue } from './types'
-import { isSecretVariable } from './system-variables'
+/** Dynamic variable values: string, number or boolean only (seed "Supported Types"). */
+export type DynamicValue = string | number | boolean
+
+/** seed "Secret dynamic variables": names with this prefix never reach an LLM or TTS prompt. */
+export const SECRET_PREFIX = 'secret__'
+
+export function isSecretVariable (name: string): boolean {
+  return name.startsWith(SECRET_PREFIX)
+}
 
 export interface RenderedTemplate {
   text: string

@@ -3,16 +3,16 @@
 // call (src/call/ai-call.ts) only hands over a few hooks.
 import type { AgentConfig, TrunkConfig } from '../config'
 import type { TransferSettings } from '../config/transfer-schema'
-import type { CallEventMsg, StartMsg } from '../engine/engine-messages'
+import type { CallEvent, SessionStart } from '../engine/engine-session'
 import type { Leg } from '../media/leg'
 import type { Dialog } from '../sip/dialog/dialog'
-import type { CallMedia } from '../call/call-media'
+import type { CallMedia } from './call-media'
 import { systemClock } from '../sip/transaction/clock'
 import type { Logger } from '../log'
-import type { VariableValue } from '../outbound/header-template'
-import { CallTransfer } from './call-transfer'
-import { ConferenceTransfer } from './conference-transfer'
-import type { HumanDialer } from './human-dialer'
+import type { VariableValue } from '../trunk/header-template'
+import { CallTransfer } from '../transfer/call-transfer'
+import { ConferenceTransfer } from '../transfer/conference-transfer'
+import type { HumanDialer } from '../transfer/human-dialer'
 
 export interface AiCallTransferHost {
   trunk: TrunkConfig
@@ -23,13 +23,13 @@ export interface AiCallTransferHost {
   /** The call's dynamic variables once known (Start), for the trunk's templated headers. */
   dynamicVariables?: () => Readonly<Record<string, VariableValue>>
   settings: TransferSettings
-  humanDialer: HumanDialer | undefined
+  humanDialer: HumanDialer<CallMedia> | undefined
   log: Logger
   /** The caller's dialog while the call is active, else null. */
   dialog: () => Dialog | null
   callerLeg: () => Leg | null
   routeEngineAudio: (leg: Leg | null) => void
-  sendCallEvent: (ev: CallEventMsg) => void
+  sendCallEvent: (ev: CallEvent) => void
   playbackMark: (name: string, flushed: boolean) => void
   /** BYE now (no drain) with this cause. */
   hangup: (cause: string) => void
@@ -43,12 +43,9 @@ export interface AiCallTransferHost {
  * The call's dynamic variables as the engine got them in Start — custom ones (secret__ included: they may
  * go into SIP headers, never to an LLM) and system__ ones — by name, for templated trunk headers.
  */
-export function startVariables (start: Pick<StartMsg, 'dynamic_variables'>): Record<string, VariableValue> {
+export function startVariables (start: Pick<SessionStart, 'dynamicVariables'>): Record<string, VariableValue> {
   const vars: Record<string, VariableValue> = {}
-  for (const v of start.dynamic_variables) {
-    const value = v.string_value ?? v.number_value ?? v.bool_value
-    if (value !== undefined) vars[v.name] = value
-  }
+  for (const v of start.dynamicVariables) vars[v.name] = v.value
   return vars
 }
 

@@ -2,24 +2,24 @@
 // metrics, the outbound dialler and the control API — built from the configuration and closed in the
 // order that keeps records safe: API first (no new calls), live calls ended (records committed),
 // webhook stopped, store closed.
-import type { TrunkgateConfig } from '../config'
-import type { Logger } from '../log'
-import type { EngineClient } from '../engine/engine-client'
-import type { MediaEngine } from '../media/media-engine'
-import { CallRecordStore, InboundRecords, PostCallWebhook, PostgresRecordStore, type InboundCallSource, type RecordStore } from '../records'
+import type { TrunkgateConfig } from './config'
+import type { Logger } from './log'
+import type { EngineConnector } from './engine/engine-session'
+import type { MediaEngine } from './media/media-engine'
+import { CallRecordStore, InboundRecords, PostCallWebhook, PostgresRecordStore, type InboundCallSource, type RecordStore } from './records'
 import os from 'node:os'
-import type { CallRecord } from '../records'
-import type { SipMessage } from '../sip/message/types'
-import type { SipAgent } from '../sip/ua'
-import { OutboundDialler, type InboundCallControl } from '../outbound/outbound-dialler'
-import { legMediaFactory, signallingOnlyFactory, type OutboundMediaFactory } from '../outbound/outbound-media'
-import { engineMediaFactory } from '../outbound/outbound-engine-link'
-import { sipHumanDialer } from '../transfer/human-dialer'
-import { SipResolver, type DnsLookup } from '../outbound/sip-resolver'
-import { apiKeysFrom } from './api-keys'
-import { ControlApi, type NodeDrainControl, type TrunkStatus } from './control-api'
-import { ClusterCallControl } from './cluster-call-control'
-import { GatewayMetrics, type DatagramCounters } from './gateway-metrics'
+import type { CallRecord } from './records'
+import type { SipMessage } from './sip/message/types'
+import type { SipAgent } from './sip/ua'
+import { OutboundDialler, type InboundCallControl } from './outbound/outbound-dialler'
+import { legMediaFactory, signallingOnlyFactory, type OutboundMediaFactory } from './outbound/outbound-media'
+import { engineMediaFactory } from './outbound/outbound-engine-link'
+import { sipHumanDialer } from './call/call-dialer'
+import { SipResolver, type DnsLookup } from './trunk/sip-resolver'
+import { apiKeysFrom } from './api/api-keys'
+import { ControlApi, type NodeDrainControl, type TrunkStatus } from './api/control-api'
+import { ClusterCallControl } from './api/cluster-call-control'
+import { GatewayMetrics, type DatagramCounters } from './api/gateway-metrics'
 
 export interface GatewayServicesOptions {
   config: TrunkgateConfig
@@ -35,7 +35,7 @@ export interface GatewayServicesOptions {
   /** Native media for outbound calls; without it outbound calls are signalling only. */
   media?: MediaEngine | null
   /** The engine link: with media, outbound calls talk to the agent (engine stream, direction outbound). */
-  engine?: EngineClient | null
+  engine?: EngineConnector | null
   outboundMedia?: OutboundMediaFactory
   dns?: DnsLookup
   /** Live control of inbound calls (overrides the one built from inboundCalls). */
@@ -93,7 +93,7 @@ export async function startGatewayServices (o: GatewayServicesOptions): Promise<
     agent: o.agent,
     store,
     resolver: new SipResolver({ dns: o.dns }),
-    media: o.outboundMedia ?? (o.media ? (o.engine ? engineMediaFactory(o.media, o.engine, config.agents, {
+    media: o.outboundMedia ?? (o.media ? (o.engine ? engineMediaFactory(o.media, () => o.engine as EngineConnector, config.agents, {
       onReady: ms => metrics.engineRoundTrip.observe(ms / 1000),
       // transfer_to_number on outbound calls dials the human like inbound conference transfers do.
       humanDialer: sipHumanDialer(o.agent, o.media, { resolver: new SipResolver({ dns: o.dns }) }),
