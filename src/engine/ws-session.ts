@@ -35,6 +35,13 @@ export interface WsConnectOptions {
   log: Logger
 }
 
+/**
+ * Frames that arrive between 'open' and the session attaching its handler: ws parses frames that came with
+ * the upgrade response in the same tick as 'open', so a vendor that speaks at once (a greeting, Twilio-style
+ * bots, metadata) would otherwise be lost.
+ */
+const earlyFrames = new WeakMap<WebSocket, { frames: Array<[WebSocket.RawData, boolean]>; listener: (d: WebSocket.RawData, b: boolean) => void }>()
+
 /** Opens the socket; rejects with CONNECT_REFUSED, CONNECT_TIMEOUT or REFUSED (HTTP status as protocolCode). */
 export function connectWebSocket (opts: WsConnectOptions): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
@@ -54,7 +61,13 @@ export function connectWebSocket (opts: WsConnectOptions): Promise<WebSocket> {
       }
     }
     const timer = setTimeout(() => settle(new EngineError('ENGINE_ERR_CONNECT_TIMEOUT', `no WebSocket connection to ${redact(opts.url)} within ${opts.connectTimeoutMs} ms`)), opts.connectTimeoutMs)
-    ws.once('open', () => settle(null))
+    ws.once('open', () => {
+      const frames: Array<[WebSocket.RawData, boolean]> = []
+      const listener = (d: WebSocket.RawData, b: boolean): void => { frames.push([d, b]) }
+      ws.on('message', listener)
+      earlyFrames.set(ws, { frames, listener })
+      settle(null)
+    })
     ws.on('unexpected-response', (_req, res) => {
       settle(new EngineError('ENGINE_ERR_REFUSED', `engine refused the WebSocket upgrade: HTTP ${res.statusCode ?? '?'} ${res.statusMessage ?? ''}`.trim(), { protocolCode: res.statusCode }))
     })
@@ -113,6 +126,13 @@ export abstract class WsEngineSession extends EventEmitter<EngineSessionEvents> 
     this.readyTimer = setTimeout(() => {
       this.failHandshake(new EngineError('ENGINE_ERR_READY_TIMEOUT', `${this.protocol}: connected but not ready within ${opts.readyTimeoutMs} ms`))
     }, opts.readyTimeoutMs)
+    const early = earlyFrames.get(ws)
+    if (early) {
+      ws.off('message', early.listener)
+      earlyFrames.delete(ws)
+      // After the subclass constructor has run (its fields exist, its first message is sent).
+      if (early.frames.length > 0) process.nextTick(() => { for (const [d, b] of early.frames) this.onRaw(d, b) })
+    }
     ws.on('message', (data, isBinary) => this.onRaw(data, isBinary))
     ws.on('close', (code, reason) => this.onClose(code, reason.toString()))
     ws.on('error', err => { this.log.debug({ err: err.message }, 'engine WebSocket error') })
