@@ -26,16 +26,15 @@ for (let i = 0; i < 256; i++) {
   MULAW_DECODE[i] = (u & 0x80) !== 0 ? 0x84 - t : t - 0x84
 }
 
+/** ITU-T G.191 STL ulaw_compress: 14-bit magnitude (one's complement for negatives), bias 33, 8 segments. */
 export function mulawEncodeSample (pcm: number): number {
-  let sign = 0
-  let s = pcm
-  if (s < 0) { s = -s; sign = 0x80 }
-  if (s > 32635) s = 32635
-  s += 0x84
-  let exp = 7
-  for (let mask = 0x4000; (s & mask) === 0 && exp > 0; mask >>= 1) exp--
-  const mant = (s >> (exp + 3)) & 0x0f
-  return ~(sign | (exp << 4) | mant) & 0xff
+  let abs = (pcm < 0 ? ~pcm : pcm) >> 2
+  abs += 33
+  if (abs > 0x1fff) abs = 0x1fff
+  let seg = 1
+  for (let i = abs >> 6; i !== 0; i >>= 1) seg++
+  const out = ((8 - seg) << 4) | (0x0f - ((abs >> seg) & 0x0f))
+  return pcm >= 0 ? out | 0x80 : out
 }
 
 export function mulawDecodeSample (code: number): number {
