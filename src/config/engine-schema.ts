@@ -123,3 +123,18 @@ export function engineSecretEnv (e: AgentEngineConfig): string[] {
     default: return []
   }
 }
+
+/**
+ * Secrets an agent's engine names but the environment lacks: `--check` and startup say so per agent
+ * (the calls of such an agent would get its engine_unavailable behaviour).
+ */
+export function missingEngineSecrets (agents: ReadonlyArray<{ id: string; engine?: AgentEngineConfig }>, env: Readonly<Record<string, string | undefined>>): string[] {
+  const out: string[] = []
+  agents.forEach((a, i) => {
+    if (!a.engine) return
+    for (const name of engineSecretEnv(a.engine)) {
+      if (!env[name]) out.push(`agents[${i}].engine (${a.id}, ${a.engine.type}): environment variable ${name} is not set; this agent's calls will get its engine_unavailable behaviour`)
+    }
+  })
+  return out
+}

@@ -7,6 +7,6 @@ export type {
 export type { OutboundTrunkConfig, ApiConfig, RecordsConfig } from './schema'
 export { parseTrunkAddress, RESERVED_OUTBOUND_HEADERS, type TrunkAddress } from './outbound-schema'
 export {
-  agentEngineSchema, engineSecretEnv, engineTypes, isLoopbackHost, systemToolNames, type AgentEngineConfig, type ElevenLabsEngineConfig,
+  agentEngineSchema, engineSecretEnv, missingEngineSecrets, engineTypes, isLoopbackHost, systemToolNames, type AgentEngineConfig, type ElevenLabsEngineConfig,
   type EngineType, type GrpcEngineConfig, type MediaStreamEngineConfig, type OpenAiRealtimeEngineConfig
 } from './engine-schema'

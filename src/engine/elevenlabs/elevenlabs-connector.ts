@@ -21,18 +21,40 @@ export interface ElevenLabsConnectorOptions {
   log: Logger
 }
 
+/** The language codes an ElevenLabs agent override accepts (ASR and TTS); others would refuse the conversation. */
+export const ELEVENLABS_LANGUAGES = [
+  'en', 'ja', 'zh', 'de', 'hi', 'fr', 'ko', 'pt', 'pt-br', 'it', 'es', 'id', 'nl', 'tr', 'pl', 'sv', 'bg', 'ro', 'ar', 'cs', 'el',
+  'fi', 'ms', 'da', 'ta', 'uk', 'ru', 'hu', 'hr', 'sk', 'no', 'vi', 'tl', 'af', 'hy', 'as', 'az', 'be', 'bn', 'bs', 'ca', 'et',
+  'gl', 'ka', 'gu', 'ha', 'he', 'is', 'ga', 'jv', 'kn', 'kk', 'ky', 'lv', 'lt', 'lb', 'mk', 'ml', 'mr', 'ne', 'ps', 'fa', 'pa',
+  'sr', 'sd', 'sl', 'so', 'sw', 'te', 'th', 'ur', 'cy'
+] as const
+export type ElevenLabsLanguage = typeof ELEVENLABS_LANGUAGES[number]
+
+function elevenLabsLanguage (code: string): ElevenLabsLanguage | null {
+  const c = code.toLowerCase()
+  return (ELEVENLABS_LANGUAGES as readonly string[]).includes(c) ? c as ElevenLabsLanguage : null
+}
+
 export interface CallVariableNames { caller_id: string; called_number: string; call_sid: string }
 
 export interface ConversationInitiationMsg {
   type: 'conversation_initiation_client_data'
   dynamic_variables: Record<string, string | number | boolean>
   conversation_config_override?: {
-    agent?: { prompt?: { prompt: string }; first_message?: string; language?: string }
+    agent?: { prompt?: { prompt: string }; first_message?: string; language?: ElevenLabsLanguage }
     tts?: { voice_id: string }
   }
   custom_llm_extra_body?: Record<string, unknown>
   user_id?: string
 }
+
+/** Every message this connector sends (checked against @elevenlabs/types in the tests). */
+export type ElevenLabsClientMessage =
+  | ConversationInitiationMsg
+  | { user_audio_chunk: string }
+  | { type: 'pong'; event_id: number }
+  | { type: 'client_tool_result'; tool_call_id: string; result: string; is_error: boolean }
+  | { type: 'contextual_update'; text: string; context_id?: string }
 
 /**
  * conversation_initiation_client_data for a call: the custom and secret__ variables (the platform keeps
@@ -51,7 +73,9 @@ export function initiationMessage (start: SessionStart, names: CallVariableNames
     const agent: NonNullable<ConversationInitiationMsg['conversation_config_override']>['agent'] = {}
     if (o.prompt !== undefined) agent.prompt = { prompt: o.prompt }
     if (o.firstMessage !== undefined) agent.first_message = o.firstMessage
-    if (o.language !== undefined) agent.language = o.language
+    // A language the platform does not know would refuse the whole conversation: the agent's own stays.
+    const language = o.language !== undefined ? elevenLabsLanguage(o.language) : null
+    if (language) agent.language = language
     const override: NonNullable<ConversationInitiationMsg['conversation_config_override']> = {}
     if (Object.keys(agent).length > 0) override.agent = agent
     if (o.voiceId !== undefined) override.tts = { voice_id: o.voiceId }
@@ -158,7 +182,11 @@ class ElevenLabsSession extends WsEngineSession {
   constructor (ws: WebSocket, start: SessionStart, names: CallVariableNames, opts: ConstructorParameters<typeof WsEngineSession>[1]) {
     super(ws, opts)
     this.offered = start.offeredFormats
-    this.send(initiationMessage(start, names))
+    this.out(initiationMessage(start, names))
+  }
+
+  private out (msg: ElevenLabsClientMessage): void {
+    this.send(msg)
   }
 
   protected onMessage (msg: Record<string, unknown>): void {
@@ -176,7 +204,7 @@ class ElevenLabsSession extends WsEngineSession {
       case 'ping': {
         const id = int(rec(msg, 'ping_event') ?? {}, 'event_id')
         if (id === null) return this.dropInvalid('ping', 'ping_event.event_id is not an integer')
-        this.send({ type: 'pong', event_id: id })
+        this.out({ type: 'pong', event_id: id })
         return
       }
       case 'client_tool_call': return this.onClientToolCall(msg)
@@ -240,7 +268,7 @@ class ElevenLabsSession extends WsEngineSession {
     if (!c || name === null || id === null || params === null) return this.dropInvalid('client_tool_call', 'tool_name, tool_call_id or parameters missing')
     const call = isSystemTool(name) ? toolCallFromVendor(id, name, params) : null
     if (!call) {
-      this.send({ type: 'client_tool_result', tool_call_id: id, result: `unknown client tool "${name}": trunkgate carries out ${SYSTEM_TOOLS.join(', ')}`, is_error: true })
+      this.out({ type: 'client_tool_result', tool_call_id: id, result: `unknown client tool "${name}": trunkgate carries out ${SYSTEM_TOOLS.join(', ')}`, is_error: true })
       return
     }
     this.pendingTools.add(id)
@@ -252,23 +280,23 @@ class ElevenLabsSession extends WsEngineSession {
     const n = Math.min(audio.byteLength, frames * frameBytes(this.inputFormat))
     const bytes = new Uint8Array(audio.buffer, audio.byteOffset, n)
     const wire = this.inPath.convert ? this.inPath.convert(bytes) : bytes
-    this.send({ user_audio_chunk: Buffer.from(wire.buffer, wire.byteOffset, wire.byteLength).toString('base64') })
+    this.out({ user_audio_chunk: Buffer.from(wire.buffer, wire.byteOffset, wire.byteLength).toString('base64') })
   }
 
   sendDtmf (digit: string): void {
-    this.send({ type: 'contextual_update', text: dtmfText(digit) })
+    this.out({ type: 'contextual_update', text: dtmfText(digit) })
   }
 
   sendPlaybackMark (): void {}
 
   sendToolResult (toolCallId: string, outcome: ToolOutcome): void {
     if (!this.pendingTools.delete(toolCallId)) return
-    this.send({ type: 'client_tool_result', tool_call_id: toolCallId, result: outcomeText(outcome), is_error: !outcome.ok })
+    this.out({ type: 'client_tool_result', tool_call_id: toolCallId, result: outcomeText(outcome), is_error: !outcome.ok })
   }
 
   sendCallEvent (event: CallEvent): void {
     // context_id keeps only the latest state of one transfer (or of hold) in the agent's context.
     const contextId = event.type === 'transfer' ? `transfer_${event.toolCallId}` : 'hold'
-    this.send({ type: 'contextual_update', text: callEventText(event), context_id: contextId })
+    this.out({ type: 'contextual_update', text: callEventText(event), context_id: contextId })
   }
 }

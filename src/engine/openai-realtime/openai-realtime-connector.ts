@@ -48,6 +48,18 @@ export interface SessionUpdateMsg {
   }
 }
 
+type TextContent = [{ type: 'input_text'; text: string }]
+
+/** Every client event this connector sends (checked against the openai package's types in the tests). */
+export type OpenAiClientEvent =
+  | SessionUpdateMsg
+  | { type: 'input_audio_buffer.append'; audio: string }
+  | { type: 'conversation.item.truncate'; item_id: string; content_index: number; audio_end_ms: number }
+  | { type: 'conversation.item.create'; item: { type: 'function_call_output'; call_id: string; output: string } }
+  | { type: 'conversation.item.create'; item: { type: 'message'; role: 'user'; content: TextContent } }
+  | { type: 'conversation.item.create'; item: { type: 'message'; role: 'system'; content: TextContent } }
+  | { type: 'response.create'; response?: { instructions: string } }
+
 /** The wire format: μ-law end to end when the trunk leg is PCMU, else PCM 24 kHz (the only PCM rate the API takes). */
 export function openAiWire (offered: SessionStart['offeredFormats']): WireFormat {
   return offered.some(f => sameFormat(f, MULAW8K)) ? { encoding: 'mulaw', sampleRate: 8000 } : { encoding: 'pcm_s16le', sampleRate: 24000 }
@@ -168,7 +180,11 @@ class OpenAiRealtimeSession extends WsEngineSession {
     this.outPath = audioPath(this.wire, start.offeredFormats, 'out')!
     this.inputFormat = this.inPath.callFormat
     this.outputFormat = this.outPath.callFormat
-    this.send(sessionUpdateMessage(start, config, this.wire))
+    this.out(sessionUpdateMessage(start, config, this.wire))
+  }
+
+  private out (msg: OpenAiClientEvent): void {
+    this.send(msg)
   }
 
   protected onMessage (msg: Record<string, unknown>): void {
@@ -225,7 +241,7 @@ class OpenAiRealtimeSession extends WsEngineSession {
     if (!itemId || !item || item.playedMs >= item.sentMs || this.truncated.has(itemId)) return
     this.truncated.add(itemId)
     this.deliver('clear')
-    this.send({ type: 'conversation.item.truncate', item_id: itemId, content_index: 0, audio_end_ms: Math.floor(item.playedMs) })
+    this.out({ type: 'conversation.item.truncate', item_id: itemId, content_index: 0, audio_end_ms: Math.floor(item.playedMs) })
   }
 
   private onFunctionCall (msg: Record<string, unknown>): void {
@@ -247,22 +263,22 @@ class OpenAiRealtimeSession extends WsEngineSession {
 
   /** function_call_output, then a response unless the tool means silence (skip_turn, a successful end_call). */
   private answerTool (callId: string, name: ToolName | null, outcome: ToolOutcome): void {
-    this.send({ type: 'conversation.item.create', item: { type: 'function_call_output', call_id: callId, output: outcomeText(outcome) } })
+    this.out({ type: 'conversation.item.create', item: { type: 'function_call_output', call_id: callId, output: outcomeText(outcome) } })
     if (outcome.ok && (name === 'skip_turn' || name === 'end_call')) return
     const message = outcome.ok ? outcome.result?.voicemail_message : undefined
     if (typeof message === 'string' && outcome.ok && outcome.result?.hangup_after_mark === true) {
       this.markAtResponseEnd = true
-      this.send({ type: 'response.create', response: { instructions: `Leave this voicemail message, word for word, then stop: "${message}"` } })
+      this.out({ type: 'response.create', response: { instructions: `Leave this voicemail message, word for word, then stop: "${message}"` } })
       return
     }
-    this.send({ type: 'response.create' })
+    this.out({ type: 'response.create' })
   }
 
   override answered (): void {
     const first = this.start.overrides?.firstMessage ?? this.config.first_message
     if (!first) return
     const text = renderForModel(first, this.start)
-    this.send({ type: 'response.create', response: { instructions: `Greet the caller by saying exactly: "${text}"` } })
+    this.out({ type: 'response.create', response: { instructions: `Greet the caller by saying exactly: "${text}"` } })
   }
 
   sendAudioFrames (audio: Int16Array | Uint8Array, frames: number): void {
@@ -270,12 +286,12 @@ class OpenAiRealtimeSession extends WsEngineSession {
     const n = Math.min(audio.byteLength, frames * frameBytes(this.inputFormat))
     const bytes = new Uint8Array(audio.buffer, audio.byteOffset, n)
     const wire = this.inPath.convert ? this.inPath.convert(bytes) : bytes
-    this.send({ type: 'input_audio_buffer.append', audio: Buffer.from(wire.buffer, wire.byteOffset, wire.byteLength).toString('base64') })
+    this.out({ type: 'input_audio_buffer.append', audio: Buffer.from(wire.buffer, wire.byteOffset, wire.byteLength).toString('base64') })
   }
 
   sendDtmf (digit: string): void {
-    this.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: dtmfText(digit) }] } })
-    if (!this.responseActive) this.send({ type: 'response.create' })
+    this.out({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: dtmfText(digit) }] } })
+    if (!this.responseActive) this.out({ type: 'response.create' })
   }
 
   sendPlaybackMark (name: string, cleared: boolean): void {
@@ -297,6 +313,6 @@ class OpenAiRealtimeSession extends WsEngineSession {
   sendCallEvent (event: CallEvent): void {
     // Progress (trying/ringing) is noise to the model; the tool result already says how a transfer ended.
     if (event.type === 'transfer' && (event.state === 'trying' || event.state === 'ringing')) return
-    this.send({ type: 'conversation.item.create', item: { type: 'message', role: 'system', content: [{ type: 'input_text', text: callEventText(event) }] } })
+    this.out({ type: 'conversation.item.create', item: { type: 'message', role: 'system', content: [{ type: 'input_text', text: callEventText(event) }] } })
   }
 }
