@@ -67,6 +67,16 @@ export const dtmfRequestSchema: JsonSchema = {
   }
 }
 
+export const transferRequestSchema: JsonSchema = {
+  type: 'object',
+  required: ['to'],
+  additionalProperties: false,
+  properties: {
+    to: { type: 'string', minLength: 1, maxLength: 256, description: 'A destination of the agent\'s transfer_rules, exactly as configured (E.164 number or SIP URI).', 'x-error': 'must be a destination of the agent\'s transfer rules' },
+    type: { type: 'string', enum: ['conference', 'sip_refer'], description: 'Must match the rule\'s transfer_type when given.', 'x-error': 'must be conference or sip_refer' }
+  }
+}
+
 export const listQuerySchema: JsonSchema = {
   type: 'object',
   additionalProperties: false,

@@ -22,7 +22,20 @@ export interface CallControl {
   hangup: (id: string) => Promise<CallRecord>
   /** Sends DTMF on an answered call; resolves when the digits have been sent. */
   dtmf: (id: string, digits: string) => Promise<void>
+  /**
+   * Transfers an answered call to a destination of its agent's transfer rules, as the transfer_to_number
+   * tool would (how media-stream bots transfer); resolves when the transfer succeeded.
+   */
+  transfer: (id: string, req: TransferRequest) => Promise<TransferResult>
 }
+
+export interface TransferRequest { to: string; type?: 'conference' | 'sip_refer' }
+export interface TransferResult { result?: Record<string, unknown> }
+
+/** A transfer attempt as the call reports it; `field` marks a refusal caused by the request itself. */
+export type ApiTransferOutcome =
+  | { ok: true; result?: Record<string, unknown> }
+  | { ok: false; error: string; field?: 'to' | 'type' }
 
 /**
  * A call-layer refusal with the HTTP status it maps to: 400 (field named), 404 unknown call, 409 call

@@ -6,8 +6,8 @@ import { rootLogger, type Logger } from '../log'
 import { callRecordToJson } from '../records/record-json'
 import type { CallStatus } from '../records/call-record'
 import { ApiKeys } from './api-keys'
-import { callIdParamSchema, dtmfRequestSchema, listQuerySchema, originateRequestSchema, type OriginateBody } from './api-schemas'
-import { CallControlError, type CallControl } from './call-control'
+import { callIdParamSchema, dtmfRequestSchema, listQuerySchema, originateRequestSchema, transferRequestSchema, type OriginateBody } from './api-schemas'
+import { CallControlError, type CallControl, type TransferRequest } from './call-control'
 import type { GatewayMetrics } from './gateway-metrics'
 import { validate, ValidationError } from './json-schema'
 import { openApiDocument } from './openapi'
@@ -118,6 +118,15 @@ export class ControlApi {
           const body = validate<{ digits: string }>(dtmfRequestSchema, await readJson(req, this.maxBody))
           await calls.dtmf(cid, body.digits)
           return { status: 202, body: { conversation_id: cid, digits: body.digits } }
+        }
+      },
+      {
+        method: 'POST', pattern: /^\/v1\/calls\/([^/]+)\/transfer$/, name: 'transfer', auth: true,
+        handle: async (req, [id]) => {
+          const cid = callId(id)
+          const body = validate<TransferRequest>(transferRequestSchema, await readJson(req, this.maxBody))
+          const r = await calls.transfer(cid, body)
+          return { status: 200, body: { conversation_id: cid, to: body.to, transferred: true, ...(r.result ? { result: r.result } : {}) } }
         }
       }
     ]

@@ -1,5 +1,5 @@
 // The OpenAPI 3.1 document, built from the very schema objects the handlers validate with.
-import { callIdParamSchema, callSchema, dtmfRequestSchema, errorSchema, listQuerySchema, originateRequestSchema } from './api-schemas'
+import { callIdParamSchema, callSchema, dtmfRequestSchema, errorSchema, listQuerySchema, originateRequestSchema, transferRequestSchema } from './api-schemas'
 import type { JsonSchema } from './json-schema'
 
 const err = (description: string): object => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } })
@@ -19,6 +19,7 @@ export function openApiDocument (version: string): object {
       schemas: {
         OriginateRequest: originateRequestSchema,
         DtmfRequest: dtmfRequestSchema,
+        TransferRequest: transferRequestSchema,
         Call: callSchema,
         Error: errorSchema
       }
@@ -49,6 +50,14 @@ export function openApiDocument (version: string): object {
           parameters: [idParam],
           requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/DtmfRequest' } } } },
           responses: { 202: { description: 'Digits sent' }, 400: err('Invalid digits'), 401: err('Missing or wrong x-api-key'), 404: err('Unknown call'), 409: err('The call is not answered') }
+        }
+      },
+      '/v1/calls/{id}/transfer': {
+        post: {
+          operationId: 'transferCall',
+          parameters: [idParam],
+          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/TransferRequest' } } } },
+          responses: { 200: { description: 'Transferred' }, 400: err('Not a destination of the agent\'s transfer rules, or another transfer type'), 401: err('Missing or wrong x-api-key'), 404: err('Unknown call'), 409: err('The call is not answered, or the transfer failed (busy, no answer, REFER refused)') }
         }
       },
       '/healthz': { get: { operationId: 'health', security: [], responses: { 200: { description: 'The gateway runs' } } } },

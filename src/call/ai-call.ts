@@ -28,7 +28,7 @@ import { SystemTools, type ToolHost } from './system-tools'
 import type { CallTransfer } from '../transfer/call-transfer'
 import { aiCallTransfer, startVariables } from '../transfer/ai-call-transfer'
 import type { HumanDialer } from '../transfer/human-dialer'
-import { transferSettings, type TransferSettings } from '../config/transfer-schema'
+import { transferRuleTarget, transferSettings, type TransferSettings } from '../config/transfer-schema'
 
 export interface AiCallDeps {
   media: MediaEngine
@@ -372,6 +372,24 @@ export class AiCall {
   sendDtmf (digits: string): Promise<{ mode: 'rfc4733' | 'inband' }> | null {
     if (this.current !== CallState.Active || !this.media) return null
     return this.sendDigits(digits)
+  }
+
+  /**
+   * Control API transfer (how media-stream bots transfer): held to the agent's transfer rules exactly as
+   * the transfer_to_number tool is; a `type` that differs from the rule's is refused.
+   */
+  async transferFromApi (to: string, type?: 'conference' | 'sip_refer'): Promise<{ ok: true; result?: Record<string, unknown> } | { ok: false; error: string; field?: 'to' | 'type' }> {
+    const rules = this.invite.agent?.transfer_rules ?? []
+    const rule = rules.find(r => transferRuleTarget(r) === to)
+    if (!rule) {
+      const known = rules.map(transferRuleTarget)
+      return { ok: false, field: 'to', error: known.length === 0 ? 'this agent has no transfer rules' : `${JSON.stringify(to)} is not one of the agent's transfer destinations (${known.join(', ')})` }
+    }
+    if (type !== undefined && rule.transfer_type !== type) return { ok: false, field: 'type', error: `the rule for ${to} is a ${rule.transfer_type} transfer` }
+    if (this.current !== CallState.Active) return { ok: false, error: 'the call is not answered' }
+    const run = await this.transfer.transferToNumber(`api_${randomUUID()}`, { transfer_number: to, client_message: '', agent_message: '' })
+    run.after?.()
+    return run.outcome
   }
 
   // ------------------------------------------------------------------ legs and ending

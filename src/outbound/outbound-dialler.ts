@@ -8,7 +8,7 @@ import type { Logger } from '../log'
 import type { CallRecord, CallRecordStore, CallStatus } from '../records'
 import { parseUri } from '../sip/message/uri'
 import type { SipAgent } from '../sip/ua'
-import { CallControlError, type CallControl, type OriginateRequest } from '../api/call-control'
+import { CallControlError, type ApiTransferOutcome, type CallControl, type OriginateRequest, type TransferRequest, type TransferResult } from '../api/call-control'
 import { HeaderTemplateError, renderHeaders } from './header-template'
 import { OutboundCall } from './outbound-call'
 import type { OutboundMediaFactory } from './outbound-media'
@@ -18,6 +18,8 @@ import type { SipResolver } from './sip-resolver'
 export interface InboundCallControl {
   hangup: (conversationId: string) => Promise<boolean>
   dtmf: (conversationId: string, digits: string) => Promise<boolean>
+  /** API transfer of a live inbound call; null for a call this gateway does not hold. */
+  transfer?: (conversationId: string, req: TransferRequest) => Promise<ApiTransferOutcome | null>
   /** Refresh the stored record of a live inbound call before it is read. */
   sync?: (conversationId: string) => void
 }
@@ -172,6 +174,19 @@ export class OutboundDialler implements CallControl {
     if (rec.endedAt !== null) throw new CallControlError(409, 'API_ERR_CALL_ENDED', `call ${id} already ended (${rec.status})`)
     if (this.deps.inbound && await this.deps.inbound.dtmf(id, digits)) return
     throw new CallControlError(409, 'API_ERR_NOT_CONTROLLABLE', `call ${id} is not controllable from this gateway`)
+  }
+
+  async transfer (id: string, req: TransferRequest): Promise<TransferResult> {
+    if (this.live.has(id)) throw new CallControlError(409, 'API_ERR_NOT_CONTROLLABLE', `call ${id}: transfer from the API is available on inbound calls only (outbound calls transfer through the engine's tool)`)
+    const rec = this.mustExist(id)
+    if (rec.endedAt !== null) throw new CallControlError(409, 'API_ERR_CALL_ENDED', `call ${id} already ended (${rec.status})`)
+    const r = this.deps.inbound?.transfer ? await this.deps.inbound.transfer(id, req) : null
+    if (r === null) throw new CallControlError(409, 'API_ERR_NOT_CONTROLLABLE', `call ${id} is not controllable from this gateway`)
+    if (!r.ok) {
+      if (r.field) throw new CallControlError(400, 'API_ERR_TRANSFER_NOT_ALLOWED', `${r.field}: ${r.error}`, r.field)
+      throw new CallControlError(409, 'API_ERR_TRANSFER_FAILED', `call ${id}: ${r.error}`)
+    }
+    return r.result ? { result: r.result } : {}
   }
 
   /** Ends every live outbound call (CANCEL or BYE) and waits for their records. */

@@ -5,7 +5,7 @@ import type { CallRecord as AiCallRecord } from '../call/call-record'
 import type { Logger } from '../log'
 import type { CallRecord, FinalCallStatus, HangupSide, TransferOutcome } from './call-record'
 import type { CallRecordStore } from './call-record-store'
-import { CallControlError } from '../api/call-control'
+import { CallControlError, type ApiTransferOutcome, type TransferRequest } from '../api/call-control'
 import { mediaQualityOf } from './media-quality'
 
 /** The part of AiCallHandler this needs: its 'call' and 'ended' events ('preCallWebhook' feeds the metrics). */
@@ -133,6 +133,13 @@ export class InboundRecords {
       throw new CallControlError(409, 'API_ERR_DTMF_FAILED', `DTMF not sent on call ${conversationId}: ${(err as Error).message}`)
     }
     return true
+  }
+
+  /** API transfer of a live inbound call (held to the agent's rules); null for a call this gateway does not hold. */
+  async transfer (conversationId: string, req: TransferRequest): Promise<ApiTransferOutcome | null> {
+    const call = this.live.get(conversationId)
+    if (!call) return null
+    return await call.transferFromApi(req.to, req.type)
   }
 
   get activeCount (): number { return this.live.size }
