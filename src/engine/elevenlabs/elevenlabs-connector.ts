@@ -280,7 +280,8 @@ class ElevenLabsSession extends WsEngineSession {
     const n = Math.min(audio.byteLength, frames * frameBytes(this.inputFormat))
     const bytes = new Uint8Array(audio.buffer, audio.byteOffset, n)
     const wire = this.inPath.convert ? this.inPath.convert(bytes) : bytes
-    this.out({ user_audio_chunk: Buffer.from(wire.buffer, wire.byteOffset, wire.byteLength).toString('base64') })
+    // = JSON.stringify({ user_audio_chunk: base64 }) (ElevenLabsClientMessage), without the object
+    this.sendText(`{"user_audio_chunk":"${Buffer.from(wire.buffer, wire.byteOffset, wire.byteLength).toString('base64')}"}`)
   }
 
   sendDtmf (digit: string): void {

@@ -148,10 +148,9 @@ class MediaStreamSession extends WsEngineSession {
       const bytes = new Uint8Array(audio.buffer, audio.byteOffset + f * fb, fb)
       const wire = this.path.in.convert ? this.path.in.convert(bytes) : bytes
       const n = ++this.chunk
-      this.sendSeq({
-        event: 'media',
-        media: { track: 'inbound', chunk: String(n), timestamp: String((n - 1) * FRAME_MS), payload: Buffer.from(wire.buffer, wire.byteOffset, wire.byteLength).toString('base64') }
-      })
+      const payload = Buffer.from(wire.buffer, wire.byteOffset, wire.byteLength).toString('base64')
+      // The media message of Twilio's documentation, written as text (the hot path: one per 20 ms).
+      this.sendText(`{"event":"media","sequenceNumber":"${++this.seq}","media":{"track":"inbound","chunk":"${n}","timestamp":"${(n - 1) * FRAME_MS}","payload":"${payload}"},"streamSid":"${this.streamSid}"}`)
     }
   }
 

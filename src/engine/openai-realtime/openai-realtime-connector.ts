@@ -286,7 +286,8 @@ class OpenAiRealtimeSession extends WsEngineSession {
     const n = Math.min(audio.byteLength, frames * frameBytes(this.inputFormat))
     const bytes = new Uint8Array(audio.buffer, audio.byteOffset, n)
     const wire = this.inPath.convert ? this.inPath.convert(bytes) : bytes
-    this.out({ type: 'input_audio_buffer.append', audio: Buffer.from(wire.buffer, wire.byteOffset, wire.byteLength).toString('base64') })
+    // = JSON.stringify({ type: 'input_audio_buffer.append', audio: base64 }) (OpenAiClientEvent), without the object
+    this.sendText(`{"type":"input_audio_buffer.append","audio":"${Buffer.from(wire.buffer, wire.byteOffset, wire.byteLength).toString('base64')}"}`)
   }
 
   sendDtmf (digit: string): void {
