@@ -83,6 +83,41 @@ export function redact (url: string): string {
   try { const u = new URL(url); return `${u.protocol}//${u.host}${u.pathname}` } catch { return '(invalid url)' }
 }
 
+/**
+ * 20 ms frames per audio message for vendors that take any chunk size (ElevenLabs, OpenAI): 2 halves the
+ * message rate (JSON, base64 and WebSocket framing per message) for at most 20 ms more latency, as the gRPC
+ * link's framesPerMessage default. Twilio streams stay at one media message per 20 ms, as Twilio sends them.
+ */
+export const FRAMES_PER_MESSAGE = 2
+
+/** Collects wire audio until FRAMES_PER_MESSAGE frames are in, then hands out their base64. */
+export class AudioBatcher {
+  private buf = Buffer.alloc(0)
+  private filled = 0
+  private frames = 0
+  private readonly framesPerMessage: number
+
+  constructor (framesPerMessage = FRAMES_PER_MESSAGE) {
+    this.framesPerMessage = framesPerMessage
+  }
+
+  push (bytes: Uint8Array, frames: number): string | null {
+    if (this.filled + bytes.length > this.buf.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(2 * this.buf.length, this.filled + bytes.length) + 64)
+      this.buf.copy(bigger, 0, 0, this.filled)
+      this.buf = bigger
+    }
+    this.buf.set(bytes, this.filled)
+    this.filled += bytes.length
+    this.frames += frames
+    if (this.frames < this.framesPerMessage) return null
+    const b64 = this.buf.toString('base64', 0, this.filled)
+    this.filled = 0
+    this.frames = 0
+    return b64
+  }
+}
+
 type Held = { [K in keyof EngineSessionEvents]: [K, ...EngineSessionEvents[K]] }[keyof EngineSessionEvents]
 
 export interface WsSessionOptions {

@@ -12,7 +12,7 @@ import {
 } from '../engine-session'
 import { isSystemTool, SYSTEM_TOOLS, toolCallFromVendor } from '../system-tool-schema'
 import {
-  callEventText, connectWebSocket, dtmfText, int, newCounters, outcomeText, rec, redact, str, WsEngineSession, type EngineLinkCounters
+  AudioBatcher, callEventText, connectWebSocket, dtmfText, int, newCounters, outcomeText, rec, redact, str, WsEngineSession, type EngineLinkCounters
 } from '../ws-session'
 
 export interface ElevenLabsConnectorOptions {
@@ -177,6 +177,7 @@ class ElevenLabsSession extends WsEngineSession {
   /** Audio events with an id at or below the last interruption belong to the interrupted response. */
   private lastInterruptId = -1
   private readonly pendingTools = new Set<string>()
+  private readonly batch = new AudioBatcher()
   private readonly offered: SessionStart['offeredFormats']
 
   constructor (ws: WebSocket, start: SessionStart, names: CallVariableNames, opts: ConstructorParameters<typeof WsEngineSession>[1]) {
@@ -280,8 +281,9 @@ class ElevenLabsSession extends WsEngineSession {
     const n = Math.min(audio.byteLength, frames * frameBytes(this.inputFormat))
     const bytes = new Uint8Array(audio.buffer, audio.byteOffset, n)
     const wire = this.inPath.convert ? this.inPath.convert(bytes) : bytes
+    const b64 = this.batch.push(wire, frames)
     // = JSON.stringify({ user_audio_chunk: base64 }) (ElevenLabsClientMessage), without the object
-    this.sendText(`{"user_audio_chunk":"${Buffer.from(wire.buffer, wire.byteOffset, wire.byteLength).toString('base64')}"}`)
+    if (b64 !== null) this.sendText(`{"user_audio_chunk":"${b64}"}`)
   }
 
   sendDtmf (digit: string): void {

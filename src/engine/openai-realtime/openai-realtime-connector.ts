@@ -15,7 +15,7 @@ import {
 } from '../engine-session'
 import { isSystemTool, systemToolDeclarations, toolCallFromVendor, type FunctionToolDeclaration } from '../system-tool-schema'
 import {
-  callEventText, connectWebSocket, dtmfText, newCounters, outcomeText, rec, str, WsEngineSession, type EngineLinkCounters
+  AudioBatcher, callEventText, connectWebSocket, dtmfText, newCounters, outcomeText, rec, str, WsEngineSession, type EngineLinkCounters
 } from '../ws-session'
 
 export interface OpenAiConnectorOptions {
@@ -167,6 +167,7 @@ class OpenAiRealtimeSession extends WsEngineSession {
   private currentItem: string | null = null
   private readonly truncated = new Set<string>()
   private readonly pendingTools = new Map<string, ToolName>()
+  private readonly batch = new AudioBatcher()
   private responseActive = false
   /** A voicemail message is being spoken: one mark after the whole response (the call hangs up on it). */
   private markAtResponseEnd = false
@@ -286,8 +287,9 @@ class OpenAiRealtimeSession extends WsEngineSession {
     const n = Math.min(audio.byteLength, frames * frameBytes(this.inputFormat))
     const bytes = new Uint8Array(audio.buffer, audio.byteOffset, n)
     const wire = this.inPath.convert ? this.inPath.convert(bytes) : bytes
+    const b64 = this.batch.push(wire, frames)
     // = JSON.stringify({ type: 'input_audio_buffer.append', audio: base64 }) (OpenAiClientEvent), without the object
-    this.sendText(`{"type":"input_audio_buffer.append","audio":"${Buffer.from(wire.buffer, wire.byteOffset, wire.byteLength).toString('base64')}"}`)
+    if (b64 !== null) this.sendText(`{"type":"input_audio_buffer.append","audio":"${b64}"}`)
   }
 
   sendDtmf (digit: string): void {

@@ -59,9 +59,10 @@ t.test('a public agent: initiation data, greeting, echo, barge-in, ping, tools, 
   // Echo: caller audio goes out as user_audio_chunk, the agent speaks it back.
   const frame = toneFrame16k(17)
   session.sendAudioFrames(frame, 1)
+  session.sendAudioFrames(toneFrame16k(337), 1)
   const chunk = await peer.next(m => 'user_audio_chunk' in m)
   const heard = Buffer.from(chunk.user_audio_chunk, 'base64')
-  t.ok(heard.equals(Buffer.from(frame.buffer)), 'the caller frame arrives byte for byte')
+  t.ok(heard.equals(Buffer.concat([Buffer.from(frame.buffer), Buffer.from(toneFrame16k(337).buffer)])), 'two caller frames per message, byte for byte')
   peer.send({ type: 'audio', audio_event: { audio_base_64: chunk.user_audio_chunk, event_id: 2 } })
   await call.until('audio', 2)
   t.ok(call.audio[1].equals(heard), 'echoed audio played out')
@@ -141,8 +142,8 @@ t.test('μ-law agents: passed through from a PCMU leg, converted for a 16 kHz le
   metadata(peer, 'ulaw_8000', 'ulaw_8000')
   const session = await opening
   t.same([session.inputFormat, session.outputFormat], [MULAW8K, MULAW8K], 'μ-law end to end, no transcoding')
-  const ulaw = Buffer.alloc(160, 0x55)
-  session.sendAudioFrames(ulaw, 1)
+  const ulaw = Buffer.alloc(320, 0x55)
+  session.sendAudioFrames(ulaw, 2)
   t.ok(Buffer.from((await peer.next(m => 'user_audio_chunk' in m)).user_audio_chunk, 'base64').equals(ulaw))
   session.cancel()
 
@@ -152,7 +153,8 @@ t.test('μ-law agents: passed through from a PCMU leg, converted for a 16 kHz le
   const s2 = await opening2
   t.same([s2.inputFormat, s2.outputFormat], [PCM16K, PCM16K], 'a G.722/PCMA leg gets PCM 16 kHz, converted here')
   s2.sendAudioFrames(toneFrame16k(), 1)
-  t.equal(Buffer.from((await peer2.next(m => 'user_audio_chunk' in m)).user_audio_chunk, 'base64').length, 160, '20 ms as 160 μ-law bytes')
+  s2.sendAudioFrames(toneFrame16k(320), 1)
+  t.equal(Buffer.from((await peer2.next(m => 'user_audio_chunk' in m)).user_audio_chunk, 'base64').length, 320, '2 × 20 ms as 320 μ-law bytes')
   const call = new CallSide(s2)
   peer2.send({ type: 'audio', audio_event: { audio_base_64: Buffer.alloc(160, 0xff).toString('base64'), event_id: 1 } })
   await call.until('audio')

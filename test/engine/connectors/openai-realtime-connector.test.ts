@@ -82,10 +82,11 @@ t.test('session.update, first message on answer, 24 kHz conversion, echo, barge-
   t.same(call.events.slice(0, 6).map(e => e.type), ['audio', 'mark', 'audio', 'mark', 'audio', 'mark'])
   t.equal(call.audioBytes().length, 16 * 2 * 250, '250 ms at 16 kHz')
 
-  // Echo: a 16 kHz frame goes out as 20 ms of 24 kHz audio.
+  // Echo: 16 kHz frames go out as 24 kHz audio, two 20 ms frames per append.
   session.sendAudioFrames(toneFrame16k(), 1)
+  session.sendAudioFrames(toneFrame16k(320), 1)
   const append = await peer.next(isType('input_audio_buffer.append'))
-  t.equal(Buffer.from(append.audio, 'base64').length, 960, '480 samples at 24 kHz')
+  t.equal(Buffer.from(append.audio, 'base64').length, 1920, '2 × 480 samples at 24 kHz')
 
   // The caller heard the first 100 ms (its mark came back played), then barged in.
   const marks = call.events.filter(e => e.type === 'mark').map(e => e.value as string)
@@ -178,7 +179,9 @@ t.test('PCMU trunk: audio/pcmu end to end without transcoding', async t => {
   session.answered()
   const ulaw = Buffer.alloc(160, 0x2a)
   session.sendAudioFrames(ulaw, 1)
-  t.ok(Buffer.from((await peer.next(isType('input_audio_buffer.append'))).audio, 'base64').equals(ulaw))
+  t.same(peer.take(isType('input_audio_buffer.append')), [], 'one frame is held for the next')
+  session.sendAudioFrames(Buffer.alloc(160, 0x2b), 1)
+  t.ok(Buffer.from((await peer.next(isType('input_audio_buffer.append'))).audio, 'base64').equals(Buffer.concat([ulaw, Buffer.alloc(160, 0x2b)])))
   t.same(peer.take(isType('response.create')), [], 'no first_message: the model waits for the caller')
   peer.send(delta('item_1', Buffer.alloc(1200, 0x11)))
   await call.until('mark', 2)
