@@ -47,9 +47,10 @@ const TAPS_PER_PHASE = 16
 export class RationalResampler {
   readonly up: number
   readonly down: number
-  private readonly h: Float32Array
-  private readonly hist = new Float32Array(TAPS_PER_PHASE - 1)
-  private buf = new Float32Array(0)
+  /** The filter split into its `up` phases, each TAPS_PER_PHASE coefficients (one dot product per output). */
+  private readonly phases: Float64Array[]
+  private readonly hist = new Float64Array(TAPS_PER_PHASE - 1)
+  private buf = new Float64Array(0)
   private out = new Int16Array(0)
   /** Position of the next output sample, in upsampled units from the start of the next input block. */
   private pos = 0
@@ -60,12 +61,18 @@ export class RationalResampler {
     const n = up * TAPS_PER_PHASE
     const fc = (0.5 / Math.max(up, down)) * 0.9
     const c = (n - 1) / 2
-    this.h = new Float32Array(n)
+    const h = new Float32Array(n)
     for (let j = 0; j < n; j++) {
       const x = j - c
       const sinc = x === 0 ? 2 * fc : Math.sin(2 * Math.PI * fc * x) / (Math.PI * x)
       const w = 0.42 - 0.5 * Math.cos((2 * Math.PI * j) / (n - 1)) + 0.08 * Math.cos((4 * Math.PI * j) / (n - 1))
-      this.h[j] = sinc * w * up
+      h[j] = sinc * w * up
+    }
+    this.phases = []
+    for (let p = 0; p < up; p++) {
+      const ph = new Float64Array(TAPS_PER_PHASE)
+      for (let k = 0; k < TAPS_PER_PHASE; k++) ph[k] = h[p + k * up]
+      this.phases.push(ph)
     }
   }
 
@@ -75,21 +82,23 @@ export class RationalResampler {
     const L = this.up
     const M = this.down
     const need = K - 1 + input.length
-    if (this.buf.length < need) this.buf = new Float32Array(need)
+    if (this.buf.length < need) this.buf = new Float64Array(need)
     const buf = this.buf
     buf.set(this.hist, 0)
     for (let i = 0; i < input.length; i++) buf[K - 1 + i] = input[i]
     const maxOut = Math.ceil((input.length * L) / M) + 1
     if (this.out.length < maxOut) this.out = new Int16Array(maxOut)
     const out = this.out
+    const phases = this.phases
     let pos = this.pos
     let n = 0
     const end = input.length * L
     while (pos < end) {
-      const i = Math.floor(pos / L)
-      const p = pos - i * L
+      const i = (pos / L) | 0
+      const h = phases[pos - i * L]
+      const base = K - 1 + i
       let acc = 0
-      for (let k = 0; k < K; k++) acc += this.h[p + k * L] * buf[K - 1 + i - k]
+      for (let k = 0; k < K; k++) acc += h[k] * buf[base - k]
       out[n++] = acc > 32767 ? 32767 : acc < -32768 ? -32768 : Math.round(acc)
       pos += M
     }
