@@ -145,7 +145,6 @@ export abstract class WsEngineSession extends EventEmitter<EngineSessionEvents> 
   private held: Held[] | null = []
   /** We closed (hangup/cancel): the close that follows is no failure. */
   protected closing = false
-  private broken = false
   /** The vendor's last error message, to explain the close that usually follows it. */
   protected lastVendorError: string | null = null
   private warned = 0
@@ -229,16 +228,6 @@ export abstract class WsEngineSession extends EventEmitter<EngineSessionEvents> 
     else this.log.debug(text)
   }
 
-  /** The session broke mid-call: reported once, then the socket is closed. */
-  protected breakSession (err: EngineError): void {
-    if (this.broken || this.closing) return
-    this.broken = true
-    this.log.warn({ code: err.code, protocolCode: err.protocolCode }, err.message)
-    this.deliver('error', err)
-    this.closing = true
-    this.ws.close(1011)
-  }
-
   // ---- EngineSession ----
   resume (): void {
     const held = this.held
@@ -310,7 +299,6 @@ export abstract class WsEngineSession extends EventEmitter<EngineSessionEvents> 
       this.deliver('end')
       return
     }
-    this.broken = true
     const err = new EngineError('ENGINE_ERR_STREAM', `${this.protocol}: engine closed the session mid-call (close code ${code}${why ? `: ${why}` : ''})`, { protocolCode: code })
     this.log.warn({ code: err.code, closeCode: code }, err.message)
     this.deliver('error', err)
