@@ -4,7 +4,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
-import { ConfigError, loadConfig, type TrunkgateConfig } from './config'
+import { ConfigError, loadConfig, missingEngineSecrets, type TrunkgateConfig } from './config'
 import { routeGrpcLogs } from './engine/grpc-log'
 import { ListenError } from './listen-error'
 import { createLogger, defaultLogFormat, type Logger } from './log'
@@ -98,6 +98,7 @@ export async function main (argv: string[], io: CliIo): Promise<number> {
   }
   if (values.check) {
     io.stdout(`trunkgate: ${values.config}: configuration OK (${config.trunks.length} trunk(s), ${config.phone_numbers.length} number(s))\n`)
+    for (const w of missingEngineSecrets(config.agents, process.env)) io.stdout(`trunkgate: warning: ${w}\n`)
     return EXIT.OK
   }
   const logger = io.logger ?? createLogger({
@@ -144,6 +145,7 @@ export async function main (argv: string[], io: CliIo): Promise<number> {
 
 /** Operator-visible warnings for settings that are fine in development and dangerous in production. */
 function warnAboutConfig (config: TrunkgateConfig, logger: Logger): void {
+  for (const w of missingEngineSecrets(config.agents, process.env)) logger.warn(w)
   // A TLS listener without cert/key runs on a generated self-signed certificate: the transport layer
   // logs that warning itself when it generates it (once, with the certificate's name).
   for (const t of config.trunks) {

@@ -6,3 +6,7 @@ export type {
 } from './schema'
 export type { OutboundTrunkConfig, ApiConfig, RecordsConfig } from './schema'
 export { parseTrunkAddress, RESERVED_OUTBOUND_HEADERS, type TrunkAddress } from './outbound-schema'
+export {
+  agentEngineSchema, engineSecretEnv, missingEngineSecrets, engineTypes, isLoopbackHost, systemToolNames, type AgentEngineConfig, type ElevenLabsEngineConfig,
+  type EngineType, type GrpcEngineConfig, type MediaStreamEngineConfig, type OpenAiRealtimeEngineConfig
+} from './engine-schema'

@@ -192,3 +192,19 @@ export function refine<T> (inner: Validator<T>, check: (value: T, path: string) 
 export function join (path: string, key: string): string {
   return path ? `${path}.${key}` : key
 }
+
+/**
+ * A mapping whose `key` field picks its shape (`engine: {type: openai_realtime, ...}`): each variant is
+ * checked by its own validator, so an error names the field of the variant the user meant.
+ */
+export function tagged<M extends Record<string, Validator<unknown>>> (key: string, variants: M): Validator<Infer<M[keyof M]>> {
+  const names = Object.keys(variants).map(x => `'${x}'`).join(', ')
+  return validator(`a mapping with ${key}: one of ${names}`, (v, path) => {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new ConfigError(path, `expected a mapping, got ${describeValue(v)}`)
+    const tag = (v as Record<string, unknown>)[key]
+    if (typeof tag !== 'string' || !Object.prototype.hasOwnProperty.call(variants, tag)) {
+      throw new ConfigError(join(path, key), tag === undefined ? `is required (one of ${names})` : `must be one of ${names}, got ${describeValue(tag)}`)
+    }
+    return variants[tag].check(v, path) as Infer<M[keyof M]>
+  })
+}

@@ -6,6 +6,7 @@ import { audioCodecs, codecByName } from '../media/codec-registry'
 import { apiSchema, outboundTrunkSchema, recordsSchema } from './outbound-schema'
 import { transferRule, transferSettings, trunkTransferFields } from './transfer-schema'
 import { trunkRegistrationFields } from './registration-schema'
+import { agentEngineSchema } from './engine-schema'
 
 const host = str({ minLength: 1 })
 const port = int({ min: 0, max: 65535 })
@@ -144,7 +145,9 @@ const agent = obj({
     allowed: optional(list(oneOf(overrideFields), { unique: true }), () => []),
     on_disallowed: optional(oneOf(['ignore', 'reject'] as const), () => 'ignore' as const)
   }), () => ({ allowed: [], on_disallowed: 'ignore' as const })),
-  transfer_rules: optional(list(transferRule), () => [])
+  transfer_rules: optional(list(transferRule), () => []),
+  // This agent's conversation engine (issue 12); absent: the global engine section.
+  engine: optional(agentEngineSchema)
 })
 
 const engine = obj({

@@ -122,6 +122,10 @@ t.test('a created call is readable, listable, and a finished one refuses DTMF', 
   const d = await gw.request('POST', `/v1/calls/${id}/dtmf`, { digits: '1' })
   t.equal(d.status, 409)
   t.equal(d.json.error.code, 'API_ERR_CALL_ENDED')
+  const x = await gw.request('POST', `/v1/calls/${id}/transfer`, { to: '+15551234567' })
+  t.equal(x.status, 409, 'no transfer of an ended call')
+  t.equal(x.json.error.code, 'API_ERR_CALL_ENDED')
+  t.equal((await gw.request('POST', `/v1/calls/${id}/transfer`, {})).json.error.field, 'to')
 })
 
 t.test('the OpenAPI document is the validators\' schemas', async t => {
@@ -129,7 +133,7 @@ t.test('the OpenAPI document is the validators\' schemas', async t => {
   t.equal(doc.openapi, '3.1.0')
   t.same(doc.components.schemas.OriginateRequest, JSON.parse(JSON.stringify(originateRequestSchema)))
   t.same(doc.components.schemas.DtmfRequest, JSON.parse(JSON.stringify(dtmfRequestSchema)))
-  for (const p of ['/v1/calls', '/v1/calls/{id}', '/v1/calls/{id}/hangup', '/v1/calls/{id}/dtmf', '/healthz', '/metrics']) t.ok(doc.paths[p], p)
+  for (const p of ['/v1/calls', '/v1/calls/{id}', '/v1/calls/{id}/hangup', '/v1/calls/{id}/dtmf', '/v1/calls/{id}/transfer', '/healthz', '/metrics']) t.ok(doc.paths[p], p)
   t.same(doc.components.securitySchemes.apiKey, { type: 'apiKey', in: 'header', name: 'x-api-key' })
   // The published schema rejects what the API rejects.
   t.throws(() => validate(doc.components.schemas.OriginateRequest, { ...good, to: 'nope' }), ValidationError)

@@ -90,6 +90,12 @@ t.test('API DTMF and hang-up on a live inbound call; the record is committed bef
   t.equal(dtmf.status, 202, dtmf.text)
   const bad = await server.request('POST', '/v1/calls/conv_unknown/dtmf', { digits: '1' })
   t.equal(bad.status, 404, `unknown call: ${bad.text}`)
+  // API transfer (issue 12, media-stream bots) is held to the agent's rules: this agent has none.
+  const xfer = await server.request('POST', `/v1/calls/${id}/transfer`, { to: '+15551234567' })
+  t.equal(xfer.status, 400, xfer.text)
+  t.match(xfer.json.error, { code: 'API_ERR_TRANSFER_NOT_ALLOWED', field: 'to', message: /no transfer rules/ })
+  t.equal((await server.request('POST', `/v1/calls/${id}/transfer`, { to: '+15551234567', type: 'blind' })).json.error.field, 'type')
+  t.equal((await server.request('POST', '/v1/calls/conv_unknown/transfer', { to: '+15551234567' })).status, 404)
 
   // The 202 comes once the media core has sent the last end packet (test/api/live-call.test.ts reads them
   // straight off a socket); tshark, stopped by SIGINT after SIPp exits, can miss the last packets before
