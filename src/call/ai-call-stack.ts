@@ -5,6 +5,7 @@ import type { TrunkgateConfig } from '../config'
 import type { Logger } from '../log'
 import { DemoEngine } from '../engine/demo-engine'
 import { GrpcConnector } from '../engine/grpc-connector'
+import { engineConnectors } from '../engine/connectors'
 import type { EngineConnector } from '../engine/engine-session'
 import { MediaEngine } from '../media/media-engine'
 import { supportedSrtpSuites } from '../media/dsp'
@@ -13,8 +14,10 @@ import { AiCallHandler } from './ai-call-handler'
 export interface AiCallStack {
   handler: AiCallHandler
   media: MediaEngine
-  /** The configured engine (every agent's, for now). */
+  /** The global engine section's connector (gRPC to engine.address, or to the embedded demo). */
   engine: EngineConnector
+  /** The connector of each agent (`agents[].engine`, else the global one). */
+  engineFor: (agentId: string) => EngineConnector
   /** The embedded demo engine, when it runs. */
   demo: DemoEngine | null
   engineAddress: string
@@ -40,27 +43,39 @@ export async function createAiCallStack (config: TrunkgateConfig, opts: AiCallSt
     realtimePriority: m.realtime_priority
   })
   let demo: DemoEngine | null = null
+  let demoAddress: string | null = null
   let engineAddress = config.engine.address
   try {
-    if (engineAddress === undefined) {
-      if (!config.engine.embeddedDemo) throw new Error('engine.address is not set and engine.embeddedDemo is false: no conversation engine')
+    // The demo engine runs when the global engine is the demo, or an agent asks for it.
+    const demoWanted = engineAddress === undefined || config.agents.some(a => a.engine?.type === 'demo')
+    if (engineAddress === undefined && !config.engine.embeddedDemo) throw new Error('engine.address is not set and engine.embeddedDemo is false: no conversation engine')
+    if (demoWanted) {
       demo = new DemoEngine({ host: '127.0.0.1', port: config.engine.demoPort, log: log.child({ component: 'demo-engine' }) })
       const port = await demo.start()
-      engineAddress = `127.0.0.1:${port}`
+      demoAddress = `127.0.0.1:${port}`
+      engineAddress ??= demoAddress
     }
   } catch (err) {
     media.close()
     throw err
   }
+  if (engineAddress === undefined) throw new Error('no conversation engine address')
+  const grpcLog = log.child({ component: 'engine-client' })
   const engine = new GrpcConnector({
     address: engineAddress,
     connectTimeoutMs: config.engine.connectTimeoutMs,
     readyTimeoutMs: config.engine.readyTimeoutMs,
-    log: log.child({ component: 'engine-client' })
+    log: grpcLog
+  })
+  const engines = engineConnectors(config, {
+    log: log.child({ component: 'engine' }),
+    // The global section's connector is shared; an agent's own gRPC engine gets its own channel.
+    grpc: e => e.address === engineAddress ? engine : new GrpcConnector({ ...e, log: grpcLog }),
+    demo: () => demoAddress === null || demoAddress === engineAddress ? engine : new GrpcConnector({ address: demoAddress, connectTimeoutMs: config.engine.connectTimeoutMs, readyTimeoutMs: config.engine.readyTimeoutMs, log: grpcLog })
   })
   const handler = new AiCallHandler({
     media,
-    engineFor: () => engine,
+    engineFor: engines.engineFor,
     supportedSuites: supportedSrtpSuites(),
     retryAfterSeconds: config.sip.retryAfterSeconds,
     transferSettings: config.transfer,
@@ -69,14 +84,16 @@ export async function createAiCallStack (config: TrunkgateConfig, opts: AiCallSt
   log.info({ engine: engineAddress, embeddedDemo: demo !== null, rtpPorts: `${m.port_min}-${m.port_max}` }, 'AI call layer ready')
   // Not awaited: the gateway starts either way (the engine may come up later), but an engine that does
   // not answer now is said at startup rather than found by the first caller's 503.
-  const probed = engine.probe().then(r => {
-    if (!r.ok) log.warn({ code: 'ENGINE_ERR_UNREACHABLE', engine: engineAddress, detail: r.detail }, 'configured conversation engine does not answer: calls get the agent\'s engine_unavailable behaviour until it does')
-  })
+  const probed = Promise.all([engine, ...engines.all.filter(c => c !== engine)].map(async c => {
+    const r = await c.probe()
+    if (!r.ok) log.warn({ code: 'ENGINE_ERR_UNREACHABLE', protocol: c.protocol, engine: c === engine ? engineAddress : undefined, detail: r.detail }, 'configured conversation engine does not answer: calls get the agent\'s engine_unavailable behaviour until it does')
+  })).then(() => undefined)
   let closed = false
   return {
     handler,
     media,
     engine,
+    engineFor: engines.engineFor,
     demo,
     engineAddress,
     probed,
@@ -86,7 +103,7 @@ export async function createAiCallStack (config: TrunkgateConfig, opts: AiCallSt
       handler.close()
       // Let the BYEs and hang-up events leave before the streams and sockets go.
       await new Promise(resolve => setTimeout(resolve, 50))
-      engine.close()
+      for (const c of new Set([engine, ...engines.all])) c.close()
       if (demo) await demo.stop(500)
       media.close()
     }
