@@ -16,7 +16,7 @@ import type { SipRequest } from '../sip/message/types'
 import { SipError } from '../sip/sip-error'
 import type { RoutedInvite } from './call-handler'
 import { CallMedia } from './call-media'
-import { newCallRecord, type CallOutcome, type CallRecord } from './call-record'
+import { newCallRecord, type CallMediaStats, type CallOutcome, type CallRecord } from './call-record'
 import { CALL_TRANSITIONS, CallState, isPreAnswer } from './call-state'
 import { CallDialogEvents } from './ai-call-dialog-events'
 import { CallEngineLink } from './ai-call-engine-link'
@@ -373,6 +373,11 @@ export class AiCall {
   sendDtmf (digits: string): Promise<{ mode: 'rfc4733' | 'inband' }> | null {
     if (this.current !== CallState.Active || !this.media) return null
     return this.sendDigits(digits)
+  }
+
+  /** The media leg's RTP statistics so far (GET /v1/calls/:id while the call is up); null without media. */
+  liveMediaStats (): CallMediaStats | null {
+    return this.media?.finalStats() ?? null
   }
 
   /**

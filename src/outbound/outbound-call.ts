@@ -12,6 +12,7 @@ import { EventEmitter } from 'node:events'
 import type { Logger } from '../log'
 import type { CallRecord, RecordStore, FinalCallStatus, HangupSide, TransferOutcome } from '../records'
 import { mediaQualityOf } from '../records/media-quality'
+import type { MediaQuality } from '../records/call-record'
 import { engineEndSide } from '../records/hangup-side'
 import type { HeaderField, SipResponse } from '../sip/message/types'
 import { SipError } from '../sip/sip-error'
@@ -86,6 +87,13 @@ export class OutboundCall extends EventEmitter {
   private finalRecord: CallRecord | null = null
   private readonly ended: Promise<CallRecord>
   private resolveEnded!: (r: CallRecord) => void
+
+  /** Media quality so far while the call is up (GET /v1/calls/:id); null before media flows. */
+  liveMedia (): MediaQuality | null {
+    if (this.current === OutboundCallState.Initiated) return null
+    const stats = this.deps.media.stats()
+    return stats ? mediaQualityOf(stats, this.deps.media.ptimeMs()) : null
+  }
 
   constructor (plan: OutboundCallPlan, deps: OutboundCallDeps) {
     super()

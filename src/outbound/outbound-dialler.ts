@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto'
 import type { TrunkConfig, TrunkgateConfig } from '../config'
 import type { Logger } from '../log'
 import { InboundDtmfError, type CallRecord, type RecordStore, type CallStatus } from '../records'
+import type { MediaQuality } from '../records/call-record'
 import type { SipAgent } from '../sip/ua'
 import { CallControlError, transferResult, type CallControl, type OriginateRequest, type TransferAttempt, type TransferCallRequest } from '../call/call-control'
 import { HeaderTemplateError, renderHeaders } from '../trunk/header-template'
@@ -19,6 +20,8 @@ export interface InboundCallControl {
   dtmf: (conversationId: string, digits: string) => Promise<boolean>
   /** Refresh the stored record of a live inbound call before it is read. */
   sync?: (conversationId: string) => void
+  /** Interim media quality of a live inbound call, for GET while it is up. */
+  liveMedia?: (conversationId: string) => MediaQuality | null
   /** false: not a live inbound call here; null: not answered. */
   transfer?: (conversationId: string, to: string, type?: 'conference' | 'sip_refer') => Promise<TransferAttempt | null | false>
 }
@@ -156,7 +159,11 @@ export class OutboundDialler implements CallControl {
 
   get (id: string): CallRecord | null {
     this.deps.inbound?.sync?.(id)
-    return this.deps.store.get(id)
+    const rec = this.deps.store.get(id)
+    if (!rec || rec.endedAt !== null) return rec
+    // While the call is up the record has no media quality yet: show what the leg measured so far.
+    const live = this.live.get(id)?.liveMedia() ?? this.deps.inbound?.liveMedia?.(id) ?? null
+    return live ? { ...rec, media: live } : rec
   }
 
   list (filter: { status?: CallStatus, direction?: 'inbound' | 'outbound', limit?: number }): CallRecord[] {

@@ -8,6 +8,7 @@ import { recordedHangupSide } from './hangup-side'
 import type { RecordStore } from './record-store'
 import { logCallSummary } from './call-summary'
 import { mediaQualityOf, type RtpReceiveStats } from './media-quality'
+import type { MediaQuality } from './call-record'
 
 /** The final facts of an inbound call (the call layer's CallRecord). */
 export interface InboundCallFacts {
@@ -40,6 +41,8 @@ export interface ObservedInboundCall {
   hangup: (side: 'gateway', cause: string, drain: boolean) => void
   /** Null when the call is not answered (no DTMF possible). */
   sendDtmf: (digits: string) => Promise<unknown> | null
+  /** RTP statistics so far while the call is up; null without negotiated media. */
+  liveMediaStats: () => (RtpReceiveStats & { ptimeMs: number }) | null
   /** Resolves null when the call is not answered. */
   transferTo: (to: string, type?: 'conference' | 'sip_refer') => Promise<InboundTransferAttempt | null>
 }
@@ -161,6 +164,16 @@ export class InboundRecords {
     const call = this.live.get(conversationId)
     const answeredAt = call?.record.answeredAtMs ?? null
     if (call && answeredAt !== null) this.store.update(conversationId, { status: 'in-progress', answeredAt })
+  }
+
+  /**
+   * Interim media quality of a live inbound call (packets, loss, jitter, MOS so far); null for a call
+   * this gateway does not hold or that has no media yet. Read on demand, never written: the final
+   * figures go into the record when the call ends.
+   */
+  liveMedia (conversationId: string): MediaQuality | null {
+    const stats = this.live.get(conversationId)?.liveMediaStats() ?? null
+    return stats ? mediaQualityOf(stats, stats.ptimeMs) : null
   }
 
   /**

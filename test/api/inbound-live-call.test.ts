@@ -86,6 +86,20 @@ t.test('API DTMF and hang-up on a live inbound call; the record is committed bef
   // SIPp plays its speech pcap from the ACK on; let a second of it reach the leg's counters.
   await new Promise(resolve => setTimeout(resolve, 1000))
 
+  // Live call quality (issue 16): while the call is up the record shows what the leg measured so far,
+  // with null for what is not known yet, never -1.
+  const live = await server.request('GET', `/v1/calls/${id}`)
+  t.equal(live.status, 200, live.text)
+  t.equal(live.json.ended_at ?? null, null, 'the call is still up')
+  const lq = live.json.media_quality
+  t.ok(lq, `interim media quality while the call is up: ${live.text}`)
+  t.ok(lq.packets_received > 10, `packets so far (${String(lq?.packets_received)})`)
+  t.type(lq.mos, 'number', 'MOS so far')
+  t.ok(lq.rtt_ms === null || lq.rtt_ms >= 0, `rtt_ms null or measured, never -1 (${String(lq.rtt_ms)})`)
+  const later = await until('more packets on a second read', async () =>
+    (await server.request('GET', `/v1/calls/${id}`)).json.media_quality.packets_received > lq.packets_received).then(() => true)
+  t.ok(later, 'the figures move while the call goes on')
+
   const dtmf = await server.request('POST', `/v1/calls/${id}/dtmf`, { digits: '5#' })
   t.equal(dtmf.status, 202, dtmf.text)
   const bad = await server.request('POST', '/v1/calls/conv_unknown/dtmf', { digits: '1' })

@@ -159,7 +159,7 @@ agents:
   - {id: support, name: Support}
 `)
   const d = loadConfig(path.join(root, 'config', 'default.yaml'))
-  t.same(c.sip.listen, { tcp: d.sip.listen.tcp, tls: d.sip.listen.tls })
+  t.same(c.sip.listen, { udp: d.sip.listen.udp, tcp: d.sip.listen.tcp, tls: d.sip.listen.tls })
   t.same(c.sip.limits, d.sip.limits)
   t.same(c.media, d.media)
   t.same(c.engine, d.engine)
