@@ -6,6 +6,7 @@ import type { TrunkConfig, TrunkgateConfig } from '../config'
 import type { Logger } from '../log'
 import { InboundDtmfError, type CallRecord, type RecordStore, type CallStatus } from '../records'
 import type { MediaQuality } from '../records/call-record'
+import { logCallSummary } from '../records/call-summary'
 import type { SipAgent } from '../sip/ua'
 import { CallControlError, transferResult, type CallControl, type OriginateRequest, type TransferAttempt, type TransferCallRequest } from '../call/call-control'
 import { HeaderTemplateError, renderHeaders } from '../trunk/header-template'
@@ -147,6 +148,8 @@ export class OutboundDialler implements CallControl {
       log,
       onEnded: (rec) => {
         this.live.delete(conversationId)
+        // The one line an engineer reads per call, as for inbound calls (records/call-summary.ts).
+        logCallSummary(log, { ...rec, trunk: rec.trunk ?? trunk.name })
         this.deps.onEnded?.(rec)
       }
     })
