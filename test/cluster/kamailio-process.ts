@@ -1,13 +1,12 @@
 // The shipped docker/kamailio.cfg run by a real Kamailio (Debian `kamailio`) in the foreground, on
-// loopback. The cfg is used as shipped except its three deployment lines (listen address, port,
-// dispatcher list file), which are rewritten for the test. stop() ends exactly the process it started.
-import { spawn } from 'node:child_process'
+// loopback (through the one Kamailio fixture, test/fixtures/kamailio). The cfg is used as shipped except
+// its three deployment lines (listen address, port, dispatcher list file), which are rewritten for the test.
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 
-export const KAMAILIO = process.env.KAMAILIO ?? '/usr/sbin/kamailio'
-export const KAMAILIO_MODULES = process.env.KAMAILIO_MODULES ?? '/usr/lib/x86_64-linux-gnu/kamailio/modules'
+import { KAMAILIO, KAMAILIO_MODULES, startKamailio } from '../fixtures/kamailio/kamailio'
+
+export { KAMAILIO, KAMAILIO_MODULES }
 export const SHIPPED_CFG = path.resolve(__dirname, '..', '..', 'docker', 'kamailio.cfg')
 
 export interface Dispatcher {
@@ -31,40 +30,11 @@ export function templatedCfg (listenIp: string, port: number, listFile: string):
 }
 
 export async function startDispatcher (port: number, nodes: Array<{ host: string, port: number }>): Promise<Dispatcher> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tg-kamailio-'))
-  const list = path.join(dir, 'dispatcher.list')
-  fs.writeFileSync(list, nodes.map(n => `1 sip:${n.host}:${n.port};transport=tcp\n`).join(''))
-  const cfg = path.join(dir, 'kamailio.cfg')
-  fs.writeFileSync(cfg, templatedCfg('127.0.0.1', port, list))
-  const child = spawn(KAMAILIO, ['-DD', '-E', '-f', cfg, '-L', KAMAILIO_MODULES, '-Y', dir, '-m', '64', '-M', '16'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
-  let log = ''
-  const waiters = new Set<() => void>()
-  const take = (d: Buffer): void => { log = (log + d.toString('latin1')).slice(-200000); for (const w of [...waiters]) w() }
-  child.stdout.on('data', take)
-  child.stderr.on('data', take)
-  let exited = false
-  const exit = new Promise<void>(resolve => child.once('exit', () => { exited = true; for (const w of [...waiters]) w(); resolve() }))
-  const stop = async (): Promise<void> => {
-    if (!exited) {
-      child.kill('SIGTERM')
-      const guard = setTimeout(() => child.kill('SIGKILL'), 5000)
-      await exit
-      clearTimeout(guard)
-    }
-    fs.rmSync(dir, { recursive: true, force: true })
-  }
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => { waiters.delete(check); reject(new Error(`kamailio not ready:\n${log.slice(-3000)}`)) }, 20000)
-      function check (): void {
-        if (/TG-KAMAILIO-READY/.test(log)) { clearTimeout(timer); waiters.delete(check); resolve() } else if (exited) { clearTimeout(timer); waiters.delete(check); reject(new Error(`kamailio exited:\n${log.slice(-3000)}`)) }
-      }
-      waiters.add(check)
-      check()
-    })
-  } catch (err) {
-    await stop()
-    throw err
-  }
-  return { log: () => log, stop }
+  return await startKamailio(dir => templatedCfg('127.0.0.1', port, path.join(dir, 'dispatcher.list')), {
+    timeoutMs: 20_000,
+    files: { 'dispatcher.list': nodes.map(n => `1 sip:${n.host}:${n.port};transport=tcp\n`).join('') },
+    memoryMb: { shared: 64, private: 16 },
+    // The shipped cfg names its modules without a path (Debian's default module dir).
+    args: ['-L', KAMAILIO_MODULES]
+  })
 }
