@@ -24,8 +24,9 @@ export const EXIT = {
 } as const
 
 export const USAGE = `Usage: trunkgate --config FILE
+       trunkgate --check [--config] FILE
 
-SIP back-to-back user agent connecting carrier/PBX SIP trunks (TCP, TLS) to AI voice agents.
+SIP back-to-back user agent connecting carrier/PBX SIP trunks (UDP, TCP, TLS) to AI voice agents.
 
 Options:
   -c, --config FILE   YAML configuration (see config/default.yaml, every field documented)
@@ -65,11 +66,19 @@ export interface CliIo {
 export async function main (argv: string[], io: CliIo): Promise<number> {
   let values: { config?: string; help?: boolean; check?: boolean; version?: boolean }
   try {
-    values = parseArgs({
+    const parsed = parseArgs({
       args: argv,
       options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' }, check: { type: 'boolean' }, version: { type: 'boolean', short: 'v' } },
-      allowPositionals: false
-    }).values
+      allowPositionals: true
+    })
+    values = parsed.values
+    // `trunkgate --check FILE` (as the README and CI run it): the file may follow --check instead of --config.
+    if (parsed.positionals.length > 0) {
+      if (!values.check || values.config !== undefined || parsed.positionals.length > 1) {
+        throw new Error(`Unexpected argument '${parsed.positionals[0]}'. Only --check takes a file without --config`)
+      }
+      values.config = parsed.positionals[0]
+    }
   } catch (err) {
     io.stderr(`trunkgate: ${(err as Error).message}\n\n${USAGE}`)
     return EXIT.USAGE

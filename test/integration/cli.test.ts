@@ -95,6 +95,16 @@ t.test('--check validates config/default.yaml', async t => {
   t.match(r.stdout, /configuration OK \(1 trunk\(s\), 1 number\(s\)\)/)
 })
 
+t.test('--check FILE works without --config (the README and CI run `npx trunkgate --check config/default.yaml`)', async t => {
+  const r = await runMain(['--check', path.join(root, 'config', 'default.yaml')])
+  t.equal(r.code, 0, r.stderr)
+  t.match(r.stdout, /configuration OK/)
+  const stray = await runMain(['--config', path.join(root, 'config', 'default.yaml'), 'extra.yaml'])
+  t.equal(stray.code, 64, 'a positional file is only taken by --check')
+  t.match(stray.stderr, /Unexpected argument 'extra\.yaml'/)
+  t.equal((await runMain(['--check', 'a.yaml', 'b.yaml'])).code, 64, 'one file at most')
+})
+
 t.test('starts, logs listening addresses and the development-certificate warning, stops on SIGTERM with 0', async t => {
   const file = tempConfig(t, loopbackConfig(0, true))
   let signalled = false
