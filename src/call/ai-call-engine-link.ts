@@ -11,6 +11,7 @@ import { CallState } from './call-state'
 import { DtmfDeduplicator, type DtmfOrigin } from './dtmf-deduplicator'
 import { HANGUP_MARK, type Side } from './ai-call-hangup'
 import type { SystemTools } from './system-tools'
+import { EngineSilenceWatch, isLoud } from './engine-failure'
 
 /** What the engine link needs from its call. */
 export interface EngineLinkHost {
@@ -23,6 +24,10 @@ export interface EngineLinkHost {
   /** A hang-up has already been decided (the engine's end is then expected, not a cause). */
   hangupDecided: () => boolean
   hangup: (side: Side, cause: string, drain: boolean) => void
+  /** The engine is lost (engine_error) or mute while the caller talks (engine_silence): the agent's on_engine_failure. */
+  engineFailed: (cause: 'engine_error' | 'engine_silence') => void
+  /** agents[].engine_silence_timeout_s in ms; null: not watched. */
+  silenceTimeoutMs: number | null
   /** The drain mark played: the BYE may go now. */
   onHangupMark: () => void
   /** An engine mark came back from the leg (played or flushed). */
@@ -35,8 +40,11 @@ export class CallEngineLink {
   /** Where engine audio goes instead of the caller's leg (the human during a transfer whisper). */
   audioLeg: Leg | null = null
   private readonly dedup = new DtmfDeduplicator()
+  private readonly silence: EngineSilenceWatch | null
 
-  constructor (private readonly host: EngineLinkHost) {}
+  constructor (private readonly host: EngineLinkHost) {
+    this.silence = host.silenceTimeoutMs === null ? null : new EngineSilenceWatch(host.silenceTimeoutMs)
+  }
 
   private get isOver (): boolean { return this.host.state() === CallState.Ended }
 
@@ -48,10 +56,12 @@ export class CallEngineLink {
       const media = host.media()
       if (host.state() === CallState.Ending || this.isOver || !media) return
       if (data.length % 2 !== 0) { host.log.warn({ bytes: data.length }, 'engine audio with an odd byte count dropped'); return }
+      this.silence?.engineActive()
       ;(this.audioLeg ?? media.leg).play(data)
     })
     engine.on('clear', () => { if (!this.isOver) (this.audioLeg ?? host.media()?.leg)?.clear() })
     engine.on('mark', (name: string) => {
+      this.silence?.engineActive()
       const media = host.media()
       if (this.isOver || !media) return
       try {
@@ -61,15 +71,15 @@ export class CallEngineLink {
         engine.sendPlaybackMark(name, true)
       }
     })
-    engine.on('toolCall', (call: ToolCall) => { void this.runTool(call) })
+    engine.on('toolCall', (call: ToolCall) => { this.silence?.engineActive(); void this.runTool(call) })
     engine.on('hangup', (reason: string) => {
       host.log.info({ reason }, 'engine hung up')
       host.hangup('engine', 'engine_hangup', true)
     })
     engine.on('end', () => { if (!host.hangupDecided()) host.hangup('engine', 'engine_ended', true) })
     engine.on('error', (err: EngineError) => {
-      host.log.warn({ code: err.code, protocol: engine.protocol, protocolCode: err.protocolCode, detail: err.message }, 'engine session broken: hanging up')
-      host.hangup('gateway', 'engine_error', false)
+      host.log.warn({ code: err.code, protocol: engine.protocol, protocolCode: err.protocolCode, detail: err.message }, 'engine session broken')
+      host.engineFailed('engine_error')
     })
     engine.resume()
   }
@@ -113,6 +123,16 @@ export class CallEngineLink {
     engine.hangup('gateway', 'transferred', 0)
   }
 
+  /** The engine is given up on (on_engine_failure): its messages no longer reach the call. */
+  detach (): void {
+    const engine = this.call
+    this.call = null
+    this.audioLeg = null
+    if (!engine) return
+    engine.removeAllListeners()
+    engine.on('error', () => undefined)
+  }
+
   /** The call is over: the engine hears who ended it and why. */
   hangup (side: Side, cause: string, sipStatus: number | null): void {
     this.call?.hangup(side, cause, sipStatus ?? 0)
@@ -123,6 +143,12 @@ export class CallEngineLink {
     if (!engine || this.host.media()?.held || this.isOver) return
     // The media layer reuses its frame buffer; the session copies what it keeps.
     engine.sendAudioFrames(ev.pcm, ev.frames)
+    // Not during a transfer (the engine then talks to the human) nor once a hang-up is under way.
+    if (this.silence && this.audioLeg === null && this.host.state() === CallState.Active &&
+        this.silence.callerFrame(isLoud(ev.pcm, ev.frames * 320))) {
+      this.host.log.warn({ timeoutMs: this.host.silenceTimeoutMs }, 'engine sends no audio while the caller talks')
+      this.host.engineFailed('engine_silence')
+    }
   }
 
   private onLegMark (id: unknown, flushed: boolean): void {

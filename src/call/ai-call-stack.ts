@@ -10,6 +10,7 @@ import type { EngineConnector } from '../engine/engine-session'
 import { MediaEngine } from '../media/media-engine'
 import { supportedSrtpSuites } from '../media/dsp'
 import { AiCallHandler } from './ai-call-handler'
+import { engineFailurePrompts } from './engine-failure'
 
 export interface AiCallStack {
   handler: AiCallHandler
@@ -73,8 +74,10 @@ export async function createAiCallStack (config: TrunkgateConfig, opts: AiCallSt
     grpc: e => e.address === engineAddress ? engine : new GrpcConnector({ ...e, log: grpcLog }),
     demo: () => demoAddress === null || demoAddress === engineAddress ? engine : new GrpcConnector({ address: demoAddress, connectTimeoutMs: config.engine.connectTimeoutMs, readyTimeoutMs: config.engine.readyTimeoutMs, log: grpcLog })
   })
+  const failurePrompts = engineFailurePrompts(config.agents, log)
   const handler = new AiCallHandler({
     media,
+    engineFailurePrompt: agentId => failurePrompts.get(agentId),
     engineFor: engines.engineFor,
     supportedSuites: supportedSrtpSuites(),
     retryAfterSeconds: config.sip.retryAfterSeconds,

@@ -46,6 +46,8 @@ export interface AiCallDeps {
   transferSettings?: TransferSettings
   /** Calls the human of a conference transfer (needs the SIP agent: set once the server has one). */
   humanDialer?: HumanDialer<CallMedia>
+  /** The agent's on_engine_failure message (16 kHz s16le, rendered at startup; engine-failure.ts). */
+  engineFailurePrompt?: (agentId: string) => Buffer | undefined
 }
 
 /**
@@ -103,6 +105,8 @@ export class AiCall {
       media: () => this.media,
       hangupDecided: () => this.teardown.decided,
       hangup: (side, cause, drain) => this.hangup(side, cause, drain),
+      engineFailed: cause => this.engineFailed(cause),
+      silenceTimeoutMs: invite.agent?.engine_silence_timeout_s === undefined ? null : invite.agent.engine_silence_timeout_s * 1000,
       onHangupMark: () => this.teardown.finish(),
       onEngineMark: flushed => this.teardown.onEngineMark(flushed)
     })
@@ -334,6 +338,27 @@ export class AiCall {
     this.transition(CallState.Answering)
     this.transition(CallState.Ending)
     await this.answerForHangup(localSdp)
+  }
+
+  /**
+   * The engine is lost mid-call (or mute while the caller talks): the agent's on_engine_failure. hangup:
+   * BYE at once (cause engine_error / engine_silence); message: the engine is dropped, the prompt plays,
+   * then BYE (cause …_message). Once a hang-up is decided, a broken engine only hurries it.
+   */
+  private engineFailed (cause: 'engine_error' | 'engine_silence'): void {
+    if (this.isOver) return
+    const prompt = this.invite.agent?.on_engine_failure === 'message' ? this.deps.engineFailurePrompt?.(this.invite.agentId) : undefined
+    const leg = this.media?.leg
+    if (prompt === undefined || leg === undefined || this.teardown.decided || this.current !== CallState.Active) {
+      this.hangup('gateway', cause, false)
+      return
+    }
+    this.engine.hangup('gateway', cause, 0)
+    this.engine.detach()
+    leg.clear()
+    leg.play(prompt)
+    this.log.warn({ cause, promptMs: prompt.length / 32 }, 'engine lost: playing the agent\'s failure message, then BYE')
+    this.hangup('gateway', `${cause}_message`, true)
   }
 
   private async answerForHangup (localSdp: string): Promise<void> {

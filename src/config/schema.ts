@@ -133,6 +133,14 @@ const agent = obj({
   greeting: optional(str()),
   language: optional(str({ minLength: 1 })),
   engine_unavailable: optional(oneOf(['reject', 'answer_and_hangup'] as const), () => 'reject' as const),
+  // The engine lost mid-call (stream broken, or silent while the caller talks): BYE at once, a message
+  // then BYE (engine_failure_message text spoken by espeak-ng, or a WAV file, rendered at startup; the
+  // special information tone without either). src/call/engine-failure.ts.
+  on_engine_failure: optional(oneOf(['hangup', 'message'] as const), () => 'hangup' as const),
+  engine_failure_message: optional(str({ minLength: 1 })),
+  engine_failure_message_file: optional(str({ minLength: 1 })),
+  // Caller audio answered by no engine audio for this long counts as an engine failure (absent: off).
+  engine_silence_timeout_s: optional(int({ min: 1, max: 600 })),
   voicemail_message: optional(str({ minLength: 1 })),
   voicemail_timeout_ms: optional(int({ min: 1000, max: 600000 }), () => 30000),
   timezone: optional(refine(str({ minLength: 1 }), (v, path) => {

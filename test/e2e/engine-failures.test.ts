@@ -111,3 +111,54 @@ t.test('gateway shutdown with a live call: BYE to the caller, hang-up cause shut
   const conv = await engine.conversation(0)
   t.match(conv.events.find(e => e.event === 'hangup'), { hangup: { side: 'HANGUP_SIDE_GATEWAY', cause: 'shutdown' } })
 })
+
+// Issue 17 item 8: the agent's on_engine_failure instead of silence then BYE.
+t.test('engine stream broken mid-call, on_engine_failure message: the caller hears the message, then BYE', async t => {
+  const engine = new TestEngine({ onReady: conv => setTimeout(() => conv.break(grpc.status.UNAVAILABLE, 'engine pod evicted'), 800) })
+  await engine.start()
+  t.teardown(() => engine.stop())
+  const server = await startGateway({
+    engineAddress: engine.address,
+    agentYaml: '    on_engine_failure: message\n    engine_failure_message: Sorry, we have a technical problem. Please call again later.'
+  })
+  t.teardown(() => server.close())
+  const ended = nextRecord(server)
+  const { run, rtp } = await callUntilGatewayBye(server, { byeTimeoutMs: 15000, capture: true })
+  t.equal(run.successfulCalls, 1, `the gateway sent BYE: ${describeRun(run)}`)
+  // This engine never sends audio: every loud packet is the failure message (30 ms PCMA packets).
+  t.ok((rtp?.loudPcmaPackets ?? 0) >= 20, `the message reached the caller (${rtp?.loudPcmaPackets} loud packets)`)
+  const record = await ended
+  t.match(record, { outcome: 'completed', endedBy: 'gateway', cause: 'engine_error_message' })
+})
+
+t.test('engine mute while the caller talks (engine_silence_timeout_s), hangup: BYE with cause engine_silence', async t => {
+  const engine = new TestEngine()
+  await engine.start()
+  t.teardown(() => engine.stop())
+  const server = await startGateway({ engineAddress: engine.address, agentYaml: '    engine_silence_timeout_s: 1' })
+  t.teardown(() => server.close())
+  const ended = nextRecord(server)
+  const { run } = await callUntilGatewayBye(server, { byeTimeoutMs: 10000 })
+  t.equal(run.successfulCalls, 1, `the gateway sent BYE: ${describeRun(run)}`)
+  t.match(await ended, { outcome: 'completed', endedBy: 'gateway', cause: 'engine_silence' })
+  const conv = await engine.conversation(0)
+  t.ok(conv.loudFrames > 0, 'the caller was talking to the engine')
+  t.match(conv.events.find(e => e.event === 'hangup'), { hangup: { side: 'HANGUP_SIDE_GATEWAY', cause: 'engine_silence' } })
+})
+
+t.test('engine mute while the caller talks, on_engine_failure message: the message, then BYE', async t => {
+  const engine = new TestEngine()
+  await engine.start()
+  t.teardown(() => engine.stop())
+  const server = await startGateway({
+    engineAddress: engine.address,
+    agentYaml: '    engine_silence_timeout_s: 1\n    on_engine_failure: message'
+  })
+  t.teardown(() => server.close())
+  const ended = nextRecord(server)
+  const { run, rtp } = await callUntilGatewayBye(server, { byeTimeoutMs: 15000, capture: true })
+  t.equal(run.successfulCalls, 1, `the gateway sent BYE: ${describeRun(run)}`)
+  // No message configured: the special information tone (2 x 0.99 s).
+  t.ok((rtp?.loudPcmaPackets ?? 0) >= 50, `the tone reached the caller (${rtp?.loudPcmaPackets} loud packets)`)
+  t.match(await ended, { outcome: 'completed', endedBy: 'gateway', cause: 'engine_silence_message' })
+})
