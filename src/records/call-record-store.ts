@@ -5,6 +5,7 @@
 // webhook in the SAME transaction (transactional outbox): a record never exists without its delivery
 // job, and a failing webhook never loses the record.
 import Database from 'better-sqlite3'
+import { recordFromRow, type CallRow } from './record-row'
 import fs from 'node:fs'
 import path from 'node:path'
 import {
@@ -58,13 +59,7 @@ CREATE TABLE IF NOT EXISTS webhook_outbox (
 CREATE INDEX IF NOT EXISTS outbox_due ON webhook_outbox(state, next_attempt_at);
 `
 
-interface Row {
-  conversation_id: string, call_id: string | null, call_sid: string | null, sip_call_id: string | null
-  agent_id: string, direction: string, trunk: string | null, from_number: string, to_number: string, status: string
-  created_at: number, answered_at: number | null, ended_at: number | null, duration_ms: number | null
-  hangup_cause: string | null, hangup_side: string | null, sip_status: number | null
-  transfer: string | null, tools_called: string, dtmf_received: number, dtmf_sent: number, media: string | null
-}
+type Row = CallRow
 
 export class CallRecordNotFoundError extends Error {
   readonly code = 'RECORD_ERR_NOT_FOUND'
@@ -191,12 +186,12 @@ export class CallRecordStore {
 
   get (conversationId: string): CallRecord | null {
     const row = this.stmts.get.get(conversationId) as Row | undefined
-    return row ? fromRow(row) : null
+    return row ? recordFromRow(row) : null
   }
 
   getBySipCallId (sipCallId: string): CallRecord | null {
     const row = this.stmts.bySipCallId.get(sipCallId) as Row | undefined
-    return row ? fromRow(row) : null
+    return row ? recordFromRow(row) : null
   }
 
   list (opts: ListOptions = {}): CallRecord[] {
@@ -206,7 +201,7 @@ export class CallRecordStore {
     if (opts.direction !== undefined) { where.push('direction = ?'); args.push(opts.direction) }
     const limit = Math.min(Math.max(1, opts.limit ?? 100), 1000)
     const sql = `SELECT * FROM calls ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, rowid DESC LIMIT ${limit}`
-    return (this.db.prepare(sql).all(...args) as Row[]).map(fromRow)
+    return (this.db.prepare(sql).all(...args) as Row[]).map(recordFromRow)
   }
 
   count (): number {
@@ -252,34 +247,4 @@ export class CallRecordStore {
   }
 }
 
-function parseJson<T> (s: string | null, fallback: T): T {
-  if (s === null) return fallback
-  try { return JSON.parse(s) as T } catch { return fallback }
-}
 
-function fromRow (r: Row): CallRecord {
-  return {
-    conversationId: r.conversation_id,
-    callId: r.call_id,
-    callSid: r.call_sid,
-    sipCallId: r.sip_call_id,
-    agentId: r.agent_id,
-    direction: r.direction as CallRecord['direction'],
-    trunk: r.trunk,
-    fromNumber: r.from_number,
-    toNumber: r.to_number,
-    status: r.status as CallStatus,
-    createdAt: r.created_at,
-    answeredAt: r.answered_at,
-    endedAt: r.ended_at,
-    durationMs: r.duration_ms,
-    hangupCause: r.hangup_cause,
-    hangupSide: r.hangup_side as CallRecord['hangupSide'],
-    sipStatus: r.sip_status,
-    transfer: parseJson(r.transfer, null),
-    toolsCalled: parseJson(r.tools_called, []),
-    dtmfReceived: r.dtmf_received,
-    dtmfSent: r.dtmf_sent,
-    media: parseJson(r.media, null)
-  }
-}

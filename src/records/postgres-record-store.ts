@@ -7,10 +7,11 @@
 // delivers only its own webhook jobs, so two nodes never post the same call.
 // Migrations run at start, under an advisory lock: nodes starting together do not race on DDL.
 import {
-  isFinalStatus, type CallEnd, type CallRecord, type CallRecordUpdate, type CallStatus, type NewCallRecord
+  isFinalStatus, type CallEnd, type CallRecord, type CallRecordUpdate, type NewCallRecord
 } from './call-record'
 import { CallRecordNotFoundError, type ListOptions, type OutboxJob } from './call-record-store'
 import type { RecordStore } from './record-store'
+import { recordFromRow, type CallRow } from './record-row'
 import { PgSyncClient, type PgStatement } from './pg-sync-client'
 
 /** Ordered migrations; schema_migrations keeps how many ran. Append only. */
@@ -59,12 +60,7 @@ export interface PostgresRecordStoreOptions {
   timeoutMs?: number
 }
 
-interface Row {
-  conversation_id: string, call_id: string | null, call_sid: string | null, sip_call_id: string | null
-  agent_id: string, direction: string, trunk: string | null, from_number: string, to_number: string, status: string
-  created_at: string, answered_at: string | null, ended_at: string | null, duration_ms: string | null
-  hangup_cause: string | null, hangup_side: string | null, sip_status: number | null
-  transfer: string | null, tools_called: string, dtmf_received: number, dtmf_sent: number, media: string | null
+interface Row extends CallRow {
   node_id: string | null, node_api: string | null
 }
 
@@ -120,7 +116,7 @@ export class PostgresRecordStore implements RecordStore {
       rec.conversationId, rec.callId ?? null, rec.callSid ?? null, rec.sipCallId ?? null, rec.agentId, rec.direction, rec.trunk ?? null,
       rec.fromNumber, rec.toNumber, rec.status ?? 'initiated', rec.createdAt ?? this.now(), this.nodeId, this.nodeApi
     ])
-    return fromRow(rows[0])
+    return recordFromRow(rows[0])
   }
 
   update (conversationId: string, patch: CallRecordUpdate): void {
@@ -167,12 +163,12 @@ export class PostgresRecordStore implements RecordStore {
 
   get (conversationId: string): CallRecord | null {
     const rows = this.db.query<Row>('SELECT * FROM calls WHERE conversation_id=$1', [conversationId])
-    return rows.length ? fromRow(rows[0]) : null
+    return rows.length ? recordFromRow(rows[0]) : null
   }
 
   getBySipCallId (sipCallId: string): CallRecord | null {
     const rows = this.db.query<Row>('SELECT * FROM calls WHERE sip_call_id=$1 ORDER BY created_at DESC LIMIT 1', [sipCallId])
-    return rows.length ? fromRow(rows[0]) : null
+    return rows.length ? recordFromRow(rows[0]) : null
   }
 
   list (opts: ListOptions = {}): CallRecord[] {
@@ -181,7 +177,7 @@ export class PostgresRecordStore implements RecordStore {
     if (opts.status !== undefined) { values.push(opts.status); where.push(`status=$${values.length}`) }
     if (opts.direction !== undefined) { values.push(opts.direction); where.push(`direction=$${values.length}`) }
     const limit = Math.min(Math.max(1, opts.limit ?? 100), 1000)
-    return this.db.query<Row>(`SELECT * FROM calls ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, seq DESC LIMIT ${limit}`, values).map(fromRow)
+    return this.db.query<Row>(`SELECT * FROM calls ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, seq DESC LIMIT ${limit}`, values).map(recordFromRow)
   }
 
   /** The owner of a call: node name and API base URL (null for a call of an unknown node). */
@@ -238,36 +234,5 @@ function redact (url: string): string {
   }
 }
 
-function parseJson<T> (s: string | null, fallback: T): T {
-  if (s === null) return fallback
-  try { return JSON.parse(s) as T } catch { return fallback }
-}
 
-const num = (v: string | null): number | null => v === null ? null : Number(v)
 
-function fromRow (r: Row): CallRecord {
-  return {
-    conversationId: r.conversation_id,
-    callId: r.call_id,
-    callSid: r.call_sid,
-    sipCallId: r.sip_call_id,
-    agentId: r.agent_id,
-    direction: r.direction as CallRecord['direction'],
-    trunk: r.trunk,
-    fromNumber: r.from_number,
-    toNumber: r.to_number,
-    status: r.status as CallStatus,
-    createdAt: Number(r.created_at),
-    answeredAt: num(r.answered_at),
-    endedAt: num(r.ended_at),
-    durationMs: num(r.duration_ms),
-    hangupCause: r.hangup_cause,
-    hangupSide: r.hangup_side as CallRecord['hangupSide'],
-    sipStatus: r.sip_status,
-    transfer: parseJson(r.transfer, null),
-    toolsCalled: parseJson(r.tools_called, []),
-    dtmfReceived: r.dtmf_received,
-    dtmfSent: r.dtmf_sent,
-    media: parseJson(r.media, null)
-  }
-}
